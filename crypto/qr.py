@@ -1,0 +1,160 @@
+"""Verification URL, QR symbol and human check code.
+
+URL form: ``{BASE}/V/{CERT_ID}/{PAYLOAD}``
+
+* ``BASE``: the official verification origin, upper case
+  (``HTTPS://VERIFY.ECERT.EXAMPLE``; scheme and host are case-insensitive, so
+  upper case is still the same origin).
+* ``CERT_ID``: the 26-character base32 certificate id (also inside the claims).
+* ``PAYLOAD``: the COSE_Sign1 bytes, RFC 4648 base32, upper case, unpadded.
+
+Every character is in the QR alphanumeric set (``0-9 A-Z $%*+-./:`` and
+space), so the whole URL is one alphanumeric segment at 5.5 bits per
+character instead of 8 in byte mode.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+
+import segno
+
+from crypto._util import b32decode_nopad, b32encode_nopad
+from crypto.canonical import CERT_ID_BYTES
+from crypto.errors import QRTooLargeError, UrlFormatError
+from crypto.signing import MAX_COSE_BYTES, parse_cose_sign1
+
+__all__ = [
+    "MAX_QR_VERSION",
+    "QR_ERROR_LEVEL",
+    "build_verification_url",
+    "check_code",
+    "make_qr",
+    "normalize_base_url",
+    "parse_verification_url",
+    "qr_png",
+    "qr_svg",
+    "qr_version",
+]
+
+MAX_QR_VERSION = 15
+QR_ERROR_LEVEL = "M"
+_PATH_MARKER = "/V/"
+
+# Origin only: scheme, host, optional port.  No user info, path or query --
+# upper-casing those would change their meaning.
+_BASE_RE = re.compile(r"HTTPS?://[A-Z0-9](?:[A-Z0-9.-]{0,251}[A-Z0-9])?(?::[0-9]{1,5})?")
+_URL_RE = re.compile(
+    r"(?P<base>HTTPS?://[A-Z0-9.:-]+)/V/(?P<cert_id>[A-Z2-7]{26})/(?P<payload>[A-Z2-7]+)"
+)
+# base32 of MAX_COSE_BYTES, rounded up.
+_MAX_PAYLOAD_CHARS = -(-MAX_COSE_BYTES * 8 // 5)
+
+
+def normalize_base_url(base_url: str) -> str:
+    """Upper-case origin ``HTTP(S)://HOST[:PORT]``; a trailing ``/`` is dropped.
+
+    Raises UrlFormatError for anything else (paths, queries, user info,
+    non-ASCII hosts -- use the punycode form).
+    """
+    base = base_url.strip().upper().removesuffix("/")
+    if not _BASE_RE.fullmatch(base):
+        raise UrlFormatError("base URL must be an http(s) origin without a path")
+    return base
+
+
+def build_verification_url(base_url: str, cert_id: str, cose: bytes) -> str:
+    """``{BASE}/V/{CERT_ID}/{base32(cose)}`` -- the text put in the QR code."""
+    base = normalize_base_url(base_url)
+    try:
+        if len(b32decode_nopad(cert_id)) != CERT_ID_BYTES:
+            raise ValueError
+    except ValueError:
+        raise UrlFormatError("cert_id must be 26 upper-case base32 characters") from None
+    return f"{base}{_PATH_MARKER}{cert_id}/{b32encode_nopad(cose)}"
+
+
+def parse_verification_url(text: str, *, expected_base: str | None = None) -> tuple[str, bytes]:
+    """Split a scanned verification URL into ``(cert_id, cose_bytes)``.
+
+    Tolerates lower or mixed case (some phone scanners lower-case URLs) and
+    surrounding whitespace; everything else must match exactly: no query,
+    fragment or trailing slash, canonical unpadded base32.  If
+    ``expected_base`` is given the origin must equal it (case-insensitively).
+    Does not verify the signature.  Raises UrlFormatError.
+    """
+    if not isinstance(text, str) or len(text) > 4096:
+        raise UrlFormatError("not a verification URL")
+    match = _URL_RE.fullmatch(text.strip().upper())
+    if match is None:
+        raise UrlFormatError("not a verification URL")
+    base = match["base"]
+    if not _BASE_RE.fullmatch(base):
+        raise UrlFormatError("not a verification URL")
+    if expected_base is not None and base != normalize_base_url(expected_base):
+        raise UrlFormatError("verification URL is not on the official origin")
+    payload = match["payload"]
+    if len(payload) > _MAX_PAYLOAD_CHARS:
+        raise UrlFormatError("verification URL payload too long")
+    try:
+        cose = b32decode_nopad(payload)
+        b32decode_nopad(match["cert_id"])
+    except ValueError:
+        raise UrlFormatError("verification URL payload is not canonical base32") from None
+    return match["cert_id"], cose
+
+
+def make_qr(url: str) -> segno.QRCode:
+    """QR symbol for ``url``: alphanumeric mode, error correction level M.
+
+    segno may boost the level above M when that fits in the same version
+    (it never grows the symbol for it), so the version is the one level M
+    needs.  Raises QRTooLargeError above version 15 -- beyond that, printed
+    codes get too dense for cheap phone cameras at certificate print sizes.
+    """
+    try:
+        code = segno.make_qr(url, error=QR_ERROR_LEVEL, mode="alphanumeric", boost_error=True)
+    except segno.DataOverflowError:
+        raise QRTooLargeError("content does not fit in any QR version") from None
+    except ValueError:
+        # Lower-case letters or other bytes would silently force byte mode
+        # (a much larger symbol); only URLs from build_verification_url belong here.
+        raise UrlFormatError("QR content must use the alphanumeric character set") from None
+    if code.version > MAX_QR_VERSION:
+        raise QRTooLargeError(
+            f"QR code needs version {code.version}; at most {MAX_QR_VERSION} allowed"
+        )
+    return code
+
+
+def qr_version(url: str) -> int:
+    """QR version (1..15) :func:`make_qr` produces for ``url``."""
+    return int(make_qr(url).version)
+
+
+def qr_png(url: str, *, scale: int = 4, border: int = 4) -> bytes:
+    """PNG of the QR symbol; ``scale`` pixels per module, ``border`` quiet-zone modules."""
+    out = io.BytesIO()
+    make_qr(url).save(out, kind="png", scale=scale, border=border)
+    return out.getvalue()
+
+
+def qr_svg(url: str, *, border: int = 4) -> bytes:
+    """SVG of the QR symbol (one module = one user unit; scale it with CSS)."""
+    out = io.BytesIO()
+    make_qr(url).save(out, kind="svg", border=border, xmldecl=False, svgns=True)
+    return out.getvalue()
+
+
+def check_code(cose: bytes) -> str:
+    """Short human check code: base32 of SHA-256(signature)[:5], as ``XXXX-XXXX``.
+
+    Printed under the QR code and shown on the verification page, so a reader
+    can match paper and screen at a glance.  Not a security mechanism on its
+    own (40 bits).  Raises VerificationError(MALFORMED) for a non-COSE input.
+    """
+    signature = parse_cose_sign1(cose).signature
+    code = b32encode_nopad(hashlib.sha256(signature).digest()[:5])
+    return f"{code[:4]}-{code[4:]}"

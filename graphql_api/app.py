@@ -1,0 +1,82 @@
+"""build_app(settings) → the Starlette application: lifespan, routes, middleware."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount, Route
+from tortoise import Tortoise
+
+from graphql_api.context import make_context_factory
+from graphql_api.deps import Deps, build_deps
+from graphql_api.graphiql import vendor_static_app
+from graphql_api.observability import Metrics, RequestContextMiddleware
+from graphql_api.root import schema
+from graphql_api.settings import Settings
+from graphql_api.transport import graphql_route
+from schema.db import close_db, open_db
+
+__all__ = ["VENDOR_DIR", "build_app"]
+
+VENDOR_DIR = Path(__file__).parent / "static" / "vendor"
+_log = logging.getLogger("ecert.app")
+
+
+async def _healthz(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+async def _readyz(request: Request) -> Response:
+    try:
+        await Tortoise.get_connection("default").execute_query("SELECT 1")
+    except Exception:  # any failure means "not ready"; the reason goes to the log
+        _log.exception("readiness check failed")
+        return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
+    return JSONResponse({"status": "ready", "database": "ok"})
+
+
+def build_app(settings: Settings, *, deps: Deps | None = None, manage_db: bool = True) -> Starlette:
+    """The ASGI app. ``manage_db=False`` when the caller (a test) already opened the database."""
+    deps = deps or build_deps(settings)
+    metrics = Metrics()
+
+    async def _metrics(request: Request) -> Response:
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if manage_db:
+            await open_db(settings.database_url)
+        _log.info("ecert started", extra={"env": settings.env})
+        try:
+            yield
+        finally:
+            if manage_db:
+                await close_db()
+            _log.info("ecert stopped")
+
+    routes = [
+        graphql_route(
+            schema,
+            context_factory=make_context_factory(deps),
+            graphiql=settings.graphiql_enabled,
+            vendor_url="/static/vendor",
+        ),
+        Route("/healthz", _healthz),
+        Route("/readyz", _readyz),
+        Route("/metrics", _metrics),
+        Mount("/static/vendor", app=vendor_static_app(VENDOR_DIR), name="vendor"),
+    ]
+    return Starlette(
+        routes=routes,
+        middleware=[Middleware(RequestContextMiddleware, metrics=metrics)],
+        lifespan=lifespan,
+    )

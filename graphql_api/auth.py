@@ -1,0 +1,65 @@
+"""Request → actor. Bearer tokens for client apps; an HttpOnly cookie for browsers.
+
+A cookie-authenticated *mutation* must also carry the session's CSRF token in the
+``X-CSRF-Token`` header (the login payload returns it); bearer requests need none,
+since a browser never attaches them on its own.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from starlette.requests import Request
+
+from schema.actor import Actor
+from schema.services.sessions import authenticate, token_digest
+
+__all__ = ["COOKIE_NAME", "CSRF_HEADER", "RequestAuth", "client_ip", "resolve_auth"]
+
+COOKIE_NAME = "ecert_session"
+CSRF_HEADER = "x-csrf-token"
+
+
+@dataclass(frozen=True)
+class RequestAuth:
+    actor: Actor | None
+    method: Literal["bearer", "cookie", "none"]
+    csrf_ok: bool
+    token: str | None = None
+
+
+def client_ip(request: Request, trusted_proxies: tuple[str, ...]) -> str:
+    """The client's address; X-Forwarded-For is believed only from a trusted proxy."""
+    peer = request.client.host if request.client else "unknown"
+    if peer in trusted_proxies:
+        forwarded = request.headers.get("x-forwarded-for", "")
+        first = forwarded.split(",")[0].strip()
+        try:
+            return str(ipaddress.ip_address(first))
+        except ValueError:
+            return peer
+    return peer
+
+
+async def resolve_auth(request: Request, *, now: datetime) -> RequestAuth:
+    header = request.headers.get("authorization", "")
+    if header:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return RequestAuth(None, "none", False)
+        found = await authenticate(token.strip(), now=now)
+        return RequestAuth(found[0] if found else None, "bearer", True, token.strip())
+    cookie = request.cookies.get(COOKIE_NAME)
+    if cookie:
+        found = await authenticate(cookie, now=now)
+        if found is None:
+            return RequestAuth(None, "cookie", False)
+        actor, session = found
+        sent = request.headers.get(CSRF_HEADER, "")
+        csrf_ok = bool(sent) and hmac.compare_digest(token_digest(sent), session.csrf_hash)
+        return RequestAuth(actor, "cookie", csrf_ok, cookie)
+    return RequestAuth(None, "none", False)

@@ -1,0 +1,41 @@
+"""Role gates. Every query, field and mutation that needs one calls a gate here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from strawberry.permission import BasePermission
+from strawberry.types import Info as _Info
+
+from schema.actor import Actor
+from schema.enums import Role
+from schema.errors import Forbidden, NotAuthenticated
+
+__all__ = ["IsAuthenticated", "require", "require_mutation_actor"]
+
+
+def require(info: _Info, *roles: Role) -> Actor:
+    """The authenticated actor, if it holds one of ``roles`` (any role when none given)."""
+    actor = info.context.actor
+    if actor is None:
+        raise NotAuthenticated()
+    if roles and actor.role not in roles:
+        raise Forbidden()
+    return actor
+
+
+def require_mutation_actor(info: _Info, *roles: Role) -> Actor:
+    """As :func:`require`, and a cookie session must prove it is not a cross-site request."""
+    actor = require(info, *roles)
+    auth = info.context.auth
+    if auth.method == "cookie" and not auth.csrf_ok:
+        raise Forbidden("请求缺少有效的CSRF令牌", code="CSRF_FAILED")
+    return actor
+
+
+class IsAuthenticated(BasePermission):
+    message = "请先登录"
+    error_extensions = {"code": "UNAUTHENTICATED"}  # noqa: RUF012
+
+    def has_permission(self, source: Any, info: _Info, **kwargs: Any) -> bool:
+        return info.context.actor is not None

@@ -1,0 +1,33 @@
+"""The Strawberry schema (named root.py so it is not confused with the schema/ package)."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.tools import merge_types
+
+from graphql_api.errors import DomainErrorHandler, ErrorCodeExtension
+from graphql_api.mutations.accounts import AccountMutations
+from graphql_api.queries.accounts import AccountQueries
+from graphql_api.transport import limit_extensions, masking_extension
+from schema.errors import DomainError
+
+__all__ = ["build_schema", "schema"]
+
+Query = merge_types("Query", (AccountQueries,))
+Mutation = merge_types("Mutation", (AccountMutations,))
+
+
+def build_schema() -> strawberry.Schema:
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        exception_handlers=[DomainErrorHandler()],
+        extensions=[
+            *limit_extensions(),
+            ErrorCodeExtension,
+            masking_extension(public_exceptions=(DomainError,)),
+        ],
+    )
+
+
+schema = build_schema()

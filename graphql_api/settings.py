@@ -1,0 +1,179 @@
+"""Environment → typed settings, read once at the edge and passed inward.
+
+Every variable is listed, with its default, in the README's configuration table.
+Secrets are wrapped in :class:`Secret` so that a repr or a log line never prints them.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+__all__ = ["Secret", "Settings", "SettingsError", "load_settings"]
+
+Environment = Literal["development", "production", "test"]
+
+
+class SettingsError(ValueError):
+    """A configuration value is missing or malformed."""
+
+
+class Secret:
+    """A secret value that never shows itself in ``repr`` or ``str``."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: bytes) -> None:
+        self._value = value
+
+    def reveal(self) -> bytes:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('********')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and secrets.compare_digest(self._value, other._value)
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    env: Environment = "development"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    data_dir: Path = Path("var")
+    database_url: str = ""
+    public_base_url: str = "http://127.0.0.1:8000"
+    pii_hmac_key: Secret = field(default_factory=lambda: Secret(b""))
+    pii_encryption_key: Secret = field(default_factory=lambda: Secret(b""))
+    signing_passphrase: Secret = field(default_factory=lambda: Secret(b""))
+    session_ttl_hours: int = 12
+    cookie_secure: bool = True
+    log_level: str = "INFO"
+    trusted_proxies: tuple[str, ...] = ()
+
+    @property
+    def graphiql_enabled(self) -> bool:
+        return self.env == "development"
+
+    @property
+    def photo_dir(self) -> Path:
+        return self.data_dir / "photos"
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def _bool(name: str, raw: str) -> bool:
+    low = raw.strip().lower()
+    if low in _TRUE:
+        return True
+    if low in _FALSE:
+        return False
+    raise SettingsError(f"{name} must be true or false, not {raw!r}")
+
+
+def _int(name: str, raw: str, *, low: int, high: int) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be an integer, not {raw!r}") from None
+    if not low <= value <= high:
+        raise SettingsError(f"{name} must be between {low} and {high}")
+    return value
+
+
+def _key(name: str, raw: str) -> Secret:
+    """Keys are 32 random bytes, given as urlsafe base64 (``ecert gen-secret`` prints one)."""
+    try:
+        value = base64.urlsafe_b64decode(raw.strip() + "=" * (-len(raw.strip()) % 4))
+    except ValueError:
+        raise SettingsError(f"{name} must be urlsafe base64") from None
+    if len(value) != 32:
+        raise SettingsError(f"{name} must decode to 32 bytes")
+    return Secret(value)
+
+
+def _dev_secrets(data_dir: Path) -> dict[str, str]:
+    """Development only: keys made once and kept under the data directory (mode 0600)."""
+    path = data_dir / "dev-secrets.json"
+    if path.exists():
+        return json.loads(path.read_text(encoding="utf-8"))
+    data_dir.mkdir(parents=True, exist_ok=True)
+    values = {
+        "ECERT_PII_HMAC_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+        "ECERT_PII_ENCRYPTION_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+        "ECERT_SIGNING_PASSPHRASE": secrets.token_urlsafe(32),
+    }
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(values, fh)
+    return values
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    """Read settings from the environment (or the mapping given, for tests)."""
+    env_map = dict(os.environ if environ is None else environ)
+    env = env_map.get("ECERT_ENV", "development")
+    if env not in ("development", "production", "test"):
+        raise SettingsError("ECERT_ENV must be development, production or test")
+    data_dir = Path(env_map.get("ECERT_DATA_DIR", "var")).resolve()
+    database_url = env_map.get("ECERT_DATABASE_URL") or f"sqlite://{data_dir / 'ecert.sqlite3'}"
+    scheme = urlsplit(database_url).scheme
+    if scheme not in ("sqlite", "postgres", "asyncpg", "psycopg"):
+        raise SettingsError("ECERT_DATABASE_URL must be a sqlite:// or postgres:// URL")
+
+    secret_names = ("ECERT_PII_HMAC_KEY", "ECERT_PII_ENCRYPTION_KEY", "ECERT_SIGNING_PASSPHRASE")
+    missing = [n for n in secret_names if not env_map.get(n) and not env_map.get(n + "_FILE")]
+    fallback: dict[str, str] = {}
+    if missing:
+        if env == "production":
+            raise SettingsError("production requires " + ", ".join(missing))
+        fallback = _dev_secrets(data_dir)
+
+    def secret_text(name: str) -> str:
+        if env_map.get(name + "_FILE"):
+            return Path(env_map[name + "_FILE"]).read_text(encoding="utf-8").strip()
+        return env_map.get(name) or fallback[name]
+
+    public_base_url = env_map.get("ECERT_PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+    parts = urlsplit(public_base_url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.path or parts.query:
+        raise SettingsError("ECERT_PUBLIC_BASE_URL must be an origin such as https://verify.example")
+    if env == "production" and parts.scheme != "https":
+        raise SettingsError("ECERT_PUBLIC_BASE_URL must use https in production")
+
+    return Settings(
+        env=env,  # type: ignore[arg-type]
+        host=env_map.get("ECERT_HOST", "127.0.0.1"),
+        port=_int("ECERT_PORT", env_map.get("ECERT_PORT", "8000"), low=0, high=65535),
+        data_dir=data_dir,
+        database_url=database_url,
+        public_base_url=public_base_url,
+        pii_hmac_key=_key("ECERT_PII_HMAC_KEY", secret_text("ECERT_PII_HMAC_KEY")),
+        pii_encryption_key=_key("ECERT_PII_ENCRYPTION_KEY", secret_text("ECERT_PII_ENCRYPTION_KEY")),
+        signing_passphrase=Secret(secret_text("ECERT_SIGNING_PASSPHRASE").encode()),
+        session_ttl_hours=_int(
+            "ECERT_SESSION_TTL_HOURS", env_map.get("ECERT_SESSION_TTL_HOURS", "12"), low=1, high=720
+        ),
+        cookie_secure=_bool(
+            "ECERT_COOKIE_SECURE",
+            env_map.get("ECERT_COOKIE_SECURE", "true" if env == "production" else "false"),
+        ),
+        log_level=env_map.get("ECERT_LOG_LEVEL", "INFO").upper(),
+        trusted_proxies=tuple(
+            p.strip() for p in env_map.get("ECERT_TRUSTED_PROXIES", "").split(",") if p.strip()
+        ),
+    )

@@ -1,0 +1,503 @@
+"""GraphQL over HTTP for Starlette, following the GraphQL-over-HTTP specification.
+
+Strawberry's own views do not follow the specification on status codes and media types,
+so this small endpoint calls ``schema.execute`` itself:
+
+* ``POST`` with an ``application/json`` body, or ``GET`` (queries only) with URL parameters.
+* ``application/graphql-response+json`` responses use HTTP status codes: a *request
+  error* (nothing was executed, there is no ``data`` key) is a 400, a response with
+  ``data`` is a 200. Legacy ``application/json`` clients always get 200 for well-formed
+  requests.
+* Every response carries ``extensions.requestId``.
+
+Also home of the schema extensions that belong to the transport's error contract:
+:func:`masking_extension` and :func:`limit_extensions`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route, request_response
+from starlette.types import Receive, Scope, Send
+from strawberry.exceptions import MissingQueryError
+from strawberry.extensions import (
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+    SchemaExtension,
+)
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
+
+from graphql_api.graphiql import DEFAULT_VENDOR_DIR, render_graphiql_page
+
+__all__ = [
+    "GRAPHQL_RESPONSE_JSON",
+    "MASKED_ERROR_MESSAGE",
+    "ContextFactory",
+    "graphql_route",
+    "limit_extensions",
+    "masking_extension",
+]
+
+logger = logging.getLogger("ecert.graphql")
+
+GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
+_APPLICATION_JSON = "application/json"
+#: What clients see instead of an unexpected error's message.
+MASKED_ERROR_MESSAGE = "服务器内部错误，请稍后重试"
+
+ContextFactory = Callable[[Request, Response], Awaitable[object]]
+
+_QUERY_ONLY = frozenset({OperationType.QUERY})
+_QUERY_AND_MUTATION = frozenset({OperationType.QUERY, OperationType.MUTATION})
+# Headers of the resolvers' response that must not override the ones we compute.
+_BODY_HEADERS = frozenset({b"content-length", b"content-type", b"transfer-encoding"})
+
+
+# --------------------------------------------------------------------------- errors
+
+
+class _MaskingPolicy:
+    """Decides which errors clients may read; a factory of ``MaskErrors`` extensions.
+
+    Being a factory (not an instance) follows Strawberry's per-request extension
+    lifecycle. The transport also recognises it in ``schema.extensions`` and applies
+    it once more to the final result, because errors raised by an extension hook escape
+    ``MaskErrors`` (Strawberry turns them into a result after the hooks have unwound).
+    """
+
+    def __init__(self, public_exceptions: tuple[type[Exception], ...]) -> None:
+        self.public_exceptions = public_exceptions
+
+    def __call__(self) -> MaskErrors:
+        extension = MaskErrors(error_message=MASKED_ERROR_MESSAGE)
+
+        def should_mask(error: GraphQLError) -> bool:
+            # execution_context is set by Schema.execute before any hook runs.
+            context = getattr(getattr(extension, "execution_context", None), "context", None)
+            return self.should_mask(error, _request_id_from_context(context))
+
+        extension.should_mask_error = should_mask
+        return extension
+
+    def should_mask(self, error: GraphQLError, request_id: str | None) -> bool:
+        original = error.original_error
+        # No original error: graphql-core's own parse/validation/coercion messages, which
+        # the client needs to fix its request. Public domain errors are meant to be read.
+        if original is None or isinstance(original, self.public_exceptions):
+            return False
+        logger.error(
+            "Masked GraphQL error (request_id=%s, path=%s): %s",
+            request_id,
+            error.path,
+            type(original).__name__,
+            exc_info=(type(original), original, original.__traceback__),
+        )
+        return True
+
+    def mask(self, errors: list[GraphQLError], request_id: str) -> list[GraphQLError]:
+        return [
+            GraphQLError(
+                MASKED_ERROR_MESSAGE,
+                nodes=error.nodes,
+                source=error.source,
+                positions=error.positions,
+                path=error.path,
+            )
+            if self.should_mask(error, request_id)
+            else error
+            for error in errors
+        ]
+
+
+def _request_id_from_context(context: object) -> str | None:
+    request = context.get("request") if isinstance(context, Mapping) else None
+    request = request or getattr(context, "request", None)
+    state = getattr(request, "state", None)
+    request_id = getattr(state, "request_id", None)
+    return str(request_id) if request_id is not None else None
+
+
+def masking_extension(
+    public_exceptions: tuple[type[Exception], ...] = (),
+) -> Callable[[], MaskErrors]:
+    """A ``MaskErrors`` factory for ``strawberry.Schema(extensions=[...])``.
+
+    Errors without an ``original_error`` (parse and validation errors) and errors whose
+    original is an instance of ``public_exceptions`` reach the client unchanged; every
+    other error is replaced by :data:`MASKED_ERROR_MESSAGE` and its exception is logged
+    with traceback at ERROR on ``ecert.graphql``, with the request id when the context
+    exposes ``request.state.request_id``. Pass the returned factory itself to the schema:
+    :func:`graphql_route` finds it there and re-checks the final result, which also
+    masks errors that escape ``MaskErrors`` (exceptions from extension hooks).
+    """
+    return _MaskingPolicy(tuple(public_exceptions))
+
+
+def limit_extensions(
+    *, max_depth: int = 10, max_aliases: int = 30, max_tokens: int = 2000
+) -> list[Callable[[], SchemaExtension]]:
+    """Factories for the query depth, alias count and token count limiters.
+
+    Their violations are parse/validation errors, hence HTTP 400 request errors.
+    """
+    return [
+        lambda: QueryDepthLimiter(max_depth=max_depth),
+        lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
+        lambda: MaxTokensLimiter(max_token_count=max_tokens),
+    ]
+
+
+# --------------------------------------------------------------------- negotiation
+
+
+class _RequestError(Exception):
+    """Rejects the HTTP request before anything is executed."""
+
+    def __init__(
+        self, status_code: int, message: str, headers: Mapping[str, str] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.message = message
+        self.headers = dict(headers or {})
+
+
+def _media_ranges(accept: str) -> list[tuple[str, float]]:
+    ranges = []
+    for item in accept.split(","):
+        media, *params = (part.strip() for part in item.split(";"))
+        if not media:
+            continue
+        quality = 1.0
+        for param in params:
+            key, _, value = param.partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    quality = min(max(float(value), 0.0), 1.0)
+                except ValueError:
+                    quality = 0.0
+        ranges.append((media.lower(), quality))
+    return ranges
+
+
+def _quality(ranges: list[tuple[str, float]], media_type: str) -> float:
+    # RFC 9110: the most specific matching range decides.
+    main = media_type.split("/", 1)[0]
+    for candidate in (media_type, f"{main}/*", "*/*"):
+        qualities = [q for media, q in ranges if media == candidate]
+        if qualities:
+            return max(qualities)
+    return 0.0
+
+
+def _negotiate(accept: str | None) -> str | None:
+    """The response media type, or None if the client accepts neither."""
+    if accept is None or not accept.strip():
+        return GRAPHQL_RESPONSE_JSON
+    ranges = _media_ranges(accept)
+    preferred = _quality(ranges, GRAPHQL_RESPONSE_JSON)
+    legacy = _quality(ranges, _APPLICATION_JSON)
+    if preferred <= 0 and legacy <= 0:
+        return None
+    return GRAPHQL_RESPONSE_JSON if preferred >= legacy else _APPLICATION_JSON
+
+
+def _accepts_html(accept: str | None) -> bool:
+    # Only an explicit text/html (a browser); "*/*" from curl means "the API, please".
+    return any(media == "text/html" and q > 0 for media, q in _media_ranges(accept or ""))
+
+
+# ------------------------------------------------------------------------- parsing
+
+
+def _check_content_type(request: Request) -> None:
+    media, *params = (part.strip() for part in request.headers.get("content-type", "").split(";"))
+    if media.lower() != _APPLICATION_JSON:
+        raise _RequestError(415, "Content-Type must be application/json")
+    for param in params:
+        key, _, value = param.partition("=")
+        if key.strip().lower() == "charset" and value.strip().strip('"').lower() not in {
+            "utf-8",
+            "utf8",
+        }:
+            raise _RequestError(415, "Only the utf-8 charset is supported")
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        try:
+            if int(declared) > limit:
+                raise _RequestError(413, f"Request body exceeds {limit} bytes")
+        except ValueError:
+            raise _RequestError(400, "Invalid Content-Length") from None
+    # Content-Length may be absent (chunked) or lie: count while reading.
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise _RequestError(413, f"Request body exceeds {limit} bytes")
+    return bytes(body)
+
+
+def _load_json(raw: str | bytes, what: str) -> Any:
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+        raise _RequestError(400, f"{what} is not valid JSON") from None
+
+
+@dataclass(frozen=True, slots=True)
+class _Params:
+    """The GraphQL request parameters, validated per the specification."""
+
+    query: str
+    variables: dict[str, Any] | None
+    operation_name: str | None
+    extensions: dict[str, Any] | None
+
+    @classmethod
+    def validate(
+        cls,
+        query: object,
+        variables: object = None,
+        operation_name: object = None,
+        extensions: object = None,
+    ) -> _Params:
+        if not isinstance(query, str):
+            raise _RequestError(400, "The 'query' parameter must be a string")
+        if variables is not None and not isinstance(variables, dict):
+            raise _RequestError(400, "The 'variables' parameter must be an object")
+        if operation_name is not None and not isinstance(operation_name, str):
+            raise _RequestError(400, "The 'operationName' parameter must be a string")
+        if extensions is not None and not isinstance(extensions, dict):
+            raise _RequestError(400, "The 'extensions' parameter must be an object")
+        return cls(query, variables, operation_name, extensions)
+
+
+async def _post_params(request: Request, max_body_bytes: int) -> _Params:
+    _check_content_type(request)
+    payload = _load_json(await _read_body(request, max_body_bytes), "The request body")
+    if isinstance(payload, list):
+        raise _RequestError(400, "Batched requests are not supported")
+    if not isinstance(payload, dict):
+        raise _RequestError(400, "The request body must be a JSON object")
+    if "query" not in payload:
+        raise _RequestError(400, "The 'query' parameter is required")
+    return _Params.validate(
+        payload["query"],
+        payload.get("variables"),
+        payload.get("operationName"),
+        payload.get("extensions"),
+    )
+
+
+def _get_params(request: Request) -> _Params:
+    params = request.query_params
+    if "query" not in params:
+        raise _RequestError(400, "The 'query' parameter is required")
+
+    def json_param(name: str) -> object:
+        raw = params.get(name)
+        return None if raw in (None, "") else _load_json(raw, f"The '{name}' parameter")
+
+    return _Params.validate(
+        params["query"],
+        json_param("variables"),
+        params.get("operationName") or None,
+        json_param("extensions"),
+    )
+
+
+# ------------------------------------------------------------------------ response
+
+
+def _is_request_error(result: ExecutionResult) -> bool:
+    """True if the operation never started executing (spec: a "request error").
+
+    graphql-core's parse, validation and variable-coercion errors, Strawberry's limiter
+    rejections and pre-execution failures carry no ``path``; every field error raised
+    during execution does (masking keeps it). ``data`` is None in the first case and may
+    also be None after a non-null field error bubbled up to the root — the path tells.
+    """
+    return (
+        result.data is None
+        and bool(result.errors)
+        and all(error.path is None for error in result.errors)
+    )
+
+
+def _json_response(
+    body: dict[str, Any],
+    status_code: int,
+    media_type: str,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return Response(
+        content,
+        status_code=status_code,
+        headers={**(headers or {}), "Content-Type": f"{media_type}; charset=utf-8"},
+    )
+
+
+def _error_response(
+    status_code: int,
+    message: str,
+    request_id: str,
+    media_type: str,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    body = {"errors": [{"message": message}], "extensions": {"requestId": request_id}}
+    return _json_response(body, status_code, media_type, headers)
+
+
+def _request_id(request: Request) -> str:
+    request_id = getattr(request.state, "request_id", None)
+    if request_id is None:
+        request_id = uuid.uuid4().hex
+        # Stored so that the masking logger and resolvers see the same id.
+        request.state.request_id = request_id
+    return str(request_id)
+
+
+def _masking_policies(schema: strawberry.Schema) -> list[_MaskingPolicy]:
+    extensions: Iterable[object] = getattr(schema, "extensions", ())
+    return [ext for ext in extensions if isinstance(ext, _MaskingPolicy)]
+
+
+# ------------------------------------------------------------------------ endpoint
+
+
+def graphql_route(
+    schema: strawberry.Schema,
+    *,
+    path: str = "/graphql",
+    context_factory: ContextFactory,
+    graphiql: bool,
+    vendor_url: str = "/static/vendor",
+    vendor_dir: Path = DEFAULT_VENDOR_DIR,
+    max_body_bytes: int = 1_000_000,
+) -> Route:
+    """A Starlette route serving ``schema`` per the GraphQL-over-HTTP specification.
+
+    ``context_factory(request, response)`` builds each request's context; headers and
+    cookies resolvers set on ``response`` are copied to the HTTP response. With
+    ``graphiql=True`` a browser GET without ``query`` gets the GraphiQL page, whose
+    assets are served from ``vendor_url`` (see ``graphql_api.graphiql``).
+    """
+    policies = _masking_policies(schema)
+
+    async def execute(request: Request, params: _Params, media_type: str) -> Response:
+        request_id = _request_id(request)
+        sub_response = Response()
+        context = await context_factory(request, sub_response)
+        allowed = _QUERY_ONLY if request.method == "GET" else _QUERY_AND_MUTATION
+        try:
+            result = await schema.execute(
+                params.query,
+                variable_values=params.variables,
+                context_value=context,
+                operation_name=params.operation_name,
+                allowed_operation_types=allowed,
+                operation_extensions=params.extensions,
+            )
+        except InvalidOperationTypeError as exc:
+            if request.method == "GET":
+                raise _RequestError(
+                    405, exc.as_http_error_reason("GET"), {"Allow": "POST"}
+                ) from None
+            result = ExecutionResult(
+                data=None, errors=[GraphQLError(exc.as_http_error_reason(request.method))]
+            )
+        except CannotGetOperationTypeError as exc:
+            result = ExecutionResult(data=None, errors=[GraphQLError(exc.as_http_error_reason())])
+        except MissingQueryError as exc:
+            result = ExecutionResult(data=None, errors=[GraphQLError(str(exc))])
+        if not isinstance(result, ExecutionResult):
+            # Incremental delivery (@defer/@stream) is not offered by this transport.
+            raise TypeError(f"unsupported execution result {type(result).__name__}")
+
+        errors = list(result.errors or [])
+        for policy in policies:
+            errors = policy.mask(errors, request_id)
+        request_error = _is_request_error(result)
+        body: dict[str, Any] = {}
+        if errors:
+            body["errors"] = [error.formatted for error in errors]
+        if not request_error:
+            body["data"] = result.data
+        body["extensions"] = {**(result.extensions or {}), "requestId": request_id}
+        legacy = media_type == _APPLICATION_JSON
+        status_code = 400 if request_error and not legacy else 200
+        response = _json_response(body, status_code, media_type)
+        response.raw_headers.extend(
+            (key, value) for key, value in sub_response.raw_headers if key not in _BODY_HEADERS
+        )
+        return response
+
+    async def handle(request: Request, media_type: str | None) -> Response:
+        if request.method not in ("GET", "POST"):
+            raise _RequestError(405, "Use GET or POST", {"Allow": "GET, POST"})
+        accept = request.headers.get("accept")
+        if (
+            request.method == "GET"
+            and "query" not in request.query_params
+            and _accepts_html(accept)
+        ):
+            if not graphiql:
+                raise _RequestError(404, "Not Found")
+            return render_graphiql_page(vendor_url, vendor_dir)
+        if media_type is None:
+            raise _RequestError(406, f"Accept {GRAPHQL_RESPONSE_JSON} or {_APPLICATION_JSON}")
+        if request.method == "GET":
+            params = _get_params(request)
+        else:
+            params = await _post_params(request, max_body_bytes)
+        return await execute(request, params, media_type)
+
+    async def endpoint(request: Request) -> Response:
+        media_type = _negotiate(request.headers.get("accept"))
+        try:
+            return await handle(request, media_type)
+        except _RequestError as exc:
+            return _error_response(
+                exc.status_code,
+                exc.message,
+                _request_id(request),
+                media_type or _APPLICATION_JSON,
+                exc.headers,
+            )
+        except Exception:
+            request_id = _request_id(request)
+            logger.exception("Unhandled error in GraphQL endpoint (request_id=%s)", request_id)
+            return _error_response(
+                500, MASKED_ERROR_MESSAGE, request_id, media_type or _APPLICATION_JSON
+            )
+
+    # Given an ASGI app object rather than a function, Route accepts every method, so the
+    # endpoint itself answers the others with the specification's 405 and Allow header.
+    return Route(path, _AnyMethodApp(endpoint), name="graphql")
+
+
+class _AnyMethodApp:
+    def __init__(self, endpoint: Callable[[Request], Awaitable[Response]]) -> None:
+        self._app = request_response(endpoint)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._app(scope, receive, send)

@@ -1,0 +1,40 @@
+"""Tortoise models. Every model module is imported here so Tortoise discovers it."""
+
+from schema.models.accounts import Account, LoginThrottle, Session
+from schema.models.audit import AuditRecord
+from schema.models.certificates import (
+    Certificate,
+    CertificateNumberSeq,
+    CertificateStatus,
+    CorrectionRequest,
+    CorrectionStatus,
+    IssuedNumber,
+    Provenance,
+)
+from schema.models.reference import ReferenceEntry
+from schema.models.signing_keys import SigningKey
+from schema.models.registrations import (
+    Registration,
+    RegistrationKey,
+    RegistrationStatus,
+    Source,
+)
+
+__all__ = [
+    "Account",
+    "AuditRecord",
+    "Certificate",
+    "CertificateNumberSeq",
+    "CertificateStatus",
+    "CorrectionRequest",
+    "CorrectionStatus",
+    "IssuedNumber",
+    "LoginThrottle",
+    "Provenance",
+    "ReferenceEntry",
+    "Registration",
+    "RegistrationKey",
+    "RegistrationStatus",
+    "Session",
+    "SigningKey",
+]

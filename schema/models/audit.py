@@ -1,0 +1,24 @@
+"""The audit trail: one row per state change, written in the same transaction."""
+
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class AuditRecord(Model):
+    id = fields.BigIntField(primary_key=True)
+    at = fields.DatetimeField()
+    actor_id = fields.IntField(null=True)
+    actor_role = fields.CharField(max_length=16, null=True)
+    action = fields.CharField(max_length=64)
+    entity_type = fields.CharField(max_length=32)
+    entity_id = fields.CharField(max_length=64)
+    before = fields.JSONField(null=True)
+    after = fields.JSONField(null=True)
+    note = fields.TextField(null=True)
+    request_id = fields.CharField(max_length=64, null=True)
+
+    class Meta:
+        table = "audit_record"
+        indexes = (("entity_type", "entity_id"),)

@@ -1,0 +1,27 @@
+"""Reference data (levels, series, authorities, specialties, batches …) as stored rows.
+
+The versioned JSON files under ``schema/reference/data`` are the source; ``ecert migrate``
+loads them idempotently. Admins may add entries (``source = "admin"``), which file reloads
+never overwrite.
+"""
+
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class ReferenceEntry(Model):
+    id = fields.IntField(primary_key=True)
+    kind = fields.CharField(max_length=32)
+    code = fields.CharField(max_length=64)
+    data = fields.JSONField()
+    source = fields.CharField(max_length=8, default="file")
+    file_version = fields.IntField(default=0)
+    active = fields.BooleanField(default=True)
+    created_at = fields.DatetimeField()
+    updated_at = fields.DatetimeField()
+
+    class Meta:
+        table = "reference_entry"
+        unique_together = (("kind", "code"),)

@@ -1,0 +1,93 @@
+"""Certificate registrations (登记证书信息): drafts, submissions, review rounds, 待完善 records."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class RegistrationStatus(StrEnum):
+    DRAFT = "DRAFT"  # 填写中
+    SUBMITTED = "SUBMITTED"  # 待审核
+    RETURNED = "RETURNED"  # 已退回
+    INCOMPLETE = "INCOMPLETE"  # 待完善 (loaded from the title system, something missing)
+    APPROVED = "APPROVED"  # 已生成 — the certificate record exists
+    WITHDRAWN = "WITHDRAWN"  # the applicant abandoned the draft
+
+
+class Source(StrEnum):
+    """Where the certificate comes from (登记范围)."""
+
+    PAPER = "PAPER"  # paper certificate obtained before 2021
+    OTHER_SYSTEM = "OTHER_SYSTEM"  # 2021+: education, health, construction … online systems
+    OFFLINE = "OFFLINE"  # 2021+: offline review, 初定 or 确认
+    TITLE_SYSTEM = "TITLE_SYSTEM"  # 2021+: the municipal title system (generated, not registered)
+
+
+class Registration(Model):
+    id = fields.IntField(primary_key=True)
+    public_id = fields.CharField(max_length=32, unique=True)
+    # The holder: an account when the applicant registered; identified by the keyed hash
+    # of the ID number in every case (bulk-loaded records may precede the account).
+    applicant = fields.ForeignKeyField(
+        "models.Account", related_name="registrations", null=True, on_delete=fields.RESTRICT
+    )
+    holder_id_hmac = fields.CharField(max_length=64, db_index=True)
+    holder_name = fields.CharField(max_length=50)
+    status = fields.CharEnumField(RegistrationStatus, max_length=16)
+    source = fields.CharEnumField(Source, max_length=16, null=True)
+
+    level = fields.CharField(max_length=16, null=True)
+    series_code = fields.CharField(max_length=8, null=True)
+    title_name = fields.CharField(max_length=64, null=True)
+    way_obtained = fields.CharField(max_length=8, null=True)
+    specialty = fields.CharField(max_length=64, null=True)
+    local_specialty = fields.CharField(max_length=64, null=True)
+    approval_document_raw = fields.CharField(max_length=100, null=True)
+    approval_document = fields.CharField(max_length=100, null=True)
+    obtained_on = fields.DateField(null=True)
+    issued_on = fields.DateField(null=True)
+    certificate_number = fields.CharField(max_length=32, null=True)
+    authority_code = fields.CharField(max_length=32, null=True, db_index=True)
+    review_body = fields.CharField(max_length=100, null=True)
+    validity_scope = fields.CharField(max_length=16, null=True)
+    batch_code = fields.CharField(max_length=64, null=True)
+    employer_type = fields.CharField(max_length=32, null=True)
+    photo_sha256 = fields.CharField(max_length=64, null=True)
+
+    missing = fields.JSONField(default=list)  # 待完善: what must be completed
+    warnings = fields.JSONField(default=list)  # non-fatal findings shown to the reviewer
+    return_reason_code = fields.CharField(max_length=32, null=True)
+    return_note = fields.TextField(null=True)
+    round = fields.IntField(default=0)  # how many times it has been submitted
+    lock_version = fields.IntField(default=0)
+    created_at = fields.DatetimeField()
+    updated_at = fields.DatetimeField()
+    submitted_at = fields.DatetimeField(null=True)
+    decided_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "registration"
+        indexes = (("authority_code", "status", "submitted_at"),)
+
+
+class RegistrationKey(Model):
+    """Identity keys of a certificate for its holder; the unique index refuses duplicates.
+
+    ``N:<certificate number>`` and ``D:<approval document>|<level>|<specialty>``. A draft
+    claims its keys as soon as the fields are known, so two identical registrations — even
+    submitted at the same moment — cannot both exist.
+    """
+
+    id = fields.IntField(primary_key=True)
+    holder_id_hmac = fields.CharField(max_length=64)
+    key = fields.CharField(max_length=200)
+    registration = fields.ForeignKeyField(
+        "models.Registration", related_name="keys", on_delete=fields.CASCADE
+    )
+
+    class Meta:
+        table = "registration_key"
+        unique_together = (("holder_id_hmac", "key"),)

@@ -1,0 +1,1 @@
+"""Reference data of the registry (levels, series, authorities, …); see ``catalog``."""

@@ -1,0 +1,26 @@
+"""Text clean-up shared by the rules: what people type versus what the registry stores."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_WHITESPACE = re.compile(r"\s+")
+# After NFKC every bracket the notice or users write is ASCII or one of these CJK forms; the
+# notice itself mixes () and （）, so names are compared with a single, full-width form.
+_TO_FULL_WIDTH = str.maketrans({"(": "（", ")": "）", "[": "（", "]": "）"})
+
+
+def compact(value: str) -> str:
+    """NFKC-normalise and remove every whitespace character (full-width spaces included)."""
+    return _WHITESPACE.sub("", unicodedata.normalize("NFKC", value))
+
+
+def is_blank(value: str | None) -> bool:
+    """True for ``None`` and for strings that are empty once whitespace is removed."""
+    return value is None or compact(value) == ""
+
+
+def full_width_brackets(value: str) -> str:
+    """NFKC, no whitespace, round brackets in full width: the form names are compared in."""
+    return compact(value).translate(_TO_FULL_WIDTH)

@@ -1,0 +1,1 @@
+"""Use cases: ``async def verb(*, actor, ..., now) -> result``, one transaction each."""

@@ -1,0 +1,102 @@
+"""Real-name registration, one account per person, ID number protected at rest."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from schema.errors import Conflict, InvalidInput
+from schema.models import Account, AuditRecord
+from schema.services import accounts
+from tests.support.factories import (
+    ID_FEMALE_1992,
+    ID_MALE_1985,
+    ID_X_CHECK,
+    NOW,
+    PASSWORD,
+    make_applicant,
+)
+
+
+async def test_register_stores_id_number_only_sealed_and_hashed(db, deps):
+    created = await make_applicant(deps)
+    row = await Account.get(id=created.account.id)
+    assert ID_MALE_1985 not in (row.id_number_cipher + row.id_number_hmac)
+    assert row.id_number_masked == "5001**********0238"
+    assert deps.pii.open(row.id_number_cipher) == ID_MALE_1985
+    assert row.birth_date.isoformat() == "1985-03-12"
+    assert row.password_hash.startswith("$argon2id$")
+
+
+async def test_register_writes_audit_record_without_full_id(db, deps):
+    created = await make_applicant(deps)
+    audit = await AuditRecord.get(entity_id=created.account.public_id, action="account.registered")
+    assert audit.after["idNumber"] == "5001**********0238"
+    assert ID_MALE_1985 not in str(audit.after)
+
+
+async def test_lower_case_x_is_accepted_and_normalised(db, deps):
+    created = await make_applicant(deps, id_number=ID_X_CHECK.lower())
+    assert created.id_number == ID_X_CHECK
+
+
+@pytest.mark.parametrize(
+    ("id_number", "code"),
+    [
+        ("500112198503120231", "ID_NUMBER_CHECKSUM"),
+        ("500112198502300231", "ID_NUMBER_BIRTH_DATE"),
+        ("50011219850312023", "ID_NUMBER_FORMAT"),
+    ],
+)
+async def test_bad_id_number_is_refused_with_its_code(db, deps, id_number, code):
+    with pytest.raises(InvalidInput) as caught:
+        await make_applicant(deps, id_number=id_number)
+    assert [(p.code, p.field) for p in caught.value.problems] == [(code, "idNumber")]
+
+
+async def test_all_field_problems_reported_together(db, deps):
+    with pytest.raises(InvalidInput) as caught:
+        await accounts.register_account(
+            pii=deps.pii, name="x", id_number="123", mobile="123", password="short", now=NOW
+        )
+    fields = {p.field for p in caught.value.problems}
+    assert fields == {"name", "idNumber", "mobile", "password"}
+
+
+async def test_second_account_for_same_person_is_refused(db, deps):
+    await make_applicant(deps)
+    with pytest.raises(Conflict) as caught:
+        await make_applicant(deps, name="张三", mobile="13700000000")
+    assert caught.value.code == "ACCOUNT_EXISTS"
+    assert await Account.all().count() == 1
+
+
+async def test_concurrent_duplicate_registrations_make_one_account(db, deps):
+    results = await asyncio.gather(
+        make_applicant(deps), make_applicant(deps), return_exceptions=True
+    )
+    assert sorted(type(r).__name__ for r in results) == ["Conflict", "RegisteredAccount"]
+    assert await Account.all().count() == 1
+
+
+async def test_password_containing_birth_date_is_refused(db, deps):
+    with pytest.raises(InvalidInput) as caught:
+        await accounts.register_account(
+            pii=deps.pii, name="王芳", id_number=ID_FEMALE_1992, mobile="13812341234",
+            password="abc19921231xyz", now=NOW,
+        )
+    assert caught.value.problems[0].code == "PASSWORD_TOO_WEAK"
+
+
+async def test_change_password_checks_old_password(db, deps):
+    created = await make_applicant(deps)
+    from schema.actor import Actor
+
+    actor = Actor(created.account.id, created.account.public_id, "张三", created.account.role)
+    with pytest.raises(InvalidInput) as caught:
+        await accounts.change_password(
+            actor=actor, pii=deps.pii, old_password="wrong-Password1", new_password=PASSWORD + "x",
+            now=NOW,
+        )
+    assert caught.value.code == "WRONG_PASSWORD"

@@ -1,0 +1,1 @@
+"""Helpers shared by the tests (real objects built through the real code)."""

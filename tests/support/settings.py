@@ -1,0 +1,24 @@
+"""Settings for tests: fixed keys, test environment."""
+
+from __future__ import annotations
+
+import base64
+import tempfile
+
+
+def _key(byte: int) -> str:
+    return base64.urlsafe_b64encode(bytes([byte]) * 32).decode()
+
+
+def test_environ(*, database_url: str, data_dir: str | None = None, **extra: str) -> dict[str, str]:
+    env = {
+        "ECERT_ENV": "test",
+        "ECERT_DATABASE_URL": database_url,
+        "ECERT_DATA_DIR": data_dir or tempfile.mkdtemp(prefix="ecert-test-"),
+        "ECERT_PII_HMAC_KEY": _key(1),
+        "ECERT_PII_ENCRYPTION_KEY": _key(2),
+        "ECERT_SIGNING_PASSPHRASE": "test-signing-passphrase",
+        "ECERT_PUBLIC_BASE_URL": "https://verify.ecert.test",
+    }
+    env.update(extra)
+    return env

@@ -1,0 +1,186 @@
+"""docs/verification-format.md §9: every stage of the worked example matches the code.
+
+The signature is also recomputed with PyNaCl from the seed, so the document
+is checked against a second Ed25519 implementation, not only against ours.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import cbor2
+import pytest
+from nacl.signing import SigningKey
+
+from crypto.canonical import CertificateClaims, encode_claims
+from crypto.keys import KeyWindow, PublicKeyInfo, jwks, kid_for, parse_jwks, private_key_from_seed
+from crypto.keys import public_key_bytes as raw_public_key
+from crypto.offline import verify_offline
+from crypto.qr import build_verification_url, check_code, qr_version
+from crypto.signing import protected_header, sig_structure, sign_claims
+
+DOC = Path(__file__).resolve().parents[3] / "docs" / "verification-format.md"
+_BLOCK = re.compile(r"^```ecert-example:(?P<name>[a-z_0-9]+)\n(?P<body>.*?)^```", re.M | re.S)
+
+
+def _blocks() -> dict[str, str]:
+    found: dict[str, str] = {}
+    for match in _BLOCK.finditer(DOC.read_text(encoding="utf-8")):
+        assert match["name"] not in found, f"duplicate example block {match['name']}"
+        found[match["name"]] = match["body"]
+    return found
+
+
+BLOCKS = _blocks()
+STAGES = (
+    "inputs",
+    "public_key",
+    "kid",
+    "encoded_claims",
+    "protected_header",
+    "sig_structure",
+    "signature",
+    "cose_sign1",
+    "payload_base32",
+    "url",
+    "check_code",
+    "jwks",
+)
+
+
+def _text(name: str) -> str:
+    """Block content with the documented line wrapping removed."""
+    return "".join(BLOCKS[name].split())
+
+
+def _hex(name: str) -> bytes:
+    return bytes.fromhex(_text(name))
+
+
+def _utc(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+INPUTS: dict[str, Any] = json.loads(BLOCKS["inputs"])
+SEED = bytes.fromhex(INPUTS["seed"])
+
+
+def _claims() -> CertificateClaims:
+    raw = dict(INPUTS["claims"])
+    for name in ("obtained_on", "issued_on"):
+        raw[name] = date.fromisoformat(raw[name])
+    raw["signed_at"] = _utc(raw["signed_at"])
+    return CertificateClaims(**raw)
+
+
+def _cose() -> bytes:
+    key = private_key_from_seed(SEED)
+    return sign_claims(_claims(), key, kid_for(raw_public_key(key)))
+
+
+def test_doc_has_every_stage() -> None:
+    missing = [s for s in STAGES if s not in BLOCKS]
+    assert not missing, f"worked example lacks blocks: {missing}"
+
+
+def test_seed_is_bytes_00_to_1f() -> None:
+    assert SEED == bytes(range(32))
+
+
+def test_public_key() -> None:
+    assert raw_public_key(private_key_from_seed(SEED)) == _hex("public_key")
+    assert bytes(SigningKey(SEED).verify_key) == _hex("public_key"), "PyNaCl disagrees"
+
+
+def test_kid() -> None:
+    public_key = _hex("public_key")
+    assert kid_for(public_key) == _text("kid")
+    independent = base64.b32encode(hashlib.sha256(public_key).digest()[:10]).decode()
+    assert independent == _text("kid"), "kid in doc is not base32(SHA-256(pk)[:10])"
+
+
+def test_cert_id_is_base32_of_a0_to_af() -> None:
+    expected = base64.b32encode(bytes(range(0xA0, 0xB0))).decode().rstrip("=")
+    assert INPUTS["claims"]["cert_id"] == expected
+
+
+def test_encoded_claims() -> None:
+    assert encode_claims(_claims()) == _hex("encoded_claims")
+
+
+def test_protected_header() -> None:
+    assert protected_header(_text("kid")) == _hex("protected_header")
+
+
+def test_sig_structure() -> None:
+    built = sig_structure(_hex("protected_header"), _hex("encoded_claims"))
+    assert built == _hex("sig_structure")
+    independent = cbor2.dumps(["Signature1", _hex("protected_header"), b"", _hex("encoded_claims")])
+    assert independent == _hex("sig_structure"), "doc Sig_structure is not RFC 9052's"
+
+
+def test_signature() -> None:
+    by_nacl = SigningKey(SEED).sign(_hex("sig_structure")).signature
+    assert by_nacl == _hex("signature"), "PyNaCl gives another signature than the doc"
+    assert private_key_from_seed(SEED).sign(_hex("sig_structure")) == _hex("signature")
+
+
+def test_cose_sign1() -> None:
+    assert _cose() == _hex("cose_sign1")
+    tagged = cbor2.CBORTag(
+        18,
+        [_hex("protected_header"), {}, _hex("encoded_claims"), _hex("signature")],
+    )
+    assert cbor2.dumps(tagged) == _hex("cose_sign1"), "doc COSE is not assembled from stages"
+
+
+def test_payload_base32() -> None:
+    assert base64.b32encode(_hex("cose_sign1")).decode().rstrip("=") == _text("payload_base32")
+
+
+def test_url() -> None:
+    url = build_verification_url(INPUTS["base_url"], INPUTS["claims"]["cert_id"], _cose())
+    assert url == _text("url")
+    assert url.endswith("/" + _text("payload_base32"))
+
+
+def test_url_length_and_qr_version_stated_in_doc() -> None:
+    url = _text("url")
+    version = qr_version(url)
+    assert f"URL ({len(url)} characters" in DOC.read_text(encoding="utf-8")
+    assert f"QR version {version} at level M" in DOC.read_text(encoding="utf-8")
+
+
+def test_check_code() -> None:
+    assert check_code(_hex("cose_sign1")) == _text("check_code")
+
+
+def test_jwks() -> None:
+    window = KeyWindow(not_before=_utc(INPUTS["not_before"]))
+    info = PublicKeyInfo(kid=_text("kid"), public_key=_hex("public_key"), window=window)
+    documented = json.loads(BLOCKS["jwks"])
+    assert jwks([info]) == documented
+    assert parse_jwks(documented) == [info]
+
+
+def test_documented_url_verifies_offline_against_documented_jwks() -> None:
+    verified = verify_offline(_text("url"), json.loads(BLOCKS["jwks"]))
+    assert verified.claims == _claims()
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [(12, "2022-12-30"), (13, "2023-03-15"), (16, "2024-05-06T07:08:09Z")],
+)
+def test_documented_day_and_second_counts(key: int, value: str) -> None:
+    decoded = cbor2.loads(_hex("encoded_claims"))
+    if key == 16:
+        assert decoded[key] == int(_utc(value).timestamp())
+    else:
+        assert decoded[key] == (date.fromisoformat(value) - date(1970, 1, 1)).days
