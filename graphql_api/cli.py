@@ -137,8 +137,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--target", help="e.g. models.0001_initial (default: latest)")
     p.set_defaults(func=_cmd_migrate)
 
-    p = sub.add_parser("create-staff", help="create a staff account (password: prompt or "
-                       "ECERT_STAFF_PASSWORD)")
+    p = sub.add_parser(
+        "create-staff", help="create a staff account (password: prompt or ECERT_STAFF_PASSWORD)"
+    )
     p.add_argument("--role", required=True, choices=["reviewer", "signer", "importer", "admin"])
     p.add_argument("--name", required=True)
     p.add_argument("--id-number", required=True)

@@ -29,7 +29,7 @@ class UserError:
     code: str = strawberry.field(description="Stable machine code, e.g. ID_NUMBER_CHECKSUM.")
     message: str = strawberry.field(description="Chinese message to show the user.")
     field: list[str] | None = strawberry.field(
-        description="Path of the offending input field, e.g. [\"input\", \"idNumber\"]."
+        description='Path of the offending input field, e.g. ["input", "idNumber"].'
     )
 
 
@@ -41,9 +41,7 @@ class UserErrors:
 def user_errors(exc: DomainError) -> UserErrors:
     return UserErrors(
         errors=[
-            UserError(
-                code=p.code, message=p.message, field=["input", p.field] if p.field else None
-            )
+            UserError(code=p.code, message=p.message, field=["input", p.field] if p.field else None)
             for p in exc.problems
         ]
     )

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from strawberry.permission import BasePermission
 from strawberry.types import Info as _Info
 
 from schema.actor import Actor
 from schema.enums import Role
 from schema.errors import Forbidden, NotAuthenticated
 
-__all__ = ["IsAuthenticated", "require", "require_mutation_actor"]
+__all__ = ["require", "require_mutation_actor"]
 
 
 def require(info: _Info, *roles: Role) -> Actor:
@@ -31,11 +28,3 @@ def require_mutation_actor(info: _Info, *roles: Role) -> Actor:
     if auth.method == "cookie" and not auth.csrf_ok:
         raise Forbidden("请求缺少有效的CSRF令牌", code="CSRF_FAILED")
     return actor
-
-
-class IsAuthenticated(BasePermission):
-    message = "请先登录"
-    error_extensions = {"code": "UNAUTHENTICATED"}  # noqa: RUF012
-
-    def has_permission(self, source: Any, info: _Info, **kwargs: Any) -> bool:
-        return info.context.actor is not None

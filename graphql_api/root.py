@@ -17,8 +17,15 @@ Query = merge_types("Query", (AccountQueries,))
 Mutation = merge_types("Mutation", (AccountMutations,))
 
 
+class _Schema(strawberry.Schema):
+    def process_errors(self, errors, execution_context=None) -> None:  # type: ignore[no-untyped-def]
+        # Strawberry logs every error with a traceback; the masking extension already logs
+        # the unexpected ones (with the request id), and user errors are not incidents.
+        return None
+
+
 def build_schema() -> strawberry.Schema:
-    return strawberry.Schema(
+    return _Schema(
         query=Query,
         mutation=Mutation,
         exception_handlers=[DomainErrorHandler()],

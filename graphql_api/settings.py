@@ -151,7 +151,9 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     public_base_url = env_map.get("ECERT_PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
     parts = urlsplit(public_base_url)
     if parts.scheme not in ("http", "https") or not parts.netloc or parts.path or parts.query:
-        raise SettingsError("ECERT_PUBLIC_BASE_URL must be an origin such as https://verify.example")
+        raise SettingsError(
+            "ECERT_PUBLIC_BASE_URL must be an origin such as https://verify.example"
+        )
     if env == "production" and parts.scheme != "https":
         raise SettingsError("ECERT_PUBLIC_BASE_URL must use https in production")
 
@@ -163,7 +165,9 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         database_url=database_url,
         public_base_url=public_base_url,
         pii_hmac_key=_key("ECERT_PII_HMAC_KEY", secret_text("ECERT_PII_HMAC_KEY")),
-        pii_encryption_key=_key("ECERT_PII_ENCRYPTION_KEY", secret_text("ECERT_PII_ENCRYPTION_KEY")),
+        pii_encryption_key=_key(
+            "ECERT_PII_ENCRYPTION_KEY", secret_text("ECERT_PII_ENCRYPTION_KEY")
+        ),
         signing_passphrase=Secret(secret_text("ECERT_SIGNING_PASSPHRASE").encode()),
         session_ttl_hours=_int(
             "ECERT_SESSION_TTL_HOURS", env_map.get("ECERT_SESSION_TTL_HOURS", "12"), low=1, high=720

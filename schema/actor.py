@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from schema.enums import Role
 
-__all__ = ["Actor", "SYSTEM"]
+__all__ = ["SYSTEM", "Actor"]
 
 
 @dataclass(frozen=True)

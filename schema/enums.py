@@ -36,4 +36,4 @@ class AuditAction(StrEnum):
     LOGIN_SUCCEEDED = "session.login"
     LOGIN_FAILED = "session.login_failed"
     LOGGED_OUT = "session.logout"
-    PASSWORD_CHANGED = "account.password_changed"
+    PASSWORD_CHANGED = "account.password_changed"  # noqa: S105 (an action name)

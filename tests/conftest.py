@@ -21,6 +21,7 @@ import pytest
 from tests.support.databases import (
     PG_ADMIN_URL,
     admin_execute,
+    forget_cached_sql,
     pg_reachable,
     prepare_template,
 )
@@ -68,9 +69,7 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def database_url(
-    request: pytest.FixtureRequest, backend: str, tmp_path: Path
-) -> Iterator[str]:
+def database_url(request: pytest.FixtureRequest, backend: str, tmp_path: Path) -> Iterator[str]:
     """A fresh migrated database (URL) for this test, on the parametrised backend."""
     if backend == "sqlite":
         template = request.getfixturevalue("sqlite_template")
@@ -92,6 +91,7 @@ async def db(database_url: str) -> AsyncIterator[str]:
     """The process's Tortoise connections opened on a fresh database."""
     from schema.db import close_db, open_db
 
+    forget_cached_sql()
     await open_db(database_url)
     try:
         yield database_url

@@ -12,13 +12,13 @@ from schema.models.certificates import (
     Provenance,
 )
 from schema.models.reference import ReferenceEntry
-from schema.models.signing_keys import SigningKey
 from schema.models.registrations import (
     Registration,
     RegistrationKey,
     RegistrationStatus,
     Source,
 )
+from schema.models.signing_keys import SigningKey
 
 __all__ = [
     "Account",
@@ -37,4 +37,5 @@ __all__ = [
     "RegistrationStatus",
     "Session",
     "SigningKey",
+    "Source",
 ]

@@ -120,7 +120,9 @@ class CorrectionRequest(Model):
     decided_by_id = fields.IntField(null=True)
     decided_at = fields.DatetimeField(null=True)
     new_certificate = fields.ForeignKeyField(
-        "models.Certificate", related_name="created_by_correction", null=True,
+        "models.Certificate",
+        related_name="created_by_correction",
+        null=True,
         on_delete=fields.RESTRICT,
     )
     created_at = fields.DatetimeField()

@@ -366,7 +366,16 @@ class Catalog:
     _ways: Mapping[str, WayObtained] = field(init=False, repr=False)
     _scopes: Mapping[str, ValidityScope] = field(init=False, repr=False)
     _batches: Mapping[str, Batch] = field(init=False, repr=False)
-    _by_key: Mapping[str, Mapping[str, Any]] = field(init=False, repr=False)
+    _return_reasons: Mapping[str, ReturnReason] = field(init=False, repr=False)
+    _revocation_reasons: Mapping[str, RevocationReason] = field(init=False, repr=False)
+    _correction_fields: Mapping[str, CorrectionField] = field(init=False, repr=False)
+    # lookup_key(code / name / alias) → entry, for what people type
+    _level_keys: Mapping[str, Level] = field(init=False, repr=False)
+    _series_keys: Mapping[str, Series] = field(init=False, repr=False)
+    _authority_keys: Mapping[str, Authority] = field(init=False, repr=False)
+    _way_keys: Mapping[str, WayObtained] = field(init=False, repr=False)
+    _scope_keys: Mapping[str, ValidityScope] = field(init=False, repr=False)
+    _issuers: frozenset[str] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         def index(items: Iterable[_T], code: Callable[[_T], str], what: str) -> dict[str, _T]:
@@ -384,10 +393,10 @@ class Catalog:
         ways = index(self.ways_obtained, lambda w: w.code, "ways_obtained")
         scopes = index(self.validity_scopes, lambda v: v.code, "validity_scopes")
         batches = index(self.batches, lambda b: b.code, "batches")
+        return_reasons = index(self.return_reasons, lambda r: r.code, "return_reasons")
+        revocations = index(self.revocation_reasons, lambda r: r.code, "revocation_reasons")
+        corrections = index(self.correction_fields, lambda c: c.field, "correction_fields")
         index(self.specialties, lambda s: s.code, "specialties")
-        index(self.return_reasons, lambda r: r.code, "return_reasons")
-        index(self.revocation_reasons, lambda r: r.code, "revocation_reasons")
-        index(self.correction_fields, lambda c: c.field, "correction_fields")
         index(self.levels, lambda x: str(x.digit), "levels (digit)")
 
         _check_series(self.series_list, levels)
@@ -396,22 +405,8 @@ class Catalog:
         _check_ways(self.ways_obtained, levels)
         _check_batches(self.batches)
 
-        by_key = {
-            "level": _key_index(self.levels, lambda x: (x.code, x.name), "levels"),
-            "series": _key_index(
-                self.series_list, lambda s: (s.code, s.name, *s.aliases), "series"
-            ),
-            "authority": _key_index(self.authorities, lambda a: a.names, "authorities"),
-            "way": _key_index(
-                self.ways_obtained, lambda w: (w.code, w.name, *w.aliases), "ways_obtained"
-            ),
-            "scope": _key_index(
-                self.validity_scopes, lambda v: (v.code, v.name, *v.aliases), "validity_scopes"
-            ),
-            "issuer": _key_index(
-                self.authorities, lambda a: a.document_issuers, "authorities (document_issuers)"
-            ),
-        }
+        # An issuer code must point at one authority, like a name does.
+        _key_index(self.authorities, lambda a: a.document_issuers, "authorities (document_issuers)")
         for name, value in (
             ("_levels", levels),
             ("_series", series),
@@ -421,9 +416,34 @@ class Catalog:
             ("_ways", ways),
             ("_scopes", scopes),
             ("_batches", batches),
-            ("_by_key", by_key),
+            ("_return_reasons", return_reasons),
+            ("_revocation_reasons", revocations),
+            ("_correction_fields", corrections),
+            ("_level_keys", _key_index(self.levels, lambda x: (x.code, x.name), "levels")),
+            (
+                "_series_keys",
+                _key_index(self.series_list, lambda s: (s.code, s.name, *s.aliases), "series"),
+            ),
+            ("_authority_keys", _key_index(self.authorities, lambda a: a.names, "authorities")),
+            (
+                "_way_keys",
+                _key_index(
+                    self.ways_obtained, lambda w: (w.code, w.name, *w.aliases), "ways_obtained"
+                ),
+            ),
+            (
+                "_scope_keys",
+                _key_index(
+                    self.validity_scopes,
+                    lambda v: (v.code, v.name, *v.aliases),
+                    "validity_scopes",
+                ),
+            ),
         ):
             object.__setattr__(self, name, MappingProxyType(value))
+        object.__setattr__(
+            self, "_issuers", frozenset(i for a in self.authorities for i in a.document_issuers)
+        )
 
     # --- levels, series, titles ---------------------------------------------------------------
 
@@ -433,7 +453,7 @@ class Catalog:
 
     def resolve_level(self, text: str) -> Level | None:
         """A level by code or Chinese name (副高级); ``None`` if nothing matches."""
-        return self._resolve("level", text)
+        return self._level_keys.get(lookup_key(text))
 
     def series(self, code: str) -> Series:
         """The series with this code ("05")."""
@@ -441,7 +461,7 @@ class Catalog:
 
     def resolve_series(self, text: str) -> Series | None:
         """A series by code, name or alias (工程技术人员, 工程技术, 工程)."""
-        return self._resolve("series", text)
+        return self._series_keys.get(lookup_key(text))
 
     def title(self, code: str) -> Title:
         """A title by its code ("0502" 高级工程师), in any series."""
@@ -486,10 +506,10 @@ class Catalog:
         A leading 重庆市 is optional for names that are listed without it
         (重庆市渝北区人力资源和社会保障局 → 渝北区人力资源和社会保障局).
         """
-        found: Authority | None = self._resolve("authority", text)
         key = lookup_key(text)
+        found = self._authority_keys.get(key)
         if found is None and key.startswith("重庆市"):
-            found = self._resolve("authority", key.removeprefix("重庆市"))
+            found = self._authority_keys.get(key.removeprefix("重庆市"))
         return found
 
     @property
@@ -500,7 +520,7 @@ class Catalog:
     @property
     def document_issuers(self) -> frozenset[str]:
         """Every known 发文机关代字 (渝北职改办, 渝职改办, …)."""
-        return frozenset(i for a in self.authorities for i in a.document_issuers)
+        return self._issuers
 
     # --- ways, scopes, batches, reasons ------------------------------------------------------
 
@@ -510,7 +530,7 @@ class Catalog:
 
     def resolve_way(self, text: str) -> WayObtained | None:
         """A way of obtaining by code, name or alias (评审, 初定, 来渝确认, …)."""
-        return self._resolve("way", text)
+        return self._way_keys.get(lookup_key(text))
 
     def validity_scope(self, code: str) -> ValidityScope:
         """The validity scope with this code (CITY = 全市, …)."""
@@ -518,7 +538,7 @@ class Catalog:
 
     def resolve_validity_scope(self, text: str) -> ValidityScope | None:
         """A validity scope by code, name or alias."""
-        return self._resolve("scope", text)
+        return self._scope_keys.get(lookup_key(text))
 
     def batch(self, code: str) -> Batch:
         """The known batch with this code (YUBEI_ENG_ZHONG_2021)."""
@@ -535,18 +555,15 @@ class Catalog:
 
     def return_reason(self, code: str) -> ReturnReason:
         """A reviewer's return reason by code."""
-        return _get({r.code: r for r in self.return_reasons}, code, "return reason")
+        return _get(self._return_reasons, code, "return reason")
 
     def revocation_reason(self, code: str) -> RevocationReason:
         """A revocation reason by code."""
-        return _get({r.code: r for r in self.revocation_reasons}, code, "revocation reason")
+        return _get(self._revocation_reasons, code, "revocation reason")
 
     def correction_field(self, field_name: str) -> CorrectionField:
         """A correctable field by its API name (approvalDocument, …)."""
-        return _get({c.field: c for c in self.correction_fields}, field_name, "correction field")
-
-    def _resolve(self, kind: str, text: str) -> Any:
-        return self._by_key[kind].get(lookup_key(text))
+        return _get(self._correction_fields, field_name, "correction field")
 
 
 def _get(mapping: Mapping[str, _T], code: str, what: str) -> _T:
@@ -766,7 +783,7 @@ def _load_cached(data_dir: Path) -> Catalog:
     levels = _each(files["levels.json"], _level)
     level_codes = {lv.code: lv for lv in levels}
     series = _each(files["series.json"], _series)
-    specialties = tuple(sp for group in files["specialties.json"] for sp in _specialty_group(group))
+    specialties = _each(files["specialties.json"], _specialty)
     authorities = _each(files["authorities.json"], _authority)
     ways = _each(files["ways_obtained.json"], _way)
     scopes = _each(files["validity_scopes.json"], _scope)
@@ -864,22 +881,14 @@ def _series(o: _Obj) -> Series:
     )
 
 
-def _specialty_group(o: _Obj) -> tuple[Specialty, ...]:
-    series = o.text("series")
-    out = []
-    for s in o.objects("specialties"):
-        out.append(
-            Specialty(
-                code=s.text("code"),
-                name=s.text("name"),
-                series=series,
-                other=s.flag("other", default=False),
-                verified=s.flag("verified"),
-            )
-        )
-        s.done()
-    o.done()
-    return tuple(out)
+def _specialty(o: _Obj) -> Specialty:
+    return Specialty(
+        code=o.text("code"),
+        name=o.text("name"),
+        series=o.text("series"),
+        other=o.flag("other", default=False),
+        verified=o.flag("verified"),
+    )
 
 
 def _authority(o: _Obj) -> Authority:

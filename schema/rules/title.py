@@ -32,7 +32,7 @@ def check_title(series: str, level: str, title_name: str | None, catalog: Catalo
     """Resolve a title name within a series and check it belongs to the chosen level.
 
     Raises ``RuleViolation``: TITLE_REQUIRED, TITLE_SERIES_MISMATCH (the name exists only in
-    another series), TITLE_UNKNOWN (field ``titleName``), TITLE_LEVEL_MISMATCH (field ``level``).
+    another series), TITLE_UNKNOWN and TITLE_LEVEL_MISMATCH, all on field ``titleName``.
     A former name is accepted with a TITLE_FORMER_NAME warning giving the current name.
     """
     s = require_series(catalog, series)
@@ -65,7 +65,7 @@ def check_title(series: str, level: str, title_name: str | None, catalog: Catalo
         raise RuleViolation(
             RuleCode.TITLE_LEVEL_MISMATCH,
             f"职称名称{shown}属于{actual}，与所选职称级别“{lv.name}”不一致",
-            "level",
+            _FIELD,
         )
     if former is None:
         return TitleMatch(title=title)

@@ -55,7 +55,9 @@ def _validate_identity(
     clean_name = _normalise_name(name)
     if not _NAME.match(clean_name):
         problems.append(
-            Problem("NAME_FORMAT", "姓名应为2至20个汉字（少数民族姓名可含“·”），与身份证一致", "name")
+            Problem(
+                "NAME_FORMAT", "姓名应为2至20个汉字（少数民族姓名可含“·”），与身份证一致", "name"
+            )
         )
     parsed: rules.IdNumber | None = None
     try:
@@ -179,7 +181,9 @@ async def create_staff(
         raise InvalidInput.one("STAFF_ROLE", "工作人员角色应为审核、签章、归集或管理员", "role")
     if role is Role.REVIEWER:
         if not authority_code:
-            raise InvalidInput.one("AUTHORITY_REQUIRED", "审核人员必须绑定一个审批机关", "authority")
+            raise InvalidInput.one(
+                "AUTHORITY_REQUIRED", "审核人员必须绑定一个审批机关", "authority"
+            )
         if authority_code not in known_authorities:
             raise InvalidInput.one("AUTHORITY_UNKNOWN", "审批机关不在名录中", "authority")
     elif authority_code:

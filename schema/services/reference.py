@@ -29,9 +29,10 @@ def read_documents(data_dir: Path = DATA_DIR) -> dict[str, dict[str, Any]]:
 
 
 def _entry_code(kind: str, entry: dict[str, Any]) -> str:
-    code = entry.get("code")
+    # Most kinds are keyed by "code"; correction_fields by the API field name.
+    code = entry.get("code", entry.get("field"))
     if not isinstance(code, str) or not code:
-        raise ValueError(f"{kind}: every entry needs a string 'code'")
+        raise ValueError(f"{kind}: every entry needs a string 'code' (or 'field')")
     return code
 
 
@@ -49,16 +50,21 @@ async def load_reference_data(
         added = updated = 0
         async with in_transaction() as conn:
             existing = {
-                row.code: row
-                for row in await ReferenceEntry.filter(kind=kind).using_db(conn).all()
+                row.code: row for row in await ReferenceEntry.filter(kind=kind).using_db(conn).all()
             }
             for entry in doc["entries"]:
                 code = _entry_code(kind, entry)
                 row = existing.get(code)
                 if row is None:
                     await ReferenceEntry.create(
-                        kind=kind, code=code, data=entry, source="file", file_version=version,
-                        created_at=now, updated_at=now, using_db=conn,
+                        kind=kind,
+                        code=code,
+                        data=entry,
+                        source="file",
+                        file_version=version,
+                        created_at=now,
+                        updated_at=now,
+                        using_db=conn,
                     )
                     added += 1
                 elif row.source == "file" and (row.data != entry or row.file_version != version):
@@ -67,8 +73,11 @@ async def load_reference_data(
                     updated += 1
             if added or updated:
                 await write_audit(
-                    actor=None, action="reference.loaded", entity_type="reference",
-                    entity_id=kind, now=now,
+                    actor=None,
+                    action="reference.loaded",
+                    entity_type="reference",
+                    entity_id=kind,
+                    now=now,
                     after={"version": version, "added": added, "updated": updated},
                     using_db=conn,
                 )

@@ -202,8 +202,10 @@ async def logout(*, actor: Actor, now: datetime) -> None:
     if actor.session_id is None:
         return
     async with in_transaction() as conn:
-        await Session.filter(id=actor.session_id, revoked_at=None).using_db(conn).update(
-            revoked_at=now
+        await (
+            Session.filter(id=actor.session_id, revoked_at=None)
+            .using_db(conn)
+            .update(revoked_at=now)
         )
         await write_audit(
             actor=actor,

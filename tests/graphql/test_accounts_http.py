@@ -103,7 +103,9 @@ async def test_cookie_session_mutation_needs_csrf_header(server):
     assert server.client.cookies.get("ecert_session")
     me = await server.gql(ME)  # the cookie alone authenticates a query
     assert me["data"]["me"]["name"] == "张三"
-    refused = await server.gql("mutation { logout { __typename ... on UserErrors { errors { code } } } }")
+    refused = await server.gql(
+        "mutation { logout { __typename ... on UserErrors { errors { code } } } }"
+    )
     assert refused["data"]["logout"]["errors"][0]["code"] == "CSRF_FAILED"
     ok = await server.gql("mutation { logout { __typename } }", headers={"X-CSRF-Token": csrf})
     assert ok["data"]["logout"]["__typename"] == "LogoutSuccess"

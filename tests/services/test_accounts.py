@@ -83,8 +83,12 @@ async def test_concurrent_duplicate_registrations_make_one_account(db, deps):
 async def test_password_containing_birth_date_is_refused(db, deps):
     with pytest.raises(InvalidInput) as caught:
         await accounts.register_account(
-            pii=deps.pii, name="王芳", id_number=ID_FEMALE_1992, mobile="13812341234",
-            password="abc19921231xyz", now=NOW,
+            pii=deps.pii,
+            name="王芳",
+            id_number=ID_FEMALE_1992,
+            mobile="13812341234",
+            password="abc19921231xyz",
+            now=NOW,
         )
     assert caught.value.problems[0].code == "PASSWORD_TOO_WEAK"
 
@@ -96,7 +100,10 @@ async def test_change_password_checks_old_password(db, deps):
     actor = Actor(created.account.id, created.account.public_id, "张三", created.account.role)
     with pytest.raises(InvalidInput) as caught:
         await accounts.change_password(
-            actor=actor, pii=deps.pii, old_password="wrong-Password1", new_password=PASSWORD + "x",
+            actor=actor,
+            pii=deps.pii,
+            old_password="wrong-Password1",
+            new_password=PASSWORD + "x",
             now=NOW,
         )
     assert caught.value.code == "WRONG_PASSWORD"

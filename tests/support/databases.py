@@ -16,7 +16,7 @@ def pg_reachable() -> bool:
     async def probe() -> bool:
         try:
             conn = await asyncpg.connect(f"{PG_ADMIN_URL}/postgres", timeout=3)
-        except (OSError, asyncpg.PostgresError, asyncio.TimeoutError):
+        except (TimeoutError, OSError, asyncpg.PostgresError):
             return False
         await conn.close()
         return True
@@ -35,8 +35,19 @@ async def admin_execute(*statements: str) -> None:
         await conn.close()
 
 
+def forget_cached_sql() -> None:
+    """Tortoise caches INSERT statements per (connection name, table), not per dialect: a
+    process that opens SQLite and then PostgreSQL under the same connection name would send
+    SQLite's placeholders to PostgreSQL. Production opens one backend per process; the test
+    suite switches, so it clears the cache whenever it opens a database."""
+    from tortoise.backends.base.executor import EXECUTOR_CACHE
+
+    EXECUTOR_CACHE.clear()
+
+
 async def prepare_template(url: str) -> None:
     """Migrate and load reference data exactly as `ecert migrate` does."""
+    forget_cached_sql()
     from graphql_api.bootstrap import prepare_database
     from graphql_api.settings import load_settings
     from tests.support.settings import test_environ

@@ -54,7 +54,10 @@ def test_real_examples_keep_their_issuer(raw: str, normalized: str) -> None:
 
 
 def test_issuer_is_not_silently_rewritten() -> None:
-    assert normalize_approval_document("渝北区职改办〔2022〕20号", today=TODAY).issuer == "渝北区职改办"
+    assert (
+        normalize_approval_document("渝北区职改办〔2022〕20号", today=TODAY).issuer
+        == "渝北区职改办"
+    )
 
 
 @pytest.mark.parametrize(

@@ -44,9 +44,7 @@ def test_dates_before_1978() -> None:
 
 def test_holder_under_18_when_obtained() -> None:
     with pytest.raises(RuleViolation) as info:
-        check_dates(
-            date(2003, 3, 11), date(2003, 6, 1), today=TODAY, birth_date=date(1985, 3, 12)
-        )
+        check_dates(date(2003, 3, 11), date(2003, 6, 1), today=TODAY, birth_date=date(1985, 3, 12))
     assert info.value.code == "OBTAINED_BEFORE_ADULTHOOD"
 
 

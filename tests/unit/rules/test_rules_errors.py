@@ -8,7 +8,11 @@ def test_violation_carries_code_message_and_field() -> None:
     v = RuleViolation(RuleCode.ID_NUMBER_CHECKSUM, "校验位不正确", "idNumber")
     assert (v.code, v.message, v.field) == ("ID_NUMBER_CHECKSUM", "校验位不正确", "idNumber")
     assert type(v.code) is str, "code must be a plain str for the API layer"
-    assert v.to_dict() == {"code": "ID_NUMBER_CHECKSUM", "message": "校验位不正确", "field": "idNumber"}
+    assert v.to_dict() == {
+        "code": "ID_NUMBER_CHECKSUM",
+        "message": "校验位不正确",
+        "field": "idNumber",
+    }
 
 
 def test_warning_stores_code_as_plain_str() -> None:

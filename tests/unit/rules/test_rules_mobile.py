@@ -7,7 +7,13 @@ from schema.rules import RuleViolation, normalize_mobile
 
 @pytest.mark.parametrize(
     "raw",
-    ["13812345678", "+86 138 1234 5678", "0086-138-1234-5678", "8613812345678", "１３８１２３４５６７８"],
+    [
+        "13812345678",
+        "+86 138 1234 5678",
+        "0086-138-1234-5678",
+        "8613812345678",
+        "１３８１２３４５６７８",
+    ],
 )
 def test_accepted_spellings_normalise_to_eleven_digits(raw: str) -> None:
     assert normalize_mobile(raw) == "13812345678"

@@ -36,7 +36,16 @@ def test_too_long() -> None:
         "abc120238!!",  # contains the ID's last 6
         f"tel{MOBILE}",  # contains the mobile
     ],
-    ids=["one-class", "common-digits", "common-mixed", "repetitive", "id", "birth", "id-tail", "mob"],
+    ids=[
+        "one-class",
+        "common-digits",
+        "common-mixed",
+        "repetitive",
+        "id",
+        "birth",
+        "id-tail",
+        "mob",
+    ],
 )
 def test_weak_passwords_are_refused(password: str) -> None:
     with pytest.raises(RuleViolation) as info:
