@@ -8,6 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 from graphql_api.settings import Settings
 from schema.pii import PiiProtector
+from schema.services.issuance import Issuer
+from schema.services.signing_keys import Signer
+from schema.storage import BlobStore, FileBlobStore
 
 __all__ = ["Deps", "build_deps", "utc_now"]
 
@@ -20,6 +23,8 @@ def utc_now() -> datetime:
 class Deps:
     settings: Settings
     pii: PiiProtector
+    store: BlobStore
+    issuer: Issuer
     clock: Callable[[], datetime] = field(default=utc_now)
 
     @property
@@ -28,11 +33,18 @@ class Deps:
 
 
 def build_deps(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> Deps:
+    store = FileBlobStore(settings.data_dir / "blobs")
     return Deps(
         settings=settings,
         pii=PiiProtector(
             hmac_key=settings.pii_hmac_key.reveal(),
             encryption_key=settings.pii_encryption_key.reveal(),
+        ),
+        store=store,
+        issuer=Issuer(
+            signer=Signer(settings.signing_passphrase.reveal()),
+            store=store,
+            public_base_url=settings.public_base_url,
         ),
         clock=clock,
     )

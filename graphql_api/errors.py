@@ -31,6 +31,10 @@ class UserError:
     field: list[str] | None = strawberry.field(
         description='Path of the offending input field, e.g. ["input", "idNumber"].'
     )
+    ref: str | None = strawberry.field(
+        default=None,
+        description="Id of the record the error points to (e.g. the existing registration).",
+    )
 
 
 @strawberry.type(description="The mutation was refused; nothing was changed.")
@@ -41,7 +45,12 @@ class UserErrors:
 def user_errors(exc: DomainError) -> UserErrors:
     return UserErrors(
         errors=[
-            UserError(code=p.code, message=p.message, field=["input", p.field] if p.field else None)
+            UserError(
+                code=p.code,
+                message=p.message,
+                field=["input", p.field] if p.field else None,
+                ref=p.ref,
+            )
             for p in exc.problems
         ]
     )

@@ -7,14 +7,16 @@ from strawberry.tools import merge_types
 
 from graphql_api.errors import DomainErrorHandler, ErrorCodeExtension
 from graphql_api.mutations.accounts import AccountMutations
+from graphql_api.mutations.reference import ReferenceMutations
 from graphql_api.queries.accounts import AccountQueries
+from graphql_api.queries.reference import ReferenceQueries
 from graphql_api.transport import limit_extensions, masking_extension
 from schema.errors import DomainError
 
 __all__ = ["build_schema", "schema"]
 
-Query = merge_types("Query", (AccountQueries,))
-Mutation = merge_types("Mutation", (AccountMutations,))
+Query = merge_types("Query", (AccountQueries, ReferenceQueries))
+Mutation = merge_types("Mutation", (AccountMutations, ReferenceMutations))
 
 
 class _Schema(strawberry.Schema):

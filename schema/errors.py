@@ -38,6 +38,7 @@ class Problem:
     code: str
     message: str
     field: str | None = None
+    ref: str | None = None  # the record the problem points to (e.g. the existing duplicate)
 
 
 class DomainError(Exception):
@@ -52,15 +53,17 @@ class DomainError(Exception):
         *,
         code: str | None = None,
         field: str | None = None,
+        ref: str | None = None,
     ) -> None:
         self.code = code or self.default_code
         self.message = message or self.default_message
         self.field = field
+        self.ref = ref
         super().__init__(self.message)
 
     @property
     def problems(self) -> list[Problem]:
-        return [Problem(self.code, self.message, self.field)]
+        return [Problem(self.code, self.message, self.field, self.ref)]
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(code={self.code!r}, field={self.field!r})"

@@ -16,7 +16,6 @@ from schema.models.registrations import (
     Registration,
     RegistrationKey,
     RegistrationStatus,
-    Source,
 )
 from schema.models.signing_keys import SigningKey
 
@@ -37,5 +36,4 @@ __all__ = [
     "RegistrationStatus",
     "Session",
     "SigningKey",
-    "Source",
 ]

@@ -12,7 +12,7 @@ class Account(Model):
     """A real-name account. The ID number is never stored in clear.
 
     ``id_number_hmac`` (keyed HMAC-SHA256) answers "is this ID registered?" and enforces
-    one account per person; ``id_number_cipher`` (AES-256-GCM) lets the owner see it.
+    one account per person, and ``id_number_cipher`` (AES-256-GCM) lets the owner see it.
     """
 
     id = fields.IntField(primary_key=True)
@@ -31,6 +31,7 @@ class Account(Model):
     failed_login_count = fields.IntField(default=0)
     locked_until = fields.DatetimeField(null=True)
     password_changed_at = fields.DatetimeField()
+    last_login_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField()
     updated_at = fields.DatetimeField()
 

@@ -21,7 +21,7 @@ class Provenance(StrEnum):
 
 
 class Certificate(Model):
-    """One version of an electronic certificate. Content fields never change after issue;
+    """One version of an electronic certificate. Content fields never change after issue,
     only the status columns do (superseded, revoked, reinstated)."""
 
     id = fields.IntField(primary_key=True)
@@ -58,6 +58,9 @@ class Certificate(Model):
     signed_at = fields.DatetimeField(null=True)
     signed_payload = fields.BinaryField(null=True)  # COSE_Sign1 bytes
     check_code = fields.CharField(max_length=16, null=True)
+    verification_url = fields.CharField(max_length=1000, null=True)
+    qr_png_sha256 = fields.CharField(max_length=64, null=True)  # rendered once, at issuance
+    qr_svg_sha256 = fields.CharField(max_length=64, null=True)
 
     status = fields.CharEnumField(CertificateStatus, max_length=16, default=CertificateStatus.VALID)
     issued_at = fields.DatetimeField()

@@ -17,15 +17,6 @@ class RegistrationStatus(StrEnum):
     WITHDRAWN = "WITHDRAWN"  # the applicant abandoned the draft
 
 
-class Source(StrEnum):
-    """Where the certificate comes from (登记范围)."""
-
-    PAPER = "PAPER"  # paper certificate obtained before 2021
-    OTHER_SYSTEM = "OTHER_SYSTEM"  # 2021+: education, health, construction … online systems
-    OFFLINE = "OFFLINE"  # 2021+: offline review, 初定 or 确认
-    TITLE_SYSTEM = "TITLE_SYSTEM"  # 2021+: the municipal title system (generated, not registered)
-
-
 class Registration(Model):
     id = fields.IntField(primary_key=True)
     public_id = fields.CharField(max_length=32, unique=True)
@@ -36,8 +27,10 @@ class Registration(Model):
     )
     holder_id_hmac = fields.CharField(max_length=64, db_index=True)
     holder_name = fields.CharField(max_length=50)
+    holder_id_masked = fields.CharField(max_length=18, default="")
     status = fields.CharEnumField(RegistrationStatus, max_length=16)
-    source = fields.CharEnumField(Source, max_length=16, null=True)
+    # schema.rules.RegistrationSource: PAPER, OTHER_SYSTEM, OFFLINE_*, TITLE_SYSTEM
+    source = fields.CharField(max_length=24, null=True)
 
     level = fields.CharField(max_length=16, null=True)
     series_code = fields.CharField(max_length=8, null=True)
@@ -74,7 +67,7 @@ class Registration(Model):
 
 
 class RegistrationKey(Model):
-    """Identity keys of a certificate for its holder; the unique index refuses duplicates.
+    """Identity keys of a certificate for its holder (a unique index refuses duplicates).
 
     ``N:<certificate number>`` and ``D:<approval document>|<level>|<specialty>``. A draft
     claims its keys as soon as the fields are known, so two identical registrations — even

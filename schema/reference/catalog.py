@@ -62,6 +62,7 @@ __all__ = [
     "ValidityScope",
     "WayLevelWarning",
     "WayObtained",
+    "catalog_from_documents",
     "load_catalog",
     "lookup_key",
 ]
@@ -761,17 +762,33 @@ def load_catalog(data_dir: Path | str | None = None) -> Catalog:
 
 @lru_cache(maxsize=8)
 def _load_cached(data_dir: Path) -> Catalog:
-    files: dict[str, list[_Obj]] = {}
-    versions: dict[str, int] = {}
+    documents: dict[str, object] = {}
     for name in _FILES:
         path = data_dir / name
+        # A file's own problems name the file; cross-file problems name the directory.
         try:
-            raw = json.loads(path.read_text(encoding="utf-8"))
+            documents[name.removesuffix(".json")] = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise CatalogError(f"{name}: file missing in {data_dir}") from None
         except json.JSONDecodeError as exc:
             raise CatalogError(f"{name}: not valid JSON ({exc})") from None
-        top = _Obj(raw, name)
+    try:
+        return catalog_from_documents(documents)
+    except CatalogError as exc:
+        raise CatalogError(str(exc).replace("reference data:", f"{data_dir}:", 1)) from None
+
+
+def catalog_from_documents(documents: Mapping[str, object]) -> Catalog:
+    """Build and check a catalog from parsed documents keyed by kind (the file stem, e.g.
+    ``"authorities"``), each ``{"version": int, "entries": [...]}``. The database-backed
+    catalog (file entries plus admin additions) is built through here."""
+    files: dict[str, list[_Obj]] = {}
+    versions: dict[str, int] = {}
+    for name in _FILES:
+        kind = name.removesuffix(".json")
+        if kind not in documents:
+            raise CatalogError(f"{name}: missing")
+        top = _Obj(documents[kind], name)
         version = top.integer("version")
         if version < 1:
             raise CatalogError(f"{name}: 'version' must be a positive integer")
@@ -810,7 +827,7 @@ def _load_cached(data_dir: Path) -> Catalog:
             versions=MappingProxyType(versions),
         )
     except CatalogError as exc:
-        raise CatalogError(f"{data_dir}: {exc}") from None
+        raise CatalogError(f"reference data: {exc}") from None
 
 
 def _each(objs: list[_Obj], build: Callable[[_Obj], _T]) -> tuple[_T, ...]:

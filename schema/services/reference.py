@@ -1,4 +1,5 @@
-"""Reference data: idempotent loading from the versioned files, and lookups."""
+"""Reference data: idempotent loading from the versioned files, admin additions, and the
+catalog the rules use (built from the stored rows, so admin additions count)."""
 
 from __future__ import annotations
 
@@ -7,14 +8,29 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from tortoise.functions import Count, Max
 from tortoise.transactions import in_transaction
 
+from schema.actor import Actor
+from schema.enums import Role
+from schema.errors import Conflict, Forbidden, InvalidInput
 from schema.models import ReferenceEntry
+from schema.reference.catalog import DATA_DIR, Catalog, CatalogError, catalog_from_documents
 from schema.services.audit import write_audit
 
-__all__ = ["DATA_DIR", "authority_codes", "load_reference_data", "read_documents"]
+__all__ = [
+    "ADMIN_KINDS",
+    "add_reference_entry",
+    "authority_codes",
+    "current_catalog",
+    "load_reference_data",
+    "read_documents",
+]
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "reference" / "data"
+# What admins may extend at run time (the rest changes only with a new data file version).
+ADMIN_KINDS = frozenset(
+    {"authorities", "specialties", "batches", "return_reasons", "revocation_reasons"}
+)
 
 
 def read_documents(data_dir: Path = DATA_DIR) -> dict[str, dict[str, Any]]:
@@ -44,8 +60,10 @@ async def load_reference_data(
     Returns one summary line per kind. Running it twice changes nothing the second time.
     """
     now = now or datetime.now(UTC)
+    documents = read_documents(data_dir)
+    catalog_from_documents(documents)  # refuse to load data that does not check
     lines: list[str] = []
-    for kind, doc in read_documents(data_dir).items():
+    for kind, doc in documents.items():
         version = doc["version"]
         added = updated = 0
         async with in_transaction() as conn:
@@ -83,6 +101,83 @@ async def load_reference_data(
                 )
         lines.append(f"reference {kind} v{version}: {added} added, {updated} updated")
     return lines
+
+
+_cache: dict[str, Any] = {"revision": None, "catalog": None}
+
+
+async def _documents_from_rows() -> dict[str, dict[str, Any]]:
+    docs: dict[str, dict[str, Any]] = {}
+    rows = (
+        await ReferenceEntry.filter(active=True)
+        .order_by("id")
+        .values("kind", "data", "file_version")
+    )
+    for row in rows:
+        doc = docs.setdefault(row["kind"], {"version": 1, "entries": []})
+        doc["version"] = max(doc["version"], row["file_version"] or 1)
+        doc["entries"].append(row["data"])
+    return docs
+
+
+async def current_catalog() -> Catalog:
+    """The catalog as stored (files + admin additions), rebuilt only when the rows change."""
+    stats = (
+        await ReferenceEntry.all()
+        .annotate(n=Count("id"), last=Max("updated_at"))
+        .values("n", "last")
+    )
+    revision = (stats[0]["n"], stats[0]["last"]) if stats else (0, None)
+    if _cache["revision"] != revision or _cache["catalog"] is None:
+        _cache["catalog"] = catalog_from_documents(await _documents_from_rows())
+        _cache["revision"] = revision
+    return _cache["catalog"]
+
+
+async def add_reference_entry(
+    *, actor: Actor, kind: str, entry: dict[str, Any], now: datetime
+) -> ReferenceEntry:
+    """Admins add an entry (e.g. an approving authority or a specialty); the whole catalog
+    must still check with it, or nothing is stored."""
+    if actor.role is not Role.ADMIN:
+        raise Forbidden("只有系统管理员可以维护基础数据")
+    if kind not in ADMIN_KINDS:
+        raise InvalidInput.one("REFERENCE_KIND", f"不能在线添加此类基础数据：{kind}", "kind")
+    try:
+        code = _entry_code(kind, entry)
+    except ValueError:
+        raise InvalidInput.one(
+            "REFERENCE_CODE", "基础数据条目必须有代码（code）", "entry"
+        ) from None
+    docs = await _documents_from_rows()
+    docs.setdefault(kind, {"version": 1, "entries": []})["entries"].append(entry)
+    try:
+        catalog_from_documents(docs)
+    except CatalogError as exc:
+        raise InvalidInput.one("REFERENCE_INVALID", f"基础数据条目不合规：{exc}", "entry") from None
+    async with in_transaction() as conn:
+        if await ReferenceEntry.filter(kind=kind, code=code).using_db(conn).exists():
+            raise Conflict(f"代码{code}已存在", code="REFERENCE_EXISTS", field="entry")
+        row = await ReferenceEntry.create(
+            kind=kind,
+            code=code,
+            data=entry,
+            source="admin",
+            file_version=0,
+            created_at=now,
+            updated_at=now,
+            using_db=conn,
+        )
+        await write_audit(
+            actor=actor,
+            action="reference.added",
+            entity_type="reference",
+            entity_id=f"{kind}:{code}",
+            now=now,
+            after=entry,
+            using_db=conn,
+        )
+    return row
 
 
 async def authority_codes() -> frozenset[str]:

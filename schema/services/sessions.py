@@ -151,6 +151,7 @@ async def login(
         account = await Account.select_for_update().using_db(conn).get(id=account.id)
         account.failed_login_count = 0
         account.locked_until = None
+        account.last_login_at = now
         if needs_rehash(account.password_hash):
             account.password_hash = hash_password(password)
         await account.save(using_db=conn)

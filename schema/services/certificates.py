@@ -1,0 +1,401 @@
+"""Issued certificates: the holder's view, corrections (更正) and revocation (撤销).
+
+A signed certificate is never edited in place. An approved correction issues a new version
+(same number, same lineage, version + 1, freshly signed) and marks the old one superseded,
+pointing to the new one. Revocation keeps a reason category (public) and notes (private);
+undoing it is its own audited action.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any
+
+from tortoise.transactions import in_transaction
+
+from schema.actor import Actor
+from schema.enums import Role
+from schema.errors import Forbidden, InvalidInput, InvalidState, NotFound, Problem
+from schema.models import (
+    Account,
+    Certificate,
+    CertificateStatus,
+    CorrectionRequest,
+    CorrectionStatus,
+    Registration,
+)
+from schema.reference.catalog import Catalog, UnknownCodeError
+from schema.registration_form import FIELD_COLUMNS, STEP_FIELDS, check_step
+from schema.services.audit import write_audit
+from schema.services.issuance import CertificateContent, Issuer
+from schema.services.registrations import stored_values
+from schema.services.review import specialty_text
+
+__all__ = [
+    "decide_correction",
+    "get_holder_certificate",
+    "my_certificates",
+    "pending_corrections",
+    "reinstate_certificate",
+    "request_correction",
+    "revoke_certificate",
+]
+
+
+async def _holder_account(actor: Actor) -> Account:
+    if actor.account_id is None or actor.role is not Role.APPLICANT:
+        raise Forbidden("只有证书持有人本人可以进行此操作")
+    return await Account.get(id=actor.account_id)
+
+
+async def my_certificates(*, actor: Actor) -> list[Certificate]:
+    account = await _holder_account(actor)
+    return list(
+        await Certificate.filter(holder_id_hmac=account.id_number_hmac).order_by(
+            "lineage_id", "version"
+        )
+    )
+
+
+async def get_holder_certificate(*, actor: Actor, cert_id: str) -> Certificate:
+    account = await _holder_account(actor)
+    cert = await Certificate.get_or_none(cert_id=cert_id)
+    if cert is None or cert.holder_id_hmac != account.id_number_hmac:
+        raise NotFound("证书不存在", code="CERTIFICATE_NOT_FOUND", field="certId")
+    return cert
+
+
+def _may_decide(actor: Actor, authority_code: str) -> bool:
+    return actor.role is Role.ADMIN or (
+        actor.role is Role.REVIEWER and actor.authority_code == authority_code
+    )
+
+
+def _plain(values: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in values.items()}
+
+
+async def request_correction(
+    *,
+    actor: Actor,
+    cert_id: str,
+    reason: str,
+    changes: Mapping[str, str],
+    catalog: Catalog,
+    now: datetime,
+) -> CorrectionRequest:
+    """The holder asks the responsible authority to correct fields of an issued certificate."""
+    account = await _holder_account(actor)
+    reason = reason.strip()
+    if len(reason) < 5:
+        raise InvalidInput.one(
+            "CORRECTION_REASON_REQUIRED", "请说明需要更正的客观原因（不少于5个字）", "reason"
+        )
+    if not changes:
+        raise InvalidInput.one("CORRECTION_CHANGES_REQUIRED", "请填写需要更正的项目", "changes")
+    allowed = {c.field for c in catalog.correction_fields}
+    unknown = sorted(set(changes) - allowed)
+    if unknown:
+        names = "、".join(c.name for c in catalog.correction_fields)
+        raise InvalidInput.one(
+            "CORRECTION_FIELD_NOT_ALLOWED", f"可申请更正的项目为：{names}", "changes"
+        )
+    async with in_transaction() as conn:
+        cert = await Certificate.select_for_update().using_db(conn).get_or_none(cert_id=cert_id)
+        if cert is None or cert.holder_id_hmac != account.id_number_hmac:
+            raise NotFound("证书不存在", code="CERTIFICATE_NOT_FOUND", field="certId")
+        if cert.status is not CertificateStatus.VALID:
+            raise InvalidState("只有有效的证书可以申请更正", code="CERTIFICATE_NOT_VALID")
+        if (
+            await CorrectionRequest.filter(certificate_id=cert.id, status=CorrectionStatus.PENDING)
+            .using_db(conn)
+            .exists()
+        ):
+            raise InvalidState("该证书已有待处理的更正申请", code="CORRECTION_PENDING")
+        reg = await Registration.get(id=cert.registration_id).using_db(conn)
+        clean = _validated_changes(reg, changes, catalog, now, account.birth_date)
+        request = await CorrectionRequest.create(
+            public_id=secrets.token_hex(12),
+            certificate=cert,
+            applicant=account,
+            authority_code=cert.authority_code,
+            reason=reason,
+            changes={"raw": dict(changes), "clean": _plain(clean)},
+            status=CorrectionStatus.PENDING,
+            created_at=now,
+            using_db=conn,
+        )
+        await write_audit(
+            actor=actor,
+            action="correction.requested",
+            entity_type="certificate",
+            entity_id=cert.cert_id,
+            now=now,
+            after={"correction": request.public_id, "changes": dict(changes)},
+            note=reason,
+            using_db=conn,
+        )
+    return request
+
+
+def _validated_changes(
+    reg: Registration,
+    changes: Mapping[str, str],
+    catalog: Catalog,
+    now: datetime,
+    birth_date: date | None,
+) -> dict[str, Any]:
+    """Run each touched wizard step with the new values against the stored ones."""
+    stored = stored_values(reg)
+    clean: dict[str, Any] = {}
+    problems: list[Problem] = []
+    for step, names in STEP_FIELDS.items():
+        submitted = {name: changes[name] for name in names if name in changes}
+        if not submitted:
+            continue
+        result = check_step(
+            step,
+            submitted,
+            {**stored, **clean},
+            catalog=catalog,
+            today=now.date(),
+            birth_date=birth_date,
+        )
+        problems.extend(result.problems)
+        clean.update(result.values)
+    if problems:
+        raise InvalidInput(problems)
+    touched = {
+        col
+        for name in changes
+        for col in (
+            (FIELD_COLUMNS[name],) if isinstance(FIELD_COLUMNS[name], str) else FIELD_COLUMNS[name]
+        )
+    }
+    return {k: v for k, v in clean.items() if k in touched or stored.get(k) != v}
+
+
+async def pending_corrections(*, actor: Actor) -> list[CorrectionRequest]:
+    if actor.role not in (Role.REVIEWER, Role.ADMIN):
+        raise Forbidden("只有审批机关审核人员可以处理更正申请")
+    query = CorrectionRequest.filter(status=CorrectionStatus.PENDING)
+    if actor.role is Role.REVIEWER:
+        query = query.filter(authority_code=actor.authority_code)
+    return list(await query.order_by("id").prefetch_related("certificate"))
+
+
+async def decide_correction(
+    *,
+    actor: Actor,
+    correction_id: str,
+    approve: bool,
+    note: str | None,
+    issuer: Issuer,
+    catalog: Catalog,
+    now: datetime,
+) -> CorrectionRequest:
+    """Approve → a new signed version, the old one superseded; reject → reason recorded."""
+    if actor.role not in (Role.REVIEWER, Role.ADMIN):
+        raise Forbidden("只有审批机关审核人员可以处理更正申请")
+    note = (note or "").strip() or None
+    if not approve and not note:
+        raise InvalidInput.one("CORRECTION_REJECT_REASON", "驳回更正申请须填写理由", "note")
+    async with in_transaction() as conn:
+        request = (
+            await CorrectionRequest.select_for_update()
+            .using_db(conn)
+            .get_or_none(public_id=correction_id)
+        )
+        if request is None or not _may_decide(actor, request.authority_code):
+            raise NotFound(
+                "更正申请不存在或不属于本审批机关", code="CORRECTION_NOT_FOUND", field="id"
+            )
+        if request.status is not CorrectionStatus.PENDING:
+            raise InvalidState("该更正申请已处理", code="CORRECTION_DECIDED")
+        request.decision_note = note
+        request.decided_by_id = actor.account_id
+        request.decided_at = now
+        if not approve:
+            request.status = CorrectionStatus.REJECTED
+            await request.save(using_db=conn)
+            await write_audit(
+                actor=actor,
+                action="correction.rejected",
+                entity_type="certificate",
+                entity_id=str(request.certificate_id),
+                now=now,
+                after={"correction": request.public_id},
+                note=note,
+                using_db=conn,
+            )
+            return request
+        old = await Certificate.select_for_update().using_db(conn).get(id=request.certificate_id)
+        if old.status is not CertificateStatus.VALID:
+            raise InvalidState("原证书已不是有效状态，不能更正", code="CERTIFICATE_NOT_VALID")
+        reg = await Registration.select_for_update().using_db(conn).get(id=old.registration_id)
+        clean = _parse_clean(request.changes["clean"])
+        for column, value in clean.items():
+            setattr(reg, column, value)
+        reg.updated_at = now
+        await reg.save(using_db=conn)
+        content = CertificateContent(
+            holder_name=old.holder_name,
+            holder_id_masked=old.holder_id_masked,
+            holder_id_hmac=old.holder_id_hmac,
+            holder_account_id=old.holder_id,
+            number=old.number,  # a correction keeps the certificate's number
+            level=reg.level or old.level,
+            series_code=reg.series_code or old.series_code,
+            title_name=reg.title_name or old.title_name,
+            way_obtained=reg.way_obtained or old.way_obtained,
+            specialty=specialty_text(reg.specialty, reg.local_specialty, reg.series_code, catalog),
+            approval_document=reg.approval_document or old.approval_document,
+            obtained_on=reg.obtained_on or old.obtained_on,
+            issued_on=reg.issued_on or old.issued_on,
+            authority_code=old.authority_code,
+            review_body=reg.review_body or old.review_body,
+            validity_scope=reg.validity_scope or old.validity_scope,
+            provenance=old.provenance,
+            photo_sha256=reg.photo_sha256 or old.photo_sha256,
+        )
+        new = await issuer.issue(
+            registration=reg,
+            content=content,
+            version=old.version + 1,
+            lineage_id=old.lineage_id,
+            now=now,
+            conn=conn,
+        )
+        old.status = CertificateStatus.SUPERSEDED
+        old.superseded_by_id = new.id
+        old.superseded_at = now
+        await old.save(using_db=conn)
+        request.status = CorrectionStatus.APPROVED
+        request.new_certificate_id = new.id
+        await request.save(using_db=conn)
+        await write_audit(
+            actor=actor,
+            action="certificate.superseded",
+            entity_type="certificate",
+            entity_id=old.cert_id,
+            now=now,
+            after={"supersededBy": new.cert_id, "correction": request.public_id},
+            note=note,
+            using_db=conn,
+        )
+        await write_audit(
+            actor=actor,
+            action="certificate.issued",
+            entity_type="certificate",
+            entity_id=new.cert_id,
+            now=now,
+            after={
+                "version": new.version,
+                "supersedes": old.cert_id,
+                "changes": request.changes["clean"],
+            },
+            using_db=conn,
+        )
+    return request
+
+
+def _parse_clean(values: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        if key in ("obtained_on", "issued_on") and isinstance(value, str):
+            out[key] = date.fromisoformat(value)
+        else:
+            out[key] = value
+    return out
+
+
+async def revoke_certificate(
+    *,
+    actor: Actor,
+    cert_id: str,
+    reason_code: str,
+    note: str | None,
+    catalog: Catalog,
+    now: datetime,
+) -> Certificate:
+    """Revoke the current version; the category is public, the notes stay private."""
+    try:
+        reason = catalog.revocation_reason(reason_code)
+    except UnknownCodeError:
+        raise InvalidInput.one(
+            "REVOCATION_REASON_UNKNOWN", "请从列表中选择撤销原因", "reason"
+        ) from None
+    note = (note or "").strip() or None
+    if reason.requires_comment and not note:
+        raise InvalidInput.one(
+            "REVOCATION_NOTE_REQUIRED", f"撤销原因“{reason.name}”需要填写说明", "note"
+        )
+    async with in_transaction() as conn:
+        cert = await _decidable_certificate(actor, cert_id, conn)
+        if cert.status is not CertificateStatus.VALID:
+            raise InvalidState("只有有效的证书可以撤销", code="CERTIFICATE_NOT_VALID")
+        cert.status = CertificateStatus.REVOKED
+        cert.revoked_at = now
+        cert.revocation_reason = reason.code
+        cert.revocation_note = note
+        await cert.save(using_db=conn)
+        await write_audit(
+            actor=actor,
+            action="certificate.revoked",
+            entity_type="certificate",
+            entity_id=cert.cert_id,
+            now=now,
+            before={"status": "VALID"},
+            after={"status": "REVOKED", "reason": reason.code},
+            note=note,
+            using_db=conn,
+        )
+    return cert
+
+
+async def reinstate_certificate(
+    *, actor: Actor, cert_id: str, note: str, now: datetime
+) -> Certificate:
+    """Undo a revocation: only on purpose, with a reason, and audited as its own action."""
+    note = note.strip()
+    if len(note) < 5:
+        raise InvalidInput.one(
+            "REINSTATE_NOTE_REQUIRED", "恢复证书须说明理由（不少于5个字）", "note"
+        )
+    async with in_transaction() as conn:
+        cert = await _decidable_certificate(actor, cert_id, conn)
+        if cert.status is not CertificateStatus.REVOKED:
+            raise InvalidState("只有已撤销的证书可以恢复", code="CERTIFICATE_NOT_REVOKED")
+        before = {
+            "status": "REVOKED",
+            "reason": cert.revocation_reason,
+            "revokedAt": cert.revoked_at.isoformat() if cert.revoked_at else None,
+        }
+        cert.status = CertificateStatus.VALID
+        cert.revoked_at = None
+        cert.revocation_reason = None
+        cert.revocation_note = None
+        await cert.save(using_db=conn)
+        await write_audit(
+            actor=actor,
+            action="certificate.reinstated",
+            entity_type="certificate",
+            entity_id=cert.cert_id,
+            now=now,
+            before=before,
+            after={"status": "VALID"},
+            note=note,
+            using_db=conn,
+        )
+    return cert
+
+
+async def _decidable_certificate(actor: Actor, cert_id: str, conn: Any) -> Certificate:
+    if actor.role not in (Role.REVIEWER, Role.ADMIN):
+        raise Forbidden("只有审批机关可以撤销或恢复证书")
+    cert = await Certificate.select_for_update().using_db(conn).get_or_none(cert_id=cert_id)
+    if cert is None or not _may_decide(actor, cert.authority_code):
+        raise NotFound("证书不存在或不属于本审批机关", code="CERTIFICATE_NOT_FOUND", field="certId")
+    return cert

@@ -1,0 +1,132 @@
+"""Issuing one signed certificate version — called inside the approval (or correction)
+transaction, so no certificate ever exists unsigned and a failure leaves nothing behind."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import datetime
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+
+from crypto import (
+    CertificateClaims,
+    build_verification_url,
+    check_code,
+    new_cert_id,
+    qr_png,
+    qr_svg,
+)
+from schema.models import Certificate, Provenance, Registration
+from schema.services.signing_keys import Signer
+from schema.storage import BlobStore
+
+__all__ = ["CertificateContent", "Issuer", "provenance_for"]
+
+
+def provenance_for(source: str | None) -> Provenance:
+    if source == "PAPER":
+        return Provenance.PAPER
+    if source == "TITLE_SYSTEM":
+        return Provenance.NATIVE
+    return Provenance.OTHER_SYSTEM
+
+
+@dataclass(frozen=True, kw_only=True)
+class CertificateContent:
+    """The fields a certificate version vouches for (copied, never referenced)."""
+
+    holder_name: str
+    holder_id_masked: str
+    holder_id_hmac: str
+    holder_account_id: int | None
+    number: str
+    level: str
+    series_code: str
+    title_name: str
+    way_obtained: str
+    specialty: str
+    approval_document: str
+    obtained_on: datetime | object
+    issued_on: datetime | object
+    authority_code: str
+    review_body: str
+    validity_scope: str
+    provenance: Provenance
+    photo_sha256: str | None
+
+
+@dataclass(frozen=True)
+class Issuer:
+    """Everything issuance needs: the signer, where QR images go, the public origin."""
+
+    signer: Signer
+    store: BlobStore
+    public_base_url: str
+
+    async def issue(
+        self,
+        *,
+        registration: Registration,
+        content: CertificateContent,
+        version: int,
+        lineage_id: str | None,
+        now: datetime,
+        conn: BaseDBAsyncClient,
+    ) -> Certificate:
+        cert_id = new_cert_id()
+        signed_at = now.replace(microsecond=0)
+        claims = CertificateClaims(
+            cert_id=cert_id,
+            version=version,
+            holder_name=content.holder_name,
+            holder_id_masked=content.holder_id_masked,
+            level=content.level,
+            series_code=content.series_code,
+            title_name=content.title_name,
+            specialty=content.specialty,
+            authority_code=content.authority_code,
+            review_body=content.review_body,
+            obtained_on=content.obtained_on,  # type: ignore[arg-type]
+            issued_on=content.issued_on,  # type: ignore[arg-type]
+            number=content.number,
+            provenance=content.provenance.value,
+            signed_at=signed_at,
+        )
+        kid, cose = await self.signer.sign(claims)
+        url = build_verification_url(self.public_base_url, cert_id, cose)
+        png, svg = await asyncio.to_thread(lambda: (qr_png(url, scale=6), qr_svg(url)))
+        png_key, svg_key = await self.store.put(png), await self.store.put(svg)
+        return await Certificate.create(
+            cert_id=cert_id,
+            lineage_id=lineage_id or cert_id,
+            version=version,
+            registration=registration,
+            holder_id=content.holder_account_id,
+            holder_id_hmac=content.holder_id_hmac,
+            holder_name=content.holder_name,
+            holder_id_masked=content.holder_id_masked,
+            number=content.number,
+            level=content.level,
+            series_code=content.series_code,
+            title_name=content.title_name,
+            way_obtained=content.way_obtained,
+            specialty=content.specialty,
+            approval_document=content.approval_document,
+            obtained_on=content.obtained_on,
+            issued_on=content.issued_on,
+            authority_code=content.authority_code,
+            review_body=content.review_body,
+            validity_scope=content.validity_scope,
+            provenance=content.provenance,
+            photo_sha256=content.photo_sha256,
+            kid=kid,
+            signed_at=signed_at,
+            signed_payload=cose,
+            check_code=check_code(cose),
+            verification_url=url,
+            qr_png_sha256=png_key,
+            qr_svg_sha256=svg_key,
+            issued_at=now,
+            using_db=conn,
+        )

@@ -1,0 +1,370 @@
+"""登记证书信息: drafts filled step by step, the photo, submission, withdrawal, 我的证书.
+
+A draft claims its identity keys (certificate number; approval document + level +
+specialty) as soon as they are known, under a unique index per holder: a certificate that
+already exists for the person cannot be registered twice, even by two identical
+submissions at the same moment.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from schema import rules
+from schema.actor import Actor
+from schema.enums import Role
+from schema.errors import Conflict, Forbidden, InvalidInput, InvalidState, NotFound, Problem
+from schema.models import Account, Registration, RegistrationKey, RegistrationStatus
+from schema.photos import PhotoRejected, normalize_photo
+from schema.reference.catalog import Catalog
+from schema.registration_form import (
+    FIELD_COLUMNS,
+    Step,
+    check_complete,
+    check_step,
+    missing_fields,
+)
+from schema.services.audit import write_audit
+from schema.storage import BlobStore
+
+__all__ = [
+    "EDITABLE",
+    "StepOutcome",
+    "attach_photo",
+    "create_registration",
+    "get_own_registration",
+    "identity_keys",
+    "my_registrations",
+    "save_step",
+    "snapshot",
+    "submit_registration",
+    "withdraw_registration",
+]
+
+# States in which the holder may change the registration.
+EDITABLE = frozenset(
+    {RegistrationStatus.DRAFT, RegistrationStatus.RETURNED, RegistrationStatus.INCOMPLETE}
+)
+
+
+def _as_tuple(value: str | tuple[str, ...]) -> tuple[str, ...]:
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
+_COLUMNS = tuple(dict.fromkeys(c for cols in FIELD_COLUMNS.values() for c in _as_tuple(cols)))
+
+
+@dataclass(frozen=True)
+class StepOutcome:
+    registration: Registration
+    warnings: list[rules.RuleWarning]
+    missing: list[str]
+
+
+def snapshot(reg: Registration) -> dict[str, Any]:
+    """The registration's fields as plain JSON values (audit before/after, history)."""
+    out: dict[str, Any] = {"status": reg.status.value, "round": reg.round}
+    for column in (*_COLUMNS, "photo_sha256", "return_reason_code", "return_note", "missing"):
+        value = getattr(reg, column)
+        out[column] = value.isoformat() if isinstance(value, date) else value
+    return out
+
+
+def stored_values(reg: Registration) -> dict[str, Any]:
+    return {column: getattr(reg, column) for column in _COLUMNS}
+
+
+def identity_keys(values: Mapping[str, Any]) -> set[str]:
+    """The keys that identify one certificate of one holder."""
+    keys: set[str] = set()
+    if values.get("certificate_number"):
+        keys.add(f"N:{values['certificate_number']}")
+    specialty = values.get("local_specialty") or values.get("specialty")
+    if values.get("approval_document") and values.get("level") and specialty:
+        keys.add(f"D:{values['approval_document']}|{values['level']}|{specialty}")
+    return keys
+
+
+async def _account(actor: Actor) -> Account:
+    if actor.account_id is None or actor.role is not Role.APPLICANT:
+        raise Forbidden("只有专业技术人员本人可以登记证书信息")
+    return await Account.get(id=actor.account_id)
+
+
+async def _owned_for_update(
+    actor: Actor, public_id: str, conn: BaseDBAsyncClient
+) -> tuple[Account, Registration]:
+    account = await _account(actor)
+    reg = await Registration.select_for_update().using_db(conn).get_or_none(public_id=public_id)
+    # Someone else's record is "not found": its existence is not disclosed.
+    if reg is None or reg.holder_id_hmac != account.id_number_hmac:
+        raise NotFound("登记记录不存在", code="REGISTRATION_NOT_FOUND", field="id")
+    return account, reg
+
+
+def _duplicate_error(existing: Registration) -> Conflict:
+    if existing.status is RegistrationStatus.INCOMPLETE:
+        violation_code = rules.ExistingRecord.PENDING_COMPLETION
+    else:
+        violation_code = rules.ExistingRecord.REGISTERED
+    try:
+        rules.check_existing_record(violation_code)
+    except rules.RuleViolation as exc:
+        return Conflict(
+            f"{exc.message}（已有记录：{existing.public_id}）",
+            code=exc.code,
+            field="certificateNumber" if existing.certificate_number else "approvalDocument",
+            ref=existing.public_id,
+        )
+    raise AssertionError("check_existing_record accepted an existing record")
+
+
+async def _claim_keys(reg: Registration, conn: BaseDBAsyncClient) -> None:
+    """Replace the registration's identity keys; a key held by another record refuses."""
+    wanted = identity_keys(stored_values(reg))
+    held = {k.key: k for k in await RegistrationKey.filter(registration_id=reg.id).using_db(conn)}
+    for key, row in held.items():
+        if key not in wanted:
+            await row.delete(using_db=conn)
+    for key in wanted - held.keys():
+        try:
+            # A savepoint, so a refused insert leaves the outer transaction usable.
+            async with in_transaction() as savepoint:
+                await RegistrationKey.create(
+                    holder_id_hmac=reg.holder_id_hmac,
+                    key=key,
+                    registration_id=reg.id,
+                    using_db=savepoint,
+                )
+        except IntegrityError:
+            other = await (
+                RegistrationKey.filter(holder_id_hmac=reg.holder_id_hmac, key=key)
+                .using_db(conn)
+                .prefetch_related("registration")
+                .first()
+            )
+            if other is None:  # the other claim was rolled back meanwhile; try again
+                raise Conflict(
+                    "该证书正在被同时登记，请稍后重试", code="REGISTRATION_RACE"
+                ) from None
+            raise _duplicate_error(other.registration) from None
+
+
+async def create_registration(*, actor: Actor, now: datetime) -> Registration:
+    """Start a draft (填写中) for the logged-in applicant."""
+    account = await _account(actor)
+    async with in_transaction() as conn:
+        reg = await Registration.create(
+            public_id=secrets.token_hex(12),
+            applicant=account,
+            holder_id_hmac=account.id_number_hmac,
+            holder_name=account.name,
+            holder_id_masked=account.id_number_masked,
+            status=RegistrationStatus.DRAFT,
+            missing=[],
+            warnings=[],
+            created_at=now,
+            updated_at=now,
+            using_db=conn,
+        )
+        await write_audit(
+            actor=actor,
+            action="registration.created",
+            entity_type="registration",
+            entity_id=reg.public_id,
+            now=now,
+            after=snapshot(reg),
+            using_db=conn,
+        )
+    return reg
+
+
+async def save_step(
+    *,
+    actor: Actor,
+    registration_id: str,
+    step: Step,
+    submitted: Mapping[str, Any],
+    catalog: Catalog,
+    now: datetime,
+) -> StepOutcome:
+    """Validate and save one wizard step; nothing is saved when any field is refused."""
+    async with in_transaction() as conn:
+        account, reg = await _owned_for_update(actor, registration_id, conn)
+        if reg.status not in EDITABLE:
+            raise InvalidState(
+                "该登记已提交或已生成证书，不能修改", code="REGISTRATION_NOT_EDITABLE"
+            )
+        before = snapshot(reg)
+        result = check_step(
+            step,
+            submitted,
+            stored_values(reg),
+            catalog=catalog,
+            today=now.date(),
+            birth_date=account.birth_date,
+        )
+        if result.problems:
+            raise InvalidInput(result.problems)
+        for column, value in result.values.items():
+            setattr(reg, column, value)
+        reg.applicant_id = account.id
+        reg.warnings = [w.to_dict() for w in result.warnings]
+        reg.missing = _missing(reg, catalog)
+        reg.updated_at = now
+        reg.lock_version += 1
+        await reg.save(using_db=conn)
+        await _claim_keys(reg, conn)
+        await write_audit(
+            actor=actor,
+            action=f"registration.step.{step.value.lower()}",
+            entity_type="registration",
+            entity_id=reg.public_id,
+            now=now,
+            before=before,
+            after=snapshot(reg),
+            using_db=conn,
+        )
+    return StepOutcome(reg, list(result.warnings), list(reg.missing))
+
+
+def _missing(reg: Registration, catalog: Catalog) -> list[str]:
+    missing = missing_fields(stored_values(reg), catalog=catalog)
+    if not reg.photo_sha256:
+        missing.append("photo")
+    return missing
+
+
+async def attach_photo(
+    *,
+    actor: Actor,
+    registration_id: str,
+    data: bytes,
+    store: BlobStore,
+    catalog: Catalog,
+    now: datetime,
+) -> Registration:
+    """Normalise the photo (JPEG/PNG, limits, re-encoded, metadata stripped) and attach it."""
+    try:
+        photo = await asyncio.to_thread(normalize_photo, data)
+    except PhotoRejected as exc:
+        raise InvalidInput([Problem(exc.code, exc.message, "photo")]) from None
+    # Content-addressed: storing first is safe (an orphan blob is harmless, a missing one not).
+    key = await store.put(photo.data)
+    async with in_transaction() as conn:
+        _, reg = await _owned_for_update(actor, registration_id, conn)
+        if reg.status not in EDITABLE:
+            raise InvalidState(
+                "该登记已提交或已生成证书，不能修改", code="REGISTRATION_NOT_EDITABLE"
+            )
+        before = snapshot(reg)
+        reg.photo_sha256 = key
+        reg.missing = _missing(reg, catalog)
+        reg.updated_at = now
+        await reg.save(using_db=conn)
+        await write_audit(
+            actor=actor,
+            action="registration.photo",
+            entity_type="registration",
+            entity_id=reg.public_id,
+            now=now,
+            before=before,
+            after=snapshot(reg),
+            using_db=conn,
+        )
+    return reg
+
+
+async def submit_registration(
+    *, actor: Actor, registration_id: str, catalog: Catalog, now: datetime
+) -> Registration:
+    """填写中/已退回/待完善 → 待审核, once every field and the photo pass together."""
+    async with in_transaction() as conn:
+        account, reg = await _owned_for_update(actor, registration_id, conn)
+        if reg.status not in EDITABLE:
+            raise InvalidState("该登记已提交，请等待审核", code="REGISTRATION_NOT_EDITABLE")
+        result = check_complete(
+            stored_values(reg), catalog=catalog, today=now.date(), birth_date=account.birth_date
+        )
+        problems = list(result.problems)
+        if not reg.photo_sha256:
+            problems.append(Problem("PHOTO_REQUIRED", "请上传个人照片", "photo"))
+        if problems:
+            raise InvalidInput(problems)
+        before = snapshot(reg)
+        for column, value in result.values.items():
+            setattr(reg, column, value)
+        reg.status = RegistrationStatus.SUBMITTED
+        reg.round += 1
+        reg.missing = []
+        reg.warnings = [w.to_dict() for w in result.warnings]
+        reg.submitted_at = now
+        reg.updated_at = now
+        await reg.save(using_db=conn)
+        await _claim_keys(reg, conn)
+        await write_audit(
+            actor=actor,
+            action="registration.submitted",
+            entity_type="registration",
+            entity_id=reg.public_id,
+            now=now,
+            before=before,
+            after=snapshot(reg),
+            using_db=conn,
+        )
+    return reg
+
+
+async def withdraw_registration(
+    *, actor: Actor, registration_id: str, now: datetime
+) -> Registration:
+    """Abandon a draft or returned registration; its identity keys are released."""
+    async with in_transaction() as conn:
+        _, reg = await _owned_for_update(actor, registration_id, conn)
+        if reg.status not in (RegistrationStatus.DRAFT, RegistrationStatus.RETURNED):
+            raise InvalidState(
+                "只有填写中或已退回的登记可以撤回", code="REGISTRATION_NOT_WITHDRAWABLE"
+            )
+        before = snapshot(reg)
+        reg.status = RegistrationStatus.WITHDRAWN
+        reg.updated_at = now
+        await reg.save(using_db=conn)
+        await RegistrationKey.filter(registration_id=reg.id).using_db(conn).delete()
+        await write_audit(
+            actor=actor,
+            action="registration.withdrawn",
+            entity_type="registration",
+            entity_id=reg.public_id,
+            now=now,
+            before=before,
+            after=snapshot(reg),
+            using_db=conn,
+        )
+    return reg
+
+
+async def my_registrations(*, actor: Actor) -> list[Registration]:
+    """我的证书: every registration of the holder, including records loaded in bulk."""
+    account = await _account(actor)
+    return list(
+        await Registration.filter(holder_id_hmac=account.id_number_hmac)
+        .exclude(status=RegistrationStatus.WITHDRAWN)
+        .order_by("-created_at", "-id")
+    )
+
+
+async def get_own_registration(*, actor: Actor, registration_id: str) -> Registration:
+    account = await _account(actor)
+    reg = await Registration.get_or_none(public_id=registration_id)
+    if reg is None or reg.holder_id_hmac != account.id_number_hmac:
+        raise NotFound("登记记录不存在", code="REGISTRATION_NOT_FOUND", field="id")
+    return reg

@@ -1,0 +1,293 @@
+"""The reviewing authority's queue: list, open, approve (issue), return with a reason.
+
+A reviewer sees only the work of the approving authority their account is bound to; an
+admin sees every authority's. Approval is one transaction: re-check the whole
+registration, draw a number where one is due, sign and store the certificate, mark the
+registration approved, audit — or, on any failure, none of it.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from tortoise.transactions import in_transaction
+
+from schema.actor import Actor
+from schema.enums import Role
+from schema.errors import Forbidden, InvalidInput, InvalidState, NotFound
+from schema.models import Account, Certificate, IssuedNumber, Registration, RegistrationStatus
+from schema.reference.catalog import Catalog, UnknownCodeError
+from schema.registration_form import check_complete
+from schema.services.audit import write_audit
+from schema.services.issuance import CertificateContent, Issuer, provenance_for
+from schema.services.numbering import allocate_system_number
+from schema.services.registrations import snapshot, stored_values
+
+__all__ = [
+    "QueueFilter",
+    "QueuePage",
+    "approve_registration",
+    "open_registration",
+    "return_registration",
+    "review_queue",
+    "specialty_text",
+]
+
+SYSTEM_NUMBERING_FROM = 2021
+_MAX_PAGE = 100
+
+
+def _require_reviewer(actor: Actor) -> None:
+    if actor.role not in (Role.REVIEWER, Role.ADMIN):
+        raise Forbidden("只有审批机关审核人员可以审核登记")
+    if actor.role is Role.REVIEWER and not actor.authority_code:
+        raise Forbidden("审核账户未绑定审批机关")
+
+
+def _may_review(actor: Actor, authority_code: str | None) -> bool:
+    return actor.role is Role.ADMIN or (
+        actor.role is Role.REVIEWER and actor.authority_code == authority_code
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class QueueFilter:
+    status: RegistrationStatus | None = RegistrationStatus.SUBMITTED
+    level: str | None = None
+    series_code: str | None = None
+    submitted_from: date | None = None
+    submitted_to: date | None = None
+    authority_code: str | None = None  # admins only: narrow to one authority
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    items: list[Registration]
+    end_cursor: str | None
+    has_next_page: bool
+
+
+def _encode_cursor(reg_id: int) -> str:
+    return base64.urlsafe_b64encode(f"r:{reg_id}".encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> int:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        kind, _, value = raw.partition(":")
+        if kind != "r":
+            raise ValueError
+        return int(value)
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidInput.one("CURSOR_INVALID", "分页游标无效", "after") from None
+
+
+async def review_queue(
+    *, actor: Actor, filters: QueueFilter, first: int = 20, after: str | None = None
+) -> QueuePage:
+    """Oldest first; keyset pagination on the registration id (stable under inserts)."""
+    _require_reviewer(actor)
+    if not 1 <= first <= _MAX_PAGE:
+        raise InvalidInput.one("PAGE_SIZE", f"每页数量应为1至{_MAX_PAGE}", "first")
+    query = Registration.all()
+    if actor.role is Role.REVIEWER:
+        query = query.filter(authority_code=actor.authority_code)
+    elif filters.authority_code:
+        query = query.filter(authority_code=filters.authority_code)
+    if filters.status is not None:
+        query = query.filter(status=filters.status)
+    else:
+        query = query.exclude(status__in=[RegistrationStatus.DRAFT, RegistrationStatus.WITHDRAWN])
+    if filters.level:
+        query = query.filter(level=filters.level)
+    if filters.series_code:
+        query = query.filter(series_code=filters.series_code)
+    if filters.submitted_from:
+        start = datetime.combine(filters.submitted_from, time.min, tzinfo=UTC)
+        query = query.filter(submitted_at__gte=start)
+    if filters.submitted_to:
+        end = datetime.combine(filters.submitted_to + timedelta(days=1), time.min, tzinfo=UTC)
+        query = query.filter(submitted_at__lt=end)
+    if after:
+        query = query.filter(id__gt=_decode_cursor(after))
+    rows = list(await query.order_by("id").limit(first + 1))
+    has_next = len(rows) > first
+    rows = rows[:first]
+    return QueuePage(rows, _encode_cursor(rows[-1].id) if rows else None, has_next)
+
+
+async def open_registration(*, actor: Actor, registration_id: str) -> Registration:
+    _require_reviewer(actor)
+    reg = await Registration.get_or_none(public_id=registration_id)
+    if reg is None or not _may_review(actor, reg.authority_code):
+        raise NotFound(
+            "登记记录不存在或不属于本审批机关", code="REGISTRATION_NOT_FOUND", field="id"
+        )
+    return reg
+
+
+async def _locked_for_decision(actor: Actor, registration_id: str, conn) -> Registration:  # type: ignore[no-untyped-def]
+    _require_reviewer(actor)
+    reg = (
+        await Registration.select_for_update().using_db(conn).get_or_none(public_id=registration_id)
+    )
+    if reg is None or not _may_review(actor, reg.authority_code):
+        raise NotFound(
+            "登记记录不存在或不属于本审批机关", code="REGISTRATION_NOT_FOUND", field="id"
+        )
+    if reg.status is not RegistrationStatus.SUBMITTED:
+        raise InvalidState("该登记不在待审核状态", code="REGISTRATION_NOT_SUBMITTED")
+    return reg
+
+
+def specialty_text(
+    specialty: str | None, local_specialty: str | None, series_code: str | None, catalog: Catalog
+) -> str:
+    """What the certificate shows: the local specialty under 其他, else the list's name."""
+    if local_specialty:
+        return local_specialty
+    if specialty and series_code:
+        found = catalog.specialty(series_code, specialty)
+        if found is not None:
+            return found.name
+    return specialty or ""
+
+
+async def approve_registration(
+    *, actor: Actor, registration_id: str, issuer: Issuer, catalog: Catalog, now: datetime
+) -> Certificate:
+    """Approve and issue: number (2021+), signed certificate, registration 已生成."""
+    async with in_transaction() as conn:
+        reg = await _locked_for_decision(actor, registration_id, conn)
+        holder = (
+            await Account.get_or_none(id=reg.applicant_id).using_db(conn)
+            if reg.applicant_id
+            else None
+        )
+        result = check_complete(
+            stored_values(reg),
+            catalog=catalog,
+            today=now.date(),
+            birth_date=holder.birth_date if holder else None,
+        )
+        if result.problems or not reg.photo_sha256:
+            raise InvalidState(
+                "登记信息不完整或不符合规则，不能审核通过，请退回申请人修改",
+                code="REGISTRATION_INCOMPLETE",
+            )
+        before = snapshot(reg)
+        assert reg.obtained_on is not None and reg.level is not None
+        if reg.obtained_on.year >= SYSTEM_NUMBERING_FROM:
+            number = await allocate_system_number(
+                year=reg.obtained_on.year, level_code=reg.level, catalog=catalog, conn=conn
+            )
+        else:
+            number = reg.certificate_number or ""
+        content = CertificateContent(
+            holder_name=reg.holder_name,
+            holder_id_masked=reg.holder_id_masked,
+            holder_id_hmac=reg.holder_id_hmac,
+            holder_account_id=reg.applicant_id,
+            number=number,
+            level=reg.level,
+            series_code=reg.series_code or "",
+            title_name=reg.title_name or "",
+            way_obtained=reg.way_obtained or "",
+            specialty=specialty_text(reg.specialty, reg.local_specialty, reg.series_code, catalog),
+            approval_document=reg.approval_document or "",
+            obtained_on=reg.obtained_on,
+            issued_on=reg.issued_on,
+            authority_code=reg.authority_code or "",
+            review_body=reg.review_body or "",
+            validity_scope=reg.validity_scope or "",
+            provenance=provenance_for(reg.source),
+            photo_sha256=reg.photo_sha256,
+        )
+        cert = await issuer.issue(
+            registration=reg, content=content, version=1, lineage_id=None, now=now, conn=conn
+        )
+        await _claim_number(number, cert.lineage_id, conn)
+        reg.status = RegistrationStatus.APPROVED
+        reg.decided_at = now
+        reg.updated_at = now
+        reg.return_reason_code = None
+        reg.return_note = None
+        await reg.save(using_db=conn)
+        await write_audit(
+            actor=actor,
+            action="registration.approved",
+            entity_type="registration",
+            entity_id=reg.public_id,
+            now=now,
+            before=before,
+            after={**snapshot(reg), "certificate": cert.cert_id, "number": number},
+            using_db=conn,
+        )
+        await write_audit(
+            actor=actor,
+            action="certificate.issued",
+            entity_type="certificate",
+            entity_id=cert.cert_id,
+            now=now,
+            after={"number": number, "version": 1, "kid": cert.kid, "registration": reg.public_id},
+            using_db=conn,
+        )
+    return cert
+
+
+async def _claim_number(number: str, lineage_id: str, conn) -> None:  # type: ignore[no-untyped-def]
+    from tortoise.exceptions import IntegrityError
+
+    try:
+        async with in_transaction() as savepoint:
+            await IssuedNumber.create(number=number, lineage_id=lineage_id, using_db=savepoint)
+    except IntegrityError:
+        raise InvalidState(
+            f"证书编号{number}已被其他证书使用，请核对后退回申请人", code="CERTIFICATE_NUMBER_TAKEN"
+        ) from None
+
+
+async def return_registration(
+    *,
+    actor: Actor,
+    registration_id: str,
+    reason_code: str,
+    note: str | None,
+    catalog: Catalog,
+    now: datetime,
+) -> Registration:
+    """Return with a reason from the list (plus free text); the applicant edits and resubmits."""
+    try:
+        reason = catalog.return_reason(reason_code)
+    except UnknownCodeError:
+        raise InvalidInput.one(
+            "RETURN_REASON_UNKNOWN", "请从列表中选择退回原因", "reason"
+        ) from None
+    note = (note or "").strip() or None
+    if reason.requires_comment and not note:
+        raise InvalidInput.one(
+            "RETURN_NOTE_REQUIRED", f"退回原因“{reason.name}”需要填写说明", "note"
+        )
+    async with in_transaction() as conn:
+        reg = await _locked_for_decision(actor, registration_id, conn)
+        before = snapshot(reg)
+        reg.status = RegistrationStatus.RETURNED
+        reg.return_reason_code = reason.code
+        reg.return_note = note
+        reg.decided_at = now
+        reg.updated_at = now
+        await reg.save(using_db=conn)
+        await write_audit(
+            actor=actor,
+            action="registration.returned",
+            entity_type="registration",
+            entity_id=reg.public_id,
+            now=now,
+            before=before,
+            after=snapshot(reg),
+            note=note,
+            using_db=conn,
+        )
+    return reg

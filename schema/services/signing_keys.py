@@ -1,0 +1,249 @@
+"""Signing keys: create, rotate, retire, revoke — and the signer used at issuance.
+
+Private keys are stored only encrypted under the configured passphrase. Unlocking costs a
+deliberate ~0.1 s (scrypt), so a process keeps the unlocked key in memory (`Signer`).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from tortoise.transactions import in_transaction
+
+from crypto import (
+    CertificateClaims,
+    KeyPassphraseError,
+    KeyRing,
+    KeyWindow,
+    NoActiveKeyError,
+    SigningKeyRecord,
+    generate_key,
+    jwks,
+    sign_claims,
+    unlock,
+)
+from schema.actor import Actor
+from schema.enums import Role
+from schema.errors import Forbidden, InvalidInput, InvalidState, NotFound
+from schema.models import SigningKey
+from schema.services.audit import write_audit
+
+__all__ = [
+    "Signer",
+    "create_key",
+    "ensure_development_key",
+    "key_records",
+    "list_keys",
+    "published_jwks",
+    "retire_key",
+    "revoke_key",
+    "rotate_key",
+]
+
+
+def _record(row: SigningKey) -> SigningKeyRecord:
+    return SigningKeyRecord(
+        kid=row.kid,
+        public_key=bytes(row.public_key),
+        encrypted_private_key=bytes(row.encrypted_private_key),
+        window=KeyWindow(
+            not_before=row.not_before, retired_at=row.retired_at, revoked_at=row.revoked_at
+        ),
+    )
+
+
+def _require_signer(actor: Actor) -> None:
+    if actor.role not in (Role.SIGNER, Role.ADMIN):
+        raise Forbidden("只有签章管理员可以管理签名密钥")
+
+
+async def key_records() -> list[SigningKeyRecord]:
+    return [_record(row) for row in await SigningKey.all().order_by("not_before", "id")]
+
+
+async def list_keys(*, actor: Actor) -> list[SigningKey]:
+    _require_signer(actor)
+    return list(await SigningKey.all().order_by("not_before", "id"))
+
+
+async def published_jwks() -> dict[str, Any]:
+    """The public JWK Set with every key's window (for /.well-known/jwks.json)."""
+    return jwks(await key_records())
+
+
+async def _insert(
+    record: SigningKeyRecord, *, actor: Actor, now: datetime, conn: Any
+) -> SigningKey:
+    row = await SigningKey.create(
+        kid=record.kid,
+        public_key=record.public_key,
+        encrypted_private_key=record.encrypted_private_key,
+        not_before=record.window.not_before,
+        created_at=now,
+        using_db=conn,
+    )
+    await write_audit(
+        actor=actor,
+        action="signing_key.created",
+        entity_type="signing_key",
+        entity_id=row.kid,
+        now=now,
+        after={"kid": row.kid, "notBefore": row.not_before.isoformat()},
+        using_db=conn,
+    )
+    return row
+
+
+async def create_key(*, actor: Actor, passphrase: bytes, now: datetime) -> SigningKey:
+    """A new key, signing from ``now`` (being newest, it signs from then on)."""
+    _require_signer(actor)
+    record = generate_key(passphrase=passphrase, now=now, rand=os.urandom)
+    async with in_transaction() as conn:
+        return await _insert(record, actor=actor, now=now, conn=conn)
+
+
+async def _locked(kid: str, conn: Any) -> SigningKey:
+    row = await SigningKey.select_for_update().using_db(conn).get_or_none(kid=kid)
+    if row is None:
+        raise NotFound("签名密钥不存在", code="KEY_NOT_FOUND", field="kid")
+    return row
+
+
+async def retire_key(*, actor: Actor, kid: str, now: datetime) -> SigningKey:
+    """Stop signing with the key; what it signed before keeps verifying."""
+    _require_signer(actor)
+    async with in_transaction() as conn:
+        row = await _locked(kid, conn)
+        if row.retired_at is not None or row.revoked_at is not None:
+            raise InvalidState("该密钥已停用或已吊销", code="KEY_NOT_ACTIVE")
+        row.retired_at = now.replace(microsecond=0)
+        await row.save(using_db=conn)
+        await write_audit(
+            actor=actor,
+            action="signing_key.retired",
+            entity_type="signing_key",
+            entity_id=kid,
+            now=now,
+            after={"retiredAt": row.retired_at.isoformat()},
+            using_db=conn,
+        )
+    return row
+
+
+async def rotate_key(*, actor: Actor, passphrase: bytes, now: datetime) -> SigningKey:
+    """Create a new key and retire every other open key, in one transaction."""
+    _require_signer(actor)
+    record = generate_key(passphrase=passphrase, now=now, rand=os.urandom)
+    async with in_transaction() as conn:
+        open_rows = await SigningKey.filter(retired_at=None, revoked_at=None).using_db(conn)
+        new_row = await _insert(record, actor=actor, now=now, conn=conn)
+        for row in open_rows:
+            row.retired_at = now.replace(microsecond=0)
+            await row.save(using_db=conn)
+            await write_audit(
+                actor=actor,
+                action="signing_key.retired",
+                entity_type="signing_key",
+                entity_id=row.kid,
+                now=now,
+                after={"rotatedTo": new_row.kid},
+                using_db=conn,
+            )
+    return new_row
+
+
+async def revoke_key(
+    *, actor: Actor, kid: str, effective_at: datetime, note: str, now: datetime
+) -> SigningKey:
+    """Compromised key: signatures made at or after ``effective_at`` stop verifying;
+    earlier ones still do. The date may be in the past (when the compromise began)."""
+    _require_signer(actor)
+    if not note.strip():
+        raise InvalidInput.one("KEY_REVOCATION_NOTE", "请填写吊销原因", "note")
+    if effective_at > now:
+        raise InvalidInput.one(
+            "KEY_REVOCATION_FUTURE", "吊销生效时间不能晚于当前时间", "effectiveAt"
+        )
+    async with in_transaction() as conn:
+        row = await _locked(kid, conn)
+        if row.revoked_at is not None:
+            raise InvalidState("该密钥已吊销", code="KEY_ALREADY_REVOKED")
+        row.revoked_at = effective_at.replace(microsecond=0)
+        row.revocation_note = note.strip()
+        await row.save(using_db=conn)
+        await write_audit(
+            actor=actor,
+            action="signing_key.revoked",
+            entity_type="signing_key",
+            entity_id=kid,
+            now=now,
+            after={"revokedAt": row.revoked_at.isoformat()},
+            note=row.revocation_note,
+            using_db=conn,
+        )
+    return row
+
+
+async def ensure_development_key(*, passphrase: bytes, now: datetime) -> str | None:
+    """`make run`: create a signing key when none can sign now. Returns the new kid."""
+    ring = KeyRing(await key_records())
+    try:
+        ring.signing_key(now)
+        return None
+    except NoActiveKeyError:
+        pass
+    system = Actor(account_id=None, public_id="system", name="系统", role=Role.SIGNER)
+    row = await create_key(actor=system, passphrase=passphrase, now=now)
+    return row.kid
+
+
+@dataclass
+class _Unlocked:
+    kid: str
+    private_key: Ed25519PrivateKey
+
+
+class Signer:
+    """Signs certificate claims with the newest key open at signing time.
+
+    The unlocked private key is cached per kid for the life of the process; a key that is
+    retired or revoked is never chosen because the ring is re-read at every signature.
+    """
+
+    def __init__(self, passphrase: bytes) -> None:
+        self._passphrase = passphrase
+        self._cache: dict[str, _Unlocked] = {}
+
+    def __repr__(self) -> str:
+        return f"Signer(cached={sorted(self._cache)})"
+
+    async def current_kid(self, now: datetime) -> str:
+        try:
+            return KeyRing(await key_records()).signing_key(now).kid
+        except NoActiveKeyError:
+            raise InvalidState(
+                "当前没有可用的签名密钥，无法生成电子证书，请联系签章管理员", code="NO_SIGNING_KEY"
+            ) from None
+
+    async def sign(self, claims: CertificateClaims) -> tuple[str, bytes]:
+        records = {r.kid: r for r in await key_records()}
+        try:
+            record = KeyRing(records.values()).signing_key(claims.signed_at)
+        except NoActiveKeyError:
+            raise InvalidState(
+                "当前没有可用的签名密钥，无法生成电子证书，请联系签章管理员", code="NO_SIGNING_KEY"
+            ) from None
+        unlocked = self._cache.get(record.kid)
+        if unlocked is None:
+            try:
+                unlocked = _Unlocked(record.kid, unlock(record, self._passphrase))
+            except KeyPassphraseError:
+                raise InvalidState(
+                    "签名密钥无法解锁（口令配置有误），请联系签章管理员", code="SIGNING_KEY_LOCKED"
+                ) from None
+            self._cache[record.kid] = unlocked
+        return record.kid, sign_claims(claims, unlocked.private_key, record.kid)

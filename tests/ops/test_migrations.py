@@ -1,0 +1,90 @@
+"""A later model change upgrades an existing database without losing rows (both backends)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+from tortoise import Tortoise
+
+from schema.db import close_db, migrate, open_db
+from tests.support.databases import PG_ADMIN_URL, admin_execute, forget_cached_sql
+
+
+@pytest.fixture
+async def empty_database_url(
+    backend: str, tmp_path, pg_available: bool
+) -> AsyncIterator[str]:
+    if backend == "sqlite":
+        yield f"sqlite://{tmp_path / 'upgrade.sqlite3'}"
+        return
+    if not pg_available:
+        if os.environ.get("ECERT_REQUIRE_POSTGRES") == "1":
+            pytest.fail("PostgreSQL required")
+        pytest.skip("PostgreSQL not reachable")
+    name = f"ecert_upgrade_{uuid.uuid4().hex[:10]}"
+    await admin_execute(f'CREATE DATABASE "{name}"')
+    yield f"{PG_ADMIN_URL}/{name}"
+    await admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def _columns(table: str) -> set[str]:
+    conn = Tortoise.get_connection("default")
+    if conn.capabilities.dialect == "sqlite":
+        _, rows = await conn.execute_query(f"PRAGMA table_info({table})")
+        return {r["name"] for r in rows}
+    _, rows = await conn.execute_query(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = $1", [table]
+    )
+    return {r["column_name"] for r in rows}
+
+
+async def test_upgrade_from_first_migration_keeps_rows(empty_database_url):
+    forget_cached_sql()
+    await migrate(empty_database_url, target="models.0001_initial")
+    await open_db(empty_database_url)
+    try:
+        assert "last_login_at" not in await _columns("account")
+        conn = Tortoise.get_connection("default")
+        await conn.execute_query(
+            "INSERT INTO account (public_id, name, id_number_hmac, id_number_cipher, "
+            "id_number_masked, birth_date, mobile, password_hash, role, is_active, "
+            "failed_login_count, password_changed_at, created_at, updated_at) VALUES "
+            "('p1', '张三', 'h1', 'c1', '5001**********0238', '1985-03-12', '13812341234', "
+            "'x', 'applicant', TRUE, 0, '2026-01-01 00:00:00+00:00', "
+            "'2026-01-01 00:00:00+00:00', '2026-01-01 00:00:00+00:00')"
+        )
+    finally:
+        await close_db()
+
+    forget_cached_sql()
+    await migrate(empty_database_url)  # to the latest: adds columns and tables
+    await open_db(empty_database_url)
+    try:
+        from schema.models import Account, Registration
+
+        assert "last_login_at" in await _columns("account")
+        account = await Account.get(public_id="p1")
+        assert (account.name, account.id_number_masked, account.last_login_at) == (
+            "张三",
+            "5001**********0238",
+            None,
+        )
+        assert await Registration.all().count() == 0  # new table exists and is usable
+    finally:
+        await close_db()
+
+
+async def test_migrate_twice_is_a_no_op(empty_database_url):
+    forget_cached_sql()
+    await migrate(empty_database_url)
+    await migrate(empty_database_url)
+    await open_db(empty_database_url)
+    try:
+        conn = Tortoise.get_connection("default")
+        _, rows = await conn.execute_query("SELECT COUNT(*) AS n FROM tortoise_migrations")
+        assert rows[0]["n"] == 2
+    finally:
+        await close_db()
