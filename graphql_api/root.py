@@ -7,6 +7,7 @@ from strawberry.tools import merge_types
 
 from graphql_api.errors import DomainErrorHandler, ErrorCodeExtension
 from graphql_api.mutations.accounts import AccountMutations
+from graphql_api.mutations.imports import ImportMutations
 from graphql_api.mutations.reference import ReferenceMutations
 from graphql_api.queries.accounts import AccountQueries
 from graphql_api.queries.reference import ReferenceQueries
@@ -16,7 +17,7 @@ from schema.errors import DomainError
 __all__ = ["build_schema", "schema"]
 
 Query = merge_types("Query", (AccountQueries, ReferenceQueries))
-Mutation = merge_types("Mutation", (AccountMutations, ReferenceMutations))
+Mutation = merge_types("Mutation", (AccountMutations, ImportMutations, ReferenceMutations))
 
 
 class _Schema(strawberry.Schema):

@@ -121,17 +121,29 @@ async def _documents_from_rows() -> dict[str, dict[str, Any]]:
 
 
 async def current_catalog() -> Catalog:
-    """The catalog as stored (files + admin additions), rebuilt only when the rows change."""
-    stats = (
-        await ReferenceEntry.all()
-        .annotate(n=Count("id"), last=Max("updated_at"))
-        .values("n", "last")
+    """The catalog as stored (files + admin additions), rebuilt only when the rows change.
+
+    The cache key names the database connection as well as the rows' count and last
+    change, so two databases in one process (the test suite) never share a catalog.
+    """
+    from tortoise import Tortoise
+
+    stats = await ReferenceEntry.all().annotate(n=Count("id"), last=Max("updated_at")).values(
+        "n", "last"
     )
-    revision = (stats[0]["n"], stats[0]["last"]) if stats else (0, None)
+    revision = (
+        id(Tortoise.get_connection("default")),
+        stats[0]["n"] if stats else 0,
+        stats[0]["last"] if stats else None,
+    )
     if _cache["revision"] != revision or _cache["catalog"] is None:
         _cache["catalog"] = catalog_from_documents(await _documents_from_rows())
         _cache["revision"] = revision
     return _cache["catalog"]
+
+
+def _forget_catalog() -> None:
+    _cache["revision"] = _cache["catalog"] = None
 
 
 async def add_reference_entry(
@@ -149,6 +161,8 @@ async def add_reference_entry(
         raise InvalidInput.one(
             "REFERENCE_CODE", "基础数据条目必须有代码（code）", "entry"
         ) from None
+    if await ReferenceEntry.filter(kind=kind, code=code).exists():
+        raise Conflict(f"代码{code}已存在", code="REFERENCE_EXISTS", field="entry")
     docs = await _documents_from_rows()
     docs.setdefault(kind, {"version": 1, "entries": []})["entries"].append(entry)
     try:
@@ -177,6 +191,7 @@ async def add_reference_entry(
             after=entry,
             using_db=conn,
         )
+    _forget_catalog()
     return row
 
 

@@ -28,6 +28,7 @@ from schema.photos import PhotoRejected, normalize_photo
 from schema.reference.catalog import Catalog
 from schema.registration_form import (
     FIELD_COLUMNS,
+    FormResult,
     Step,
     check_complete,
     check_step,
@@ -40,6 +41,7 @@ __all__ = [
     "EDITABLE",
     "StepOutcome",
     "attach_photo",
+    "complete_check",
     "create_registration",
     "get_own_registration",
     "identity_keys",
@@ -49,6 +51,8 @@ __all__ = [
     "submit_registration",
     "withdraw_registration",
 ]
+
+TITLE_SYSTEM = "TITLE_SYSTEM"
 
 # States in which the holder may change the registration.
 EDITABLE = frozenset(
@@ -204,6 +208,11 @@ async def save_step(
             raise InvalidState(
                 "该登记已提交或已生成证书，不能修改", code="REGISTRATION_NOT_EDITABLE"
             )
+        if reg.source == TITLE_SYSTEM:
+            raise InvalidState(
+                "该记录由职称系统生成，只需上传照片即可完善；信息有误的请在生成证书后申请更正",
+                code="REGISTRATION_FROM_TITLE_SYSTEM",
+            )
         before = snapshot(reg)
         result = check_step(
             step,
@@ -235,6 +244,17 @@ async def save_step(
             using_db=conn,
         )
     return StepOutcome(reg, list(result.warnings), list(reg.missing))
+
+
+def complete_check(
+    reg: Registration, *, catalog: Catalog, today: date, birth_date: date | None
+) -> FormResult:
+    """The whole-registration check. Records that came from the title system were checked
+    when they were loaded (and a person may not register that source by hand), so for them
+    only the photo is outstanding."""
+    if reg.source == TITLE_SYSTEM:
+        return FormResult(values={}, problems=[], warnings=[])
+    return check_complete(stored_values(reg), catalog=catalog, today=today, birth_date=birth_date)
 
 
 def _missing(reg: Registration, catalog: Catalog) -> list[str]:
@@ -292,8 +312,8 @@ async def submit_registration(
         account, reg = await _owned_for_update(actor, registration_id, conn)
         if reg.status not in EDITABLE:
             raise InvalidState("该登记已提交，请等待审核", code="REGISTRATION_NOT_EDITABLE")
-        result = check_complete(
-            stored_values(reg), catalog=catalog, today=now.date(), birth_date=account.birth_date
+        result = complete_check(
+            reg, catalog=catalog, today=now.date(), birth_date=account.birth_date
         )
         problems = list(result.problems)
         if not reg.photo_sha256:

@@ -19,11 +19,10 @@ from schema.enums import Role
 from schema.errors import Forbidden, InvalidInput, InvalidState, NotFound
 from schema.models import Account, Certificate, IssuedNumber, Registration, RegistrationStatus
 from schema.reference.catalog import Catalog, UnknownCodeError
-from schema.registration_form import check_complete
 from schema.services.audit import write_audit
 from schema.services.issuance import CertificateContent, Issuer, provenance_for
 from schema.services.numbering import allocate_system_number
-from schema.services.registrations import snapshot, stored_values
+from schema.services.registrations import complete_check, snapshot
 
 __all__ = [
     "QueueFilter",
@@ -166,8 +165,8 @@ async def approve_registration(
             if reg.applicant_id
             else None
         )
-        result = check_complete(
-            stored_values(reg),
+        result = complete_check(
+            reg,
             catalog=catalog,
             today=now.date(),
             birth_date=holder.birth_date if holder else None,

@@ -14,9 +14,7 @@ from tests.support.databases import PG_ADMIN_URL, admin_execute, forget_cached_s
 
 
 @pytest.fixture
-async def empty_database_url(
-    backend: str, tmp_path, pg_available: bool
-) -> AsyncIterator[str]:
+async def empty_database_url(backend: str, tmp_path, pg_available: bool) -> AsyncIterator[str]:
     if backend == "sqlite":
         yield f"sqlite://{tmp_path / 'upgrade.sqlite3'}"
         return

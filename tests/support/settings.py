@@ -22,3 +22,6 @@ def test_environ(*, database_url: str, data_dir: str | None = None, **extra: str
     }
     env.update(extra)
     return env
+
+
+test_environ.__test__ = False  # type: ignore[attr-defined]  # a helper, not a test

@@ -1,0 +1,51 @@
+"""/healthz, /readyz, /metrics, request ids and GraphiQL, on the real server."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from graphql_api.observability import JsonFormatter
+
+
+async def test_healthz_answers(server):
+    resp = await server.client.get("/healthz")
+    assert (resp.status_code, resp.json()) == (200, {"status": "ok"})
+
+
+async def test_readyz_checks_the_database(server):
+    resp = await server.client.get("/readyz")
+    assert (resp.status_code, resp.json()["database"]) == (200, "ok")
+
+
+async def test_metrics_count_requests_by_route(server):
+    await server.client.get("/healthz")
+    text = (await server.client.get("/metrics")).text
+    assert 'ecert_http_requests_total{method="GET",route="/healthz",status="200"}' in text
+
+
+async def test_request_id_is_echoed_and_generated(server):
+    given = await server.client.get("/healthz", headers={"X-Request-ID": "client-abc-123"})
+    assert given.headers["x-request-id"] == "client-abc-123"
+    made = await server.client.get("/healthz", headers={"X-Request-ID": "bad id!"})
+    assert made.headers["x-request-id"] != "bad id!" and len(made.headers["x-request-id"]) == 16
+
+
+async def test_graphql_body_carries_the_request_id(server):
+    resp = await server.client.post(
+        "/graphql", json={"query": "{ __typename }"}, headers={"X-Request-ID": "trace-0001"}
+    )
+    assert resp.json()["extensions"]["requestId"] == "trace-0001"
+
+
+async def test_graphiql_is_off_outside_development(server):
+    resp = await server.client.get("/graphql", headers={"Accept": "text/html"})
+    assert resp.status_code == 404  # ECERT_ENV=test
+
+
+def test_json_log_lines_carry_extras():
+    record = logging.LogRecord("ecert.test", logging.INFO, __file__, 1, "hello %s", ("世界",), None)
+    record.request_id = "rid-1"
+    record.status = 200
+    line = json.loads(JsonFormatter().format(record))
+    assert (line["message"], line["request_id"], line["status"]) == ("hello 世界", "rid-1", 200)
