@@ -31,7 +31,12 @@ def current_request_id() -> str | None:
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: time, level, logger, message, request id, extras."""
 
-    _RESERVED = frozenset(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime"}
+    # uvicorn adds an ANSI-coloured copy of its message; it is noise in JSON.
+    _RESERVED = frozenset(vars(logging.makeLogRecord({})).keys()) | {
+        "message",
+        "asctime",
+        "color_message",
+    }
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {

@@ -1,0 +1,67 @@
+"""Sessions: expiry, revocation on password change, throttling per client address."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from schema.errors import InvalidInput, RateLimited
+from schema.services import accounts, sessions
+from schema.services.sessions import IP_BLOCK_AFTER, IP_WINDOW
+from tests.support.factories import ID_MALE_1985, NOW, PASSWORD, make_applicant
+
+TTL = timedelta(hours=12)
+
+
+async def _login(deps, *, password=PASSWORD, ip="203.0.113.7", id_number=ID_MALE_1985, now=NOW):
+    return await sessions.login(
+        pii=deps.pii,
+        id_number=id_number,
+        password=password,
+        client_ip=ip,
+        user_agent="t",
+        ttl=TTL,
+        now=now,
+    )
+
+
+async def test_token_is_stored_only_as_its_hash(db, deps):
+    from schema.models import Session
+
+    await make_applicant(deps)
+    issued = await _login(deps)
+    row = await Session.get(account_id=issued.account.id)
+    assert row.token_hash == sessions.token_digest(issued.token) != issued.token
+
+
+async def test_expired_session_does_not_authenticate(db, deps):
+    await make_applicant(deps)
+    issued = await _login(deps)
+    assert await sessions.authenticate(issued.token, now=NOW + TTL - timedelta(seconds=1))
+    assert await sessions.authenticate(issued.token, now=NOW + TTL) is None
+
+
+async def test_password_change_revokes_every_session(db, deps):
+    await make_applicant(deps)
+    first, second = await _login(deps), await _login(deps)
+    actor, _ = await sessions.authenticate(first.token, now=NOW)
+    revoked = await accounts.change_password(
+        actor=actor, pii=deps.pii, old_password=PASSWORD, new_password="Another-Pass-2027", now=NOW
+    )
+    assert revoked == 2
+    assert await sessions.authenticate(second.token, now=NOW) is None
+    assert await _login(deps, password="Another-Pass-2027")
+
+
+async def test_many_failures_from_one_address_are_blocked(db, deps):
+    await make_applicant(deps)
+    # Unknown ID numbers: no account lockout is involved, only the address counter.
+    for _ in range(IP_BLOCK_AFTER):
+        with pytest.raises(InvalidInput):
+            await _login(deps, id_number="500243199212310562", password="Nope-12345x")
+    with pytest.raises(RateLimited) as caught:
+        await _login(deps)  # even the right password, from this address
+    assert caught.value.code == "LOGIN_RATE_LIMITED"
+    assert await _login(deps, ip="198.51.100.9")  # another address is not affected
+    assert await _login(deps, now=NOW + IP_WINDOW + timedelta(seconds=1))  # the window passes
