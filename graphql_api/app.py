@@ -23,6 +23,8 @@ from graphql_api.root import schema
 from graphql_api.settings import Settings
 from graphql_api.transport import graphql_route
 from schema.db import close_db, open_db
+from verify_page.endpoints import verify_routes
+from verify_page.holder_qr import holder_qr_routes
 
 __all__ = ["VENDOR_DIR", "build_app"]
 
@@ -69,11 +71,14 @@ def build_app(settings: Settings, *, deps: Deps | None = None, manage_db: bool =
             context_factory=make_context_factory(deps),
             graphiql=settings.graphiql_enabled,
             vendor_url="/static/vendor",
+            max_body_bytes=4_000_000,
         ),
         Route("/healthz", _healthz),
         Route("/readyz", _readyz),
         Route("/metrics", _metrics),
         Mount("/static/vendor", app=vendor_static_app(VENDOR_DIR), name="vendor"),
+        *verify_routes(deps),
+        *holder_qr_routes(deps),
     ]
     return Starlette(
         routes=routes,

@@ -1,11 +1,24 @@
-"""Preparing a database: migrations, reference data (and, later, a development key)."""
+"""Preparing a database: migrations, reference data and, in development, a signing key."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 from graphql_api.settings import Settings
 from schema.db import close_db, migrate, open_db
 
 __all__ = ["prepare_database"]
+
+
+async def _development_key(settings: Settings) -> str:
+    """`make run` must be able to issue certificates: create a key when none can sign.
+    Never in production or tests, where keys are created on purpose (`ecert keys create`)."""
+    from schema.services.signing_keys import ensure_development_key
+
+    kid = await ensure_development_key(
+        passphrase=settings.signing_passphrase.reveal(), now=datetime.now(UTC)
+    )
+    return f"development signing key {kid} created" if kid else "signing key present"
 
 
 async def prepare_database(settings: Settings, *, target: str | None = None) -> list[str]:
@@ -20,6 +33,8 @@ async def prepare_database(settings: Settings, *, target: str | None = None) -> 
             from schema.services.reference import load_reference_data
 
             lines.extend(await load_reference_data())
+            if settings.env == "development":
+                lines.append(await _development_key(settings))
         finally:
             await close_db()
     return lines

@@ -1,4 +1,4 @@
-"""The ``ecert`` command: serve, migrate, create-staff, export-schema, gen-secret."""
+"""The ``ecert`` command: serve, migrate, create-staff, export-schema, gen-secret, keys, verify."""
 
 from __future__ import annotations
 
@@ -6,10 +6,16 @@ import argparse
 import asyncio
 import base64
 import getpass
+import json
 import os
 import secrets
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
+
+if TYPE_CHECKING:
+    from crypto import VerifiedClaims
 
 __all__ = ["main"]
 
@@ -124,6 +130,223 @@ def _cmd_gen_secret(args: argparse.Namespace) -> int:
     return 0
 
 
+# --------------------------------------------------------------------------- signing keys
+
+
+def _parse_instant(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        sys.exit(f"ecert: not an ISO 8601 instant: {text!r} (e.g. 2026-11-27T09:30:00+08:00)")
+    if value.tzinfo is None:
+        sys.exit("ecert: give the time zone, e.g. 2026-11-27T09:30:00+08:00 or …Z")
+    return value.astimezone(UTC)
+
+
+def _iso(value: datetime | None) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if value else "-"
+
+
+async def _keys(args: argparse.Namespace) -> list[str]:
+    from crypto import KeyRing, NoActiveKeyError
+    from graphql_api.deps import build_deps
+    from schema.actor import SYSTEM
+    from schema.db import close_db, open_db
+    from schema.errors import DomainError
+    from schema.services import signing_keys
+
+    settings = _settings()
+    deps = build_deps(settings)
+    passphrase = settings.signing_passphrase.reveal()
+    now = deps.clock()
+    await open_db(settings.database_url)
+    try:
+        if args.action == "create":
+            row = await signing_keys.create_key(actor=SYSTEM, passphrase=passphrase, now=now)
+            return [f"created signing key {row.kid}, signing from {_iso(row.not_before)}"]
+        if args.action == "rotate":
+            row = await signing_keys.rotate_key(actor=SYSTEM, passphrase=passphrase, now=now)
+            return [f"rotated: {row.kid} signs from {_iso(row.not_before)}; older keys retired"]
+        if args.action == "retire":
+            row = await signing_keys.retire_key(actor=SYSTEM, kid=args.kid, now=now)
+            return [f"retired {row.kid} at {_iso(row.retired_at)}"]
+        if args.action == "revoke":
+            effective = _parse_instant(args.effective_at) if args.effective_at else now
+            row = await signing_keys.revoke_key(
+                actor=SYSTEM, kid=args.kid, effective_at=effective, note=args.note, now=now
+            )
+            return [
+                f"revoked {row.kid} from {_iso(row.revoked_at)}: signatures made at or after "
+                "that instant no longer verify (republish/refresh the JWK Set)"
+            ]
+        if args.action == "export-jwks":
+            document = await signing_keys.published_jwks()
+            target = Path(args.file) if args.file else settings.data_dir / JWKS_CACHE_NAME
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+            return [f"wrote {len(document['keys'])} keys to {target}"]
+        rows = await signing_keys.list_keys(actor=SYSTEM)
+        try:
+            current = KeyRing(await signing_keys.key_records()).signing_key(now).kid
+        except NoActiveKeyError:
+            current = None
+        lines = [f"{'KID':<17} {'NOT_BEFORE':<21} {'RETIRED_AT':<21} {'REVOKED_AT':<21} STATE"]
+        for row in rows:
+            if row.revoked_at is not None and row.revoked_at <= now:
+                state = "revoked"
+            elif row.retired_at is not None and row.retired_at <= now:
+                state = "retired"
+            else:
+                state = "signing" if row.kid == current else "open"
+            lines.append(
+                f"{row.kid:<17} {_iso(row.not_before):<21} {_iso(row.retired_at):<21} "
+                f"{_iso(row.revoked_at):<21} {state}"
+            )
+        if current is None:
+            lines.append("no key can sign now: run `ecert keys create`")
+        return lines
+    except DomainError as exc:
+        lines = [f"  {p.field or '-'}: {p.code} {p.message}" for p in exc.problems]
+        raise SystemExit("ecert: refused:\n" + "\n".join(lines)) from None
+    finally:
+        await close_db()
+
+
+def _cmd_keys(args: argparse.Namespace) -> int:
+    for line in asyncio.run(_keys(args)):
+        print(line)
+    return 0
+
+
+# --------------------------------------------------------------------------- offline verifier
+
+JWKS_CACHE_NAME = "jwks.json"
+_LEVEL_NAMES = {
+    "ZHENG_GAO": "正高级",
+    "FU_GAO": "副高级",
+    "ZHONG": "中级",
+    "ZHULI": "助理级",
+    "YUAN": "员级",
+}
+_PROVENANCE_NAMES = {"PAPER": "纸质证书登记", "OTHER_SYSTEM": "其他系统登记", "NATIVE": "系统签发"}
+
+
+def _usage_error(message: str) -> NoReturn:
+    """Exit 2 (as argparse does): distinct from 1, "the certificate did not verify"."""
+    print(f"ecert: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def _default_jwks_path() -> Path:
+    # Not load_settings(): the offline verifier runs on machines with no service secrets.
+    return Path(os.environ.get("ECERT_DATA_DIR", "var")).resolve() / JWKS_CACHE_NAME
+
+
+def _fetch_jwks(base: str, target: Path) -> None:
+    import urllib.request
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(base.strip())
+    if parts.scheme not in ("https", "http") or not parts.netloc:
+        _usage_error(
+            f"--fetch needs an http(s) origin such as https://verify.example, not {base!r}"
+        )
+    url = f"{parts.scheme}://{parts.netloc}/.well-known/jwks.json"
+    try:
+        with urllib.request.urlopen(url, timeout=15) as resp:  # noqa: S310 (scheme checked above)
+            document = json.loads(resp.read(1_000_000))
+    except (OSError, ValueError) as exc:
+        _usage_error(f"could not fetch {url}: {exc}")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    print(f"fetched {url} → {target}")
+
+
+def _describe(verified: VerifiedClaims, text: str) -> list[str]:
+    from crypto import check_code, parse_verification_url
+    from schema.reference.catalog import CatalogError, UnknownCodeError, load_catalog
+
+    claims = verified.claims
+    series, authority = claims.series_code, claims.authority_code
+    try:
+        catalog = load_catalog()
+        series = f"{catalog.series(series).name}（{series}）"
+        authority = f"{catalog.authority(authority).name}（{authority}）"
+    except (CatalogError, UnknownCodeError):
+        pass
+    _, cose = parse_verification_url(text)
+    origin = text.strip().upper().split("/V/")[0]
+    rows = [
+        ("证书ID", claims.cert_id),
+        ("版本", str(claims.version)),
+        ("持证人", claims.holder_name),
+        ("身份证号", claims.holder_id_masked),
+        ("职称名称", claims.title_name),
+        ("职称级别", _LEVEL_NAMES.get(claims.level, claims.level)),
+        ("职称系列", series),
+        ("评审专业", claims.specialty),
+        ("审批机关", authority),
+        ("评审机构", claims.review_body),
+        ("取得时间", claims.obtained_on.isoformat()),
+        ("发证时间", claims.issued_on.isoformat()),
+        ("证书编号", claims.number),
+        ("证书来源", _PROVENANCE_NAMES.get(claims.provenance, claims.provenance)),
+        ("签名密钥", verified.kid),
+        ("签名时间", _iso(claims.signed_at)),
+        ("核验码", check_code(cose)),
+        ("核验网址", origin),
+    ]
+    return [
+        "结果：签名有效（离线核验：内容确由发证机关签名，未被篡改）",
+        "注意：证书是否已更正或撤销，须打开二维码网址在线查询。",
+        *(f"{label}：{value}" for label, value in rows),
+    ]
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
+    from crypto import (
+        JWKSError,
+        QRDecodeError,
+        VerificationError,
+        VerificationReason,
+        decode_qr_image,
+        verify_offline,
+    )
+
+    jwks_path = Path(args.jwks) if args.jwks else _default_jwks_path()
+    if args.fetch:
+        _fetch_jwks(args.fetch, jwks_path)
+    if not jwks_path.is_file():
+        _usage_error(
+            f"no JWK Set at {jwks_path}: pass --jwks FILE, or --fetch https://ORIGIN, "
+            "or on the server run `ecert keys export-jwks`"
+        )
+    try:
+        document = json.loads(jwks_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        _usage_error(f"cannot read {jwks_path}: {exc}")
+
+    text = args.input
+    candidate = Path(text)
+    if len(text) < 1024 and candidate.is_file():
+        try:
+            text = decode_qr_image(candidate.read_bytes())
+        except QRDecodeError as exc:
+            _usage_error(f"{candidate}: {exc}")
+    try:
+        verified = verify_offline(text, document)
+    except JWKSError as exc:
+        _usage_error(f"invalid JWK Set {jwks_path}: {exc}")
+    except VerificationError as exc:
+        print("结果：无法验证（签名无效、内容被篡改，或不是本系统签发的证书）")
+        if exc.reason is VerificationReason.UNKNOWN_KEY:
+            print("签名密钥不在本地公钥集中：公钥集可能已过期，可用 --fetch 更新后重试。")
+        return 1
+    for line in _describe(verified, text):
+        print(line)
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ecert", description="ecert service tools")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -154,6 +377,31 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("gen-secret", help="print a new 32-byte key (urlsafe base64)")
     p.set_defaults(func=_cmd_gen_secret)
+
+    p = sub.add_parser(
+        "keys", help="signing keys: list, create, rotate, retire, revoke, export-jwks"
+    )
+    keys = p.add_subparsers(dest="action", required=True)
+    keys.add_parser("list", help="every key with its window; marks the one signing now")
+    keys.add_parser("create", help="create a key that signs from now on")
+    keys.add_parser("rotate", help="create a new key and retire every other open key")
+    k = keys.add_parser("retire", help="stop signing with KID (its signatures stay valid)")
+    k.add_argument("kid")
+    k = keys.add_parser("revoke", help="distrust KID from --effective-at (default: now)")
+    k.add_argument("kid")
+    k.add_argument("--effective-at", help="ISO 8601 with time zone, e.g. 2026-11-27T09:30:00+08:00")
+    k.add_argument("--note", required=True, help="why (kept in the audit log)")
+    k = keys.add_parser("export-jwks", help="write the public JWK Set to FILE")
+    k.add_argument("file", nargs="?", help=f"default: $ECERT_DATA_DIR/{JWKS_CACHE_NAME}")
+    p.set_defaults(func=_cmd_keys)
+
+    p = sub.add_parser(
+        "verify", help="verify a certificate offline from a QR image, its URL or text"
+    )
+    p.add_argument("input", help="a PNG/JPEG of the QR code, or the text it holds")
+    p.add_argument("--jwks", help=f"JWK Set file (default: $ECERT_DATA_DIR/{JWKS_CACHE_NAME})")
+    p.add_argument("--fetch", metavar="ORIGIN", help="first download ORIGIN/.well-known/jwks.json")
+    p.set_defaults(func=_cmd_verify)
     return parser
 
 

@@ -9,15 +9,42 @@ from graphql_api.errors import DomainErrorHandler, ErrorCodeExtension
 from graphql_api.mutations.accounts import AccountMutations
 from graphql_api.mutations.imports import ImportMutations
 from graphql_api.mutations.reference import ReferenceMutations
+from graphql_api.mutations.registrations import RegistrationMutations
+from graphql_api.mutations.review import ReviewMutations
+from graphql_api.mutations.signing_keys import SigningKeyMutations
 from graphql_api.queries.accounts import AccountQueries
+from graphql_api.queries.certificates import CertificateViewQueries
 from graphql_api.queries.reference import ReferenceQueries
+from graphql_api.queries.registrations import RegistrationQueries
+from graphql_api.queries.review import ReviewQueries
+from graphql_api.queries.signing_keys import SigningKeyQueries
 from graphql_api.transport import limit_extensions, masking_extension
 from schema.errors import DomainError
 
 __all__ = ["build_schema", "schema"]
 
-Query = merge_types("Query", (AccountQueries, ReferenceQueries))
-Mutation = merge_types("Mutation", (AccountMutations, ImportMutations, ReferenceMutations))
+Query = merge_types(
+    "Query",
+    (
+        AccountQueries,
+        ReferenceQueries,
+        RegistrationQueries,
+        ReviewQueries,
+        CertificateViewQueries,
+        SigningKeyQueries,
+    ),
+)
+Mutation = merge_types(
+    "Mutation",
+    (
+        AccountMutations,
+        ImportMutations,
+        ReferenceMutations,
+        RegistrationMutations,
+        ReviewMutations,
+        SigningKeyMutations,
+    ),
+)
 
 
 class _Schema(strawberry.Schema):

@@ -99,6 +99,21 @@ async def db(database_url: str) -> AsyncIterator[str]:
         await close_db()
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked ``pg_only`` (races: SQLite serialises writers and has no row locks) run
+    on the PostgreSQL backend only; their SQLite variants are not collected at all."""
+    keep, drop = [], []
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if item.get_closest_marker("pg_only") and params.get("backend") == "sqlite":
+            drop.append(item)
+        else:
+            keep.append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # type: ignore[no-untyped-def]
     if _pg_skipped:
         terminalreporter.write_line(

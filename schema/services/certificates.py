@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
+from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from schema.actor import Actor
@@ -24,19 +25,21 @@ from schema.models import (
     CertificateStatus,
     CorrectionRequest,
     CorrectionStatus,
+    IssuedNumber,
     Registration,
 )
 from schema.reference.catalog import Catalog, UnknownCodeError
 from schema.registration_form import FIELD_COLUMNS, STEP_FIELDS, check_step
 from schema.services.audit import write_audit
 from schema.services.issuance import CertificateContent, Issuer
-from schema.services.registrations import stored_values
+from schema.services.registrations import claim_keys, stored_values
 from schema.services.review import specialty_text
 
 __all__ = [
     "decide_correction",
     "get_holder_certificate",
     "my_certificates",
+    "my_correction_requests",
     "pending_corrections",
     "reinstate_certificate",
     "request_correction",
@@ -55,6 +58,16 @@ async def my_certificates(*, actor: Actor) -> list[Certificate]:
     return list(
         await Certificate.filter(holder_id_hmac=account.id_number_hmac).order_by(
             "lineage_id", "version"
+        )
+    )
+
+
+async def my_correction_requests(*, actor: Actor) -> list[CorrectionRequest]:
+    """The holder's correction requests, newest first: the decision and its reason (Q9)."""
+    account = await _holder_account(actor)
+    return list(
+        await CorrectionRequest.filter(certificate__holder_id_hmac=account.id_number_hmac).order_by(
+            "-created_at", "-id"
         )
     )
 
@@ -101,6 +114,14 @@ async def request_correction(
         names = "、".join(c.name for c in catalog.correction_fields)
         raise InvalidInput.one(
             "CORRECTION_FIELD_NOT_ALLOWED", f"可申请更正的项目为：{names}", "changes"
+        )
+    if set(changes) - FIELD_COLUMNS.keys():
+        # The photo is listed as correctable, but a new photo is a file the authority must
+        # see and review, not a text value: it cannot be requested through this form.
+        raise InvalidInput.one(
+            "CORRECTION_PHOTO_NOT_ONLINE",
+            "个人照片的更正请携带符合要求的近期证件照向审批机关申请",
+            "changes",
         )
     async with in_transaction() as conn:
         cert = await Certificate.select_for_update().using_db(conn).get_or_none(cert_id=cert_id)
@@ -220,11 +241,14 @@ async def decide_correction(
         if not approve:
             request.status = CorrectionStatus.REJECTED
             await request.save(using_db=conn)
+            cert = await Certificate.get(id=request.certificate_id).using_db(conn)
             await write_audit(
                 actor=actor,
                 action="correction.rejected",
                 entity_type="certificate",
-                entity_id=str(request.certificate_id),
+                # The certificate's public id, as every certificate event (its history
+                # is read by cert_id), not the row's primary key.
+                entity_id=cert.cert_id,
                 now=now,
                 after={"correction": request.public_id},
                 note=note,
@@ -240,12 +264,20 @@ async def decide_correction(
             setattr(reg, column, value)
         reg.updated_at = now
         await reg.save(using_db=conn)
+        # The corrected certificate must still be unique for its holder.
+        await claim_keys(reg, conn)
+        # A correction keeps the certificate's number, unless the number itself is what is
+        # corrected (a paper number, before 2021: check_step refuses it for later titles).
+        number = old.number
+        if clean.get("certificate_number") and clean["certificate_number"] != old.number:
+            number = clean["certificate_number"]
+            await _renumber(old.lineage_id, number, conn)
         content = CertificateContent(
             holder_name=old.holder_name,
             holder_id_masked=old.holder_id_masked,
             holder_id_hmac=old.holder_id_hmac,
             holder_account_id=old.holder_id,
-            number=old.number,  # a correction keeps the certificate's number
+            number=number,
             level=reg.level or old.level,
             series_code=reg.series_code or old.series_code,
             title_name=reg.title_name or old.title_name,
@@ -254,7 +286,7 @@ async def decide_correction(
             approval_document=reg.approval_document or old.approval_document,
             obtained_on=reg.obtained_on or old.obtained_on,
             issued_on=reg.issued_on or old.issued_on,
-            authority_code=old.authority_code,
+            authority_code=reg.authority_code or old.authority_code,
             review_body=reg.review_body or old.review_body,
             validity_scope=reg.validity_scope or old.validity_scope,
             provenance=old.provenance,
@@ -299,6 +331,20 @@ async def decide_correction(
             using_db=conn,
         )
     return request
+
+
+async def _renumber(lineage_id: str, number: str, conn: Any) -> None:
+    """Move the lineage's claim to its corrected number (numbers are globally unique)."""
+    try:
+        async with in_transaction() as savepoint:
+            await (
+                IssuedNumber.filter(lineage_id=lineage_id).using_db(savepoint).update(number=number)
+            )
+    except IntegrityError:
+        raise InvalidState(
+            f"证书编号{number}已被其他证书使用，不能更正为该编号",
+            code="CERTIFICATE_NUMBER_TAKEN",
+        ) from None
 
 
 def _parse_clean(values: Mapping[str, Any]) -> dict[str, Any]:

@@ -41,6 +41,7 @@ __all__ = [
     "EDITABLE",
     "StepOutcome",
     "attach_photo",
+    "claim_keys",
     "complete_check",
     "create_registration",
     "get_own_registration",
@@ -130,6 +131,12 @@ def _duplicate_error(existing: Registration) -> Conflict:
             ref=existing.public_id,
         )
     raise AssertionError("check_existing_record accepted an existing record")
+
+
+async def claim_keys(reg: Registration, conn: BaseDBAsyncClient) -> None:
+    """Re-claim the registration's identity keys after its values changed (a correction);
+    raises the duplicate ``Conflict`` when another record holds one of them."""
+    await _claim_keys(reg, conn)
 
 
 async def _claim_keys(reg: Registration, conn: BaseDBAsyncClient) -> None:

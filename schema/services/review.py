@@ -29,6 +29,7 @@ __all__ = [
     "QueuePage",
     "approve_registration",
     "open_registration",
+    "queue_cursor",
     "return_registration",
     "review_queue",
     "specialty_text",
@@ -70,6 +71,11 @@ class QueuePage:
 
 def _encode_cursor(reg_id: int) -> str:
     return base64.urlsafe_b64encode(f"r:{reg_id}".encode()).decode().rstrip("=")
+
+
+def queue_cursor(reg: Registration) -> str:
+    """The cursor just after ``reg`` in the queue (each edge of a connection has one)."""
+    return _encode_cursor(reg.id)
 
 
 def _decode_cursor(cursor: str) -> int:

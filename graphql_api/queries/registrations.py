@@ -1,0 +1,62 @@
+"""The applicant's queries: 我的证书 (registrations and certificates), one registration, history."""
+
+from __future__ import annotations
+
+import strawberry
+
+from graphql_api.context import Info
+from graphql_api.permissions import require
+from graphql_api.types.certificate import CertificateType, CorrectionRequestType
+from graphql_api.types.registration import AuditEntryType, RegistrationType
+from schema.enums import Role
+from schema.services import certificates, history, registrations
+from schema.services.reference import current_catalog
+
+__all__ = ["RegistrationQueries"]
+
+
+@strawberry.type
+class RegistrationQueries:
+    @strawberry.field(
+        description="我的证书: every registration of the logged-in applicant, newest first, "
+        "with its status, what is missing, the return reason and its certificates."
+    )
+    async def my_registrations(self, info: Info) -> list[RegistrationType]:
+        actor = require(info, Role.APPLICANT)
+        rows = await registrations.my_registrations(actor=actor)
+        catalog = await current_catalog()
+        return [RegistrationType.from_model(r, catalog) for r in rows]
+
+    @strawberry.field(description="One of the applicant's own registrations.")
+    async def registration(self, info: Info, id: strawberry.ID) -> RegistrationType:
+        actor = require(info, Role.APPLICANT)
+        reg = await registrations.get_own_registration(actor=actor, registration_id=str(id))
+        return RegistrationType.from_model(reg, await current_catalog())
+
+    @strawberry.field(
+        description="Every recorded change of a registration, oldest first: its holder, the "
+        "reviewers of its authority and administrators."
+    )
+    async def registration_history(self, info: Info, id: strawberry.ID) -> list[AuditEntryType]:
+        actor = require(info, Role.APPLICANT, Role.REVIEWER, Role.ADMIN)
+        rows = await history.registration_history(actor=actor, registration_id=str(id))
+        return [AuditEntryType.from_model(r) for r in rows]
+
+    @strawberry.field(
+        description="The applicant's e-certificates, every version (已更正 ones point to the "
+        "version that replaced them)."
+    )
+    async def my_certificates(self, info: Info) -> list[CertificateType]:
+        actor = require(info, Role.APPLICANT)
+        rows = await certificates.my_certificates(actor=actor)
+        catalog = await current_catalog()
+        return [CertificateType.from_model(c, catalog) for c in rows]
+
+    @strawberry.field(
+        description="The applicant's correction requests, newest first, with the decision."
+    )
+    async def my_correction_requests(self, info: Info) -> list[CorrectionRequestType]:
+        actor = require(info, Role.APPLICANT)
+        rows = await certificates.my_correction_requests(actor=actor)
+        catalog = await current_catalog()
+        return [CorrectionRequestType.from_model(r, catalog) for r in rows]

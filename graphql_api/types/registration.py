@@ -1,0 +1,271 @@
+"""Registration output types (登记证书信息, 我的证书) and audit history entries.
+
+Built explicitly from the models (``from_model``). Coded fields are shown as stored (the
+catalog's codes) next to their Chinese names; the status comes with the label a person sees
+under 我的证书 and, for 已退回 and 待完善, what to do about it.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+import strawberry
+from strawberry.scalars import JSON
+
+from graphql_api.types.account import RoleEnum
+from graphql_api.types.certificate import CertificateType, catalog_name
+from schema.enums import Role
+from schema.models import AuditRecord, Certificate, Registration, RegistrationStatus
+from schema.reference.catalog import Catalog, UnknownCodeError
+from schema.registration_form import FIELD_LABELS
+
+__all__ = [
+    "REGISTRATION_STATUS_LABELS",
+    "AuditEntryType",
+    "FieldWarningType",
+    "MissingFieldType",
+    "RegistrationStatusEnum",
+    "RegistrationType",
+    "field_label",
+]
+
+RegistrationStatusEnum = strawberry.enum(
+    RegistrationStatus,
+    name="RegistrationStatus",
+    description="DRAFT 填写中 · SUBMITTED 待审核 · RETURNED 已退回 · INCOMPLETE 待完善 · "
+    "APPROVED 已生成 · WITHDRAWN 已撤回.",
+)
+
+REGISTRATION_STATUS_LABELS = {
+    RegistrationStatus.DRAFT: "填写中",
+    RegistrationStatus.SUBMITTED: "待审核",
+    RegistrationStatus.RETURNED: "已退回",
+    RegistrationStatus.INCOMPLETE: "待完善",
+    RegistrationStatus.APPROVED: "已生成",
+    RegistrationStatus.WITHDRAWN: "已撤回",
+}
+
+# Labels of what a registration may miss besides the form's fields.
+_EXTRA_LABELS = {"photo": "个人照片"}
+
+_ACTION_LABELS = {
+    "registration.created": "创建登记",
+    "registration.imported": "职称系统导入（待完善）",
+    "registration.step.title": "保存职称信息",
+    "registration.step.document": "保存批准文件信息",
+    "registration.step.specialty": "保存专业信息",
+    "registration.photo": "上传个人照片",
+    "registration.submitted": "提交审核",
+    "registration.withdrawn": "撤回登记",
+    "registration.returned": "退回修改",
+    "registration.approved": "审核通过",
+    "certificate.issued": "生成电子证书",
+    "certificate.superseded": "更正（被新版本替代）",
+    "certificate.revoked": "撤销证书",
+    "certificate.reinstated": "恢复证书",
+    "correction.requested": "申请更正",
+    "correction.rejected": "驳回更正申请",
+}
+
+
+def field_label(name: str) -> str:
+    """The Chinese label of an API field (or of the photo)."""
+    return FIELD_LABELS.get(name) or _EXTRA_LABELS.get(name) or name
+
+
+@strawberry.type(name="FieldWarning", description="An accepted value the person should check.")
+class FieldWarningType:
+    code: str
+    message: str
+    field: str | None = strawberry.field(description="API field name (approvalDocument, …).")
+
+    @classmethod
+    def from_dict(cls, item: dict[str, Any]) -> FieldWarningType:
+        return cls(code=str(item["code"]), message=str(item["message"]), field=item.get("field"))
+
+
+@strawberry.type(name="MissingField", description="Something still to fill in (待完善).")
+class MissingFieldType:
+    field: str = strawberry.field(description="API field name, or `photo`.")
+    label: str = strawberry.field(description="Its Chinese label (评审专业, 个人照片, …).")
+
+
+@strawberry.type(name="ReturnReasonInfo", description="Why a registration was returned.")
+class ReturnReasonInfoType:
+    code: str
+    name: str
+    description: str
+    field: str | None = strawberry.field(description="The API field it points at, if one.")
+
+
+@strawberry.type(name="Registration", description="A certificate registration (我的证书).")
+class RegistrationType:
+    id: strawberry.ID
+    status: RegistrationStatusEnum  # type: ignore[valid-type]
+    status_label: str = strawberry.field(
+        description="填写中 / 待审核 / 已退回 / 待完善 / 已生成 / 已撤回."
+    )
+    status_detail: str | None = strawberry.field(
+        description="已退回: the reason and note; 待完善: what is missing."
+    )
+    round: int = strawberry.field(description="How many times it has been submitted.")
+    holder_name: str
+    holder_id_masked: str
+    source: str | None
+    level: str | None
+    level_name: str | None
+    series: str | None
+    series_name: str | None
+    title_name: str | None
+    way_obtained: str | None
+    way_obtained_name: str | None
+    batch: str | None
+    batch_name: str | None
+    employer_type: str | None
+    approval_document: str | None = strawberry.field(description="Canonical 批准文号.")
+    approval_document_as_typed: str | None
+    obtained_on: date | None
+    issued_on: date | None
+    certificate_number: str | None
+    authority: str | None = strawberry.field(description="审批机关 code.")
+    authority_name: str | None
+    review_body: str | None
+    validity_scope: str | None
+    validity_scope_name: str | None
+    specialty: str | None = strawberry.field(description="评审专业 code (…-999 = 其他).")
+    specialty_name: str | None
+    local_specialty: str | None
+    has_photo: bool
+    return_reason: ReturnReasonInfoType | None
+    return_note: str | None
+    missing: list[MissingFieldType]
+    warnings: list[FieldWarningType]
+    created_at: datetime
+    updated_at: datetime
+    submitted_at: datetime | None
+    decided_at: datetime | None
+    pk: strawberry.Private[int]
+    catalog: strawberry.Private[Catalog]
+
+    @strawberry.field(description="Its certificate versions (once approved), oldest first.")
+    async def certificates(self) -> list[CertificateType]:
+        if self.status is not RegistrationStatus.APPROVED:
+            return []
+        rows = await Certificate.filter(registration_id=self.pk).order_by("version")
+        return [CertificateType.from_model(c, self.catalog) for c in rows]
+
+    @classmethod
+    def from_model(cls, reg: Registration, catalog: Catalog) -> RegistrationType:
+        missing = [MissingFieldType(field=n, label=field_label(n)) for n in reg.missing or []]
+        reason = _return_reason(reg, catalog)
+        return cls(
+            id=strawberry.ID(reg.public_id),
+            status=reg.status,
+            status_label=REGISTRATION_STATUS_LABELS[reg.status],
+            status_detail=_status_detail(reg, reason, missing),
+            round=reg.round,
+            holder_name=reg.holder_name,
+            holder_id_masked=reg.holder_id_masked,
+            source=reg.source,
+            level=reg.level,
+            level_name=catalog_name(catalog.level, reg.level),
+            series=reg.series_code,
+            series_name=catalog_name(catalog.series, reg.series_code),
+            title_name=reg.title_name,
+            way_obtained=reg.way_obtained,
+            way_obtained_name=catalog_name(catalog.way, reg.way_obtained),
+            batch=reg.batch_code,
+            batch_name=catalog_name(catalog.batch, reg.batch_code),
+            employer_type=reg.employer_type,
+            approval_document=reg.approval_document,
+            approval_document_as_typed=reg.approval_document_raw,
+            obtained_on=reg.obtained_on,
+            issued_on=reg.issued_on,
+            certificate_number=reg.certificate_number,
+            authority=reg.authority_code,
+            authority_name=catalog_name(catalog.authority, reg.authority_code),
+            review_body=reg.review_body,
+            validity_scope=reg.validity_scope,
+            validity_scope_name=catalog_name(catalog.validity_scope, reg.validity_scope),
+            specialty=reg.specialty,
+            specialty_name=_specialty_name(reg, catalog),
+            local_specialty=reg.local_specialty,
+            has_photo=bool(reg.photo_sha256),
+            return_reason=reason,
+            return_note=reg.return_note,
+            missing=missing,
+            warnings=[FieldWarningType.from_dict(w) for w in reg.warnings or []],
+            created_at=reg.created_at,
+            updated_at=reg.updated_at,
+            submitted_at=reg.submitted_at,
+            decided_at=reg.decided_at,
+            pk=reg.id,
+            catalog=catalog,
+        )
+
+
+def _return_reason(reg: Registration, catalog: Catalog) -> ReturnReasonInfoType | None:
+    if reg.status is not RegistrationStatus.RETURNED or not reg.return_reason_code:
+        return None
+    try:
+        r = catalog.return_reason(reg.return_reason_code)
+    except UnknownCodeError:
+        return ReturnReasonInfoType(
+            code=reg.return_reason_code, name=reg.return_reason_code, description="", field=None
+        )
+    return ReturnReasonInfoType(code=r.code, name=r.name, description=r.description, field=r.field)
+
+
+def _status_detail(
+    reg: Registration, reason: ReturnReasonInfoType | None, missing: list[MissingFieldType]
+) -> str | None:
+    if reg.status is RegistrationStatus.RETURNED:
+        text = f"已退回：{reason.name}" if reason else "已退回"
+        if reason and reason.description:
+            text += f"（{reason.description}）"
+        return f"{text}。审核意见：{reg.return_note}" if reg.return_note else text
+    if reg.status is RegistrationStatus.INCOMPLETE:
+        if not missing:
+            return "待完善：请核对信息后提交审核"
+        return "待完善：请完善" + "、".join(m.label for m in missing)
+    return None
+
+
+def _specialty_name(reg: Registration, catalog: Catalog) -> str | None:
+    if not reg.specialty:
+        return None
+    if reg.series_code:
+        try:
+            found = catalog.specialty(reg.series_code, reg.specialty)
+        except UnknownCodeError:
+            found = None
+        if found is not None:
+            return found.name
+    return reg.specialty
+
+
+@strawberry.type(name="AuditEntry", description="One recorded change of a record.")
+class AuditEntryType:
+    at: datetime
+    action: str = strawberry.field(description="registration.submitted, certificate.revoked, …")
+    action_label: str
+    actor_role: RoleEnum | None  # type: ignore[valid-type]
+    actor_role_label: str | None
+    before: JSON | None
+    after: JSON | None
+    note: str | None
+
+    @classmethod
+    def from_model(cls, record: AuditRecord) -> AuditEntryType:
+        role = Role(record.actor_role) if record.actor_role else None
+        return cls(
+            at=record.at,
+            action=record.action,
+            action_label=_ACTION_LABELS.get(record.action, record.action),
+            actor_role=role,
+            actor_role_label=role.label if role else None,
+            before=record.before,
+            after=record.after,
+            note=record.note,
+        )

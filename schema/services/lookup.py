@@ -1,0 +1,105 @@
+"""Looking a certificate up by its number and the holder's full name (the 查询 form).
+
+For someone holding only the paper (or a photocopy) without a scannable code. It answers
+only on an exact match of both, and the refusal for "no such number" is the very same as
+for "wrong name", so the form cannot be used to learn which numbers exist. Every attempt —
+successful or not — counts against the client address (a successful answer discloses the
+certificate too), in the database so that all processes share the counter.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import datetime, timedelta
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from schema.errors import NotFound, RateLimited
+from schema.models import Certificate, LoginThrottle
+from schema.reference.catalog import Catalog
+from schema.rules import normalize_certificate_number
+from schema.services.verification import VerificationOutcome, outcome_for_record
+
+__all__ = [
+    "LOOKUP_LIMIT",
+    "LOOKUP_WINDOW",
+    "NO_MATCH_MESSAGE",
+    "lookup_certificate",
+    "normalize_holder_name",
+]
+
+LOOKUP_LIMIT = 10  # attempts per client address …
+LOOKUP_WINDOW = timedelta(minutes=15)  # … in this fixed window
+NO_MATCH_MESSAGE = "未找到证书编号与持证人姓名均一致的证书，请核对后重新输入"
+_KEY_PREFIX = "lookup:"
+_MAX_INPUT = 64
+_NUMBER_MAX = 32  # the columns' sizes: longer input cannot match
+_NAME_MAX = 50
+
+
+def normalize_holder_name(raw: str) -> str:
+    """As names are stored at registration: NFKC, trimmed, one space, one kind of middle dot."""
+    name = unicodedata.normalize("NFKC", raw).strip()
+    name = name.replace("•", "·").replace("・", "·")
+    return re.sub(r"\s+", " ", name)
+
+
+def _no_match() -> NotFound:
+    # One object shape for every refusal: same code, same message, no field.
+    return NotFound(NO_MATCH_MESSAGE, code="LOOKUP_NO_MATCH")
+
+
+async def _admit(client_ip: str, now: datetime) -> None:
+    """Count this attempt; raise RateLimited (after committing the count) when over the limit."""
+    key = _KEY_PREFIX + client_ip
+    blocked_until: datetime | None = None
+    async with in_transaction() as conn:
+        row = await LoginThrottle.select_for_update().using_db(conn).get_or_none(key=key)
+        if row is None:
+            try:
+                async with in_transaction() as inner:
+                    row = await LoginThrottle.create(
+                        key=key, failures=0, window_started_at=now, using_db=inner
+                    )
+            except IntegrityError:  # a concurrent first attempt created it
+                row = await LoginThrottle.select_for_update().using_db(conn).get(key=key)
+        if now - row.window_started_at >= LOOKUP_WINDOW:
+            row.failures, row.window_started_at, row.blocked_until = 0, now, None
+        if row.blocked_until is not None and row.blocked_until > now:
+            blocked_until = row.blocked_until
+        else:
+            row.failures += 1  # the column counts attempts here, not only failures
+            if row.failures > LOOKUP_LIMIT:
+                row.blocked_until = row.window_started_at + LOOKUP_WINDOW
+                blocked_until = row.blocked_until
+            await row.save(using_db=conn)
+    if blocked_until is not None:
+        minutes = max(1, int((blocked_until - now).total_seconds() // 60) + 1)
+        raise RateLimited(f"查询次数过多，请{minutes}分钟后再试", code="LOOKUP_RATE_LIMITED")
+
+
+async def lookup_certificate(
+    *, number: str, holder_name: str, client_ip: str, catalog: Catalog, now: datetime
+) -> VerificationOutcome:
+    """The public verdict for the certificate with exactly this number and holder name.
+
+    Returns the current version of the certificate (corrections keep the number). Raises
+    RateLimited, or NotFound(LOOKUP_NO_MATCH) — identical whether the number is unknown or
+    the name is wrong.
+    """
+    await _admit(client_ip, now)
+    clean_number = normalize_certificate_number(number[:_MAX_INPUT])
+    clean_name = normalize_holder_name(holder_name[:_MAX_INPUT])
+    if not (0 < len(clean_number) <= _NUMBER_MAX and 0 < len(clean_name) <= _NAME_MAX):
+        raise _no_match()
+    # One query on both columns, so both refusals take the same path.
+    cert = (
+        await Certificate.filter(number=clean_number, holder_name=clean_name)
+        .order_by("-version")
+        .first()
+    )
+    if cert is None:
+        raise _no_match()
+    return await outcome_for_record(cert, catalog=catalog, now=now)

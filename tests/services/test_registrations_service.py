@@ -1,0 +1,183 @@
+"""Registrations through the services (both databases): drafts, steps, identity keys, the
+photo, submission, withdrawal, 我的证书."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from PIL import Image
+
+from schema.errors import Conflict, Forbidden, InvalidInput, InvalidState, NotFound
+from schema.models import AuditRecord, Registration, RegistrationKey, RegistrationStatus
+from schema.registration_form import Step
+from schema.rules.iso7064 import mod11_2_check_char
+from schema.services import registrations
+from schema.services.reference import current_catalog
+from tests.support.factories import NOW, make_applicant
+from tests.support.flows import (
+    PAPER_2015_DOCUMENT,
+    PAPER_2015_TITLE,
+    YUBEI_TITLE,
+    actor_of,
+    fill_and_submit,
+    make_people,
+    portrait_jpeg,
+)
+
+
+async def _step(actor, reg_id, step, values):
+    return await registrations.save_step(
+        actor=actor,
+        registration_id=reg_id,
+        step=step,
+        submitted=values,
+        catalog=await current_catalog(),
+        now=NOW,
+    )
+
+
+async def _draft(actor):
+    return (await registrations.create_registration(actor=actor, now=NOW)).public_id
+
+
+async def test_only_an_applicant_starts_a_registration_and_it_is_audited(db, deps):
+    people = await make_people(deps)
+    with pytest.raises(Forbidden):
+        await registrations.create_registration(actor=people.reviewer, now=NOW)
+    reg = await registrations.create_registration(actor=people.applicant, now=NOW)
+    assert (reg.status, reg.holder_name, reg.round) == (RegistrationStatus.DRAFT, "张三", 0)
+    audit = await AuditRecord.get(entity_id=reg.public_id)
+    assert (audit.action, audit.actor_role) == ("registration.created", "applicant")
+
+
+async def test_absent_fields_are_unchanged_and_none_clears(db, deps):
+    people = await make_people(deps)
+    reg_id = await _draft(people.applicant)
+    await _step(people.applicant, reg_id, Step.TITLE, PAPER_2015_TITLE)
+    await _step(people.applicant, reg_id, Step.DOCUMENT, PAPER_2015_DOCUMENT)
+
+    await _step(people.applicant, reg_id, Step.DOCUMENT, {"issuedOn": "2015-12-31"})
+    reg = await Registration.get(public_id=reg_id)
+    assert (str(reg.issued_on), reg.certificate_number) == ("2015-12-31", "011320150042")
+    with pytest.raises(InvalidInput) as caught:
+        await _step(people.applicant, reg_id, Step.DOCUMENT, {"certificateNumber": None})
+    assert caught.value.code == "CERTIFICATE_NUMBER_REQUIRED"
+    assert (await Registration.get(public_id=reg_id)).certificate_number == "011320150042"
+
+
+async def test_refused_step_saves_nothing(db, deps):
+    people = await make_people(deps)
+    reg_id = await _draft(people.applicant)
+    await _step(people.applicant, reg_id, Step.TITLE, PAPER_2015_TITLE)
+    bad = {**PAPER_2015_DOCUMENT, "obtainedOn": "2016-01-05"}  # after the issue date
+    with pytest.raises(InvalidInput) as caught:
+        await _step(people.applicant, reg_id, Step.DOCUMENT, bad)
+    assert caught.value.code == "OBTAINED_AFTER_ISSUED"
+    reg = await Registration.get(public_id=reg_id)
+    assert (reg.approval_document, reg.obtained_on) == (None, None)
+    assert await RegistrationKey.filter(registration_id=reg.id).count() == 0
+
+
+async def test_draft_claims_its_keys_and_withdrawal_releases_them(db, deps):
+    people = await make_people(deps)
+    first = await _draft(people.applicant)
+    await _step(people.applicant, first, Step.TITLE, PAPER_2015_TITLE)
+    await _step(people.applicant, first, Step.DOCUMENT, PAPER_2015_DOCUMENT)
+    keys = await RegistrationKey.filter(registration__public_id=first).values_list("key", flat=True)
+    assert keys == ["N:011320150042"]
+
+    second = await _draft(people.applicant)
+    await _step(people.applicant, second, Step.TITLE, PAPER_2015_TITLE)
+    with pytest.raises(Conflict) as caught:
+        await _step(people.applicant, second, Step.DOCUMENT, PAPER_2015_DOCUMENT)
+    assert (caught.value.code, caught.value.ref) == ("SCOPE_ALREADY_REGISTERED", first)
+
+    await registrations.withdraw_registration(
+        actor=people.applicant, registration_id=first, now=NOW
+    )
+    await _step(people.applicant, second, Step.DOCUMENT, PAPER_2015_DOCUMENT)
+    mine = await registrations.my_registrations(actor=people.applicant)
+    assert [r.public_id for r in mine] == [second]
+
+
+async def test_submission_checks_everything_and_locks_the_registration(db, deps):
+    people = await make_people(deps)
+    catalog = await current_catalog()
+    reg_id = await _draft(people.applicant)
+    await _step(people.applicant, reg_id, Step.TITLE, YUBEI_TITLE)
+    with pytest.raises(InvalidInput) as caught:
+        await registrations.submit_registration(
+            actor=people.applicant, registration_id=reg_id, catalog=catalog, now=NOW
+        )
+    assert {p.code for p in caught.value.problems} == {"SPECIALTY_REQUIRED", "PHOTO_REQUIRED"}
+
+    reg = await fill_and_submit(
+        deps, people.applicant, title={**YUBEI_TITLE, "employerType": "非公企业"}
+    )
+    assert (reg.status, reg.round, reg.missing) == (RegistrationStatus.SUBMITTED, 1, [])
+    with pytest.raises(InvalidState) as caught:
+        await _step(people.applicant, reg.public_id, Step.SPECIALTY, {"specialty": "建筑工程"})
+    assert caught.value.code == "REGISTRATION_NOT_EDITABLE"
+    with pytest.raises(InvalidState) as caught:
+        await registrations.submit_registration(
+            actor=people.applicant, registration_id=reg.public_id, catalog=catalog, now=NOW
+        )
+    assert caught.value.code == "REGISTRATION_NOT_EDITABLE"
+
+
+async def test_photo_is_normalised_and_a_bad_one_refused(db, deps):
+    people = await make_people(deps)
+    catalog = await current_catalog()
+    reg_id = await _draft(people.applicant)
+    tiny = io.BytesIO()
+    Image.new("RGB", (60, 80), (200, 200, 200)).save(tiny, "PNG")
+    with pytest.raises(InvalidInput) as caught:
+        await registrations.attach_photo(
+            actor=people.applicant,
+            registration_id=reg_id,
+            data=tiny.getvalue(),
+            store=deps.store,
+            catalog=catalog,
+            now=NOW,
+        )
+    assert (caught.value.code, caught.value.field) == ("PHOTO_TOO_SMALL", "photo")
+
+    reg = await registrations.attach_photo(
+        actor=people.applicant,
+        registration_id=reg_id,
+        data=portrait_jpeg(),
+        store=deps.store,
+        catalog=catalog,
+        now=NOW,
+    )
+    stored = await deps.store.get(reg.photo_sha256)
+    assert stored[:3] == b"\xff\xd8\xff" and stored != portrait_jpeg()
+    assert "photo" not in reg.missing
+
+
+async def test_someone_elses_registration_does_not_exist_for_you(db, deps):
+    people = await make_people(deps)
+    other_id = "50010119900307000" + mod11_2_check_char("50010119900307000")
+    other = actor_of(
+        (await make_applicant(deps, name="李四", id_number=other_id, mobile="13600001111")).account
+    )
+    reg_id = await _draft(people.applicant)
+    with pytest.raises(NotFound):
+        await registrations.get_own_registration(actor=other, registration_id=reg_id)
+    with pytest.raises(NotFound):
+        await _step(other, reg_id, Step.TITLE, YUBEI_TITLE)
+
+
+async def test_my_registrations_newest_first_without_withdrawn(db, deps):
+    people = await make_people(deps)
+    first = await _draft(people.applicant)
+    await registrations.withdraw_registration(
+        actor=people.applicant, registration_id=first, now=NOW
+    )
+    a = await fill_and_submit(deps, people.applicant, title=YUBEI_TITLE)
+    b = await fill_and_submit(
+        deps, people.applicant, title=PAPER_2015_TITLE, document=PAPER_2015_DOCUMENT
+    )
+    mine = await registrations.my_registrations(actor=people.applicant)
+    assert [r.public_id for r in mine] == [b.public_id, a.public_id]

@@ -1,0 +1,179 @@
+"""Public, read-only HTTP endpoints: the verification page, photos, the lookup form, JWKS.
+
+``GET /V/{CERT_ID}/{PAYLOAD}`` (also ``/v/…``: some scanners lower-case URLs) answers HTML
+to browsers and JSON to ``Accept: application/json``. The origin checked is always the
+configured ``ECERT_PUBLIC_BASE_URL``, never the request's Host header.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from graphql_api.auth import client_ip
+from schema.errors import NotFound, RateLimited
+from schema.services.lookup import lookup_certificate
+from schema.services.reference import current_catalog
+from schema.services.signing_keys import published_jwks
+from schema.services.verification import certificate_photo, verify_scanned
+from verify_page.presenter import (
+    STYLE_CSP_SOURCE,
+    render_lookup,
+    render_outcome,
+    to_json,
+)
+
+if TYPE_CHECKING:
+    from graphql_api.deps import Deps
+
+__all__ = ["JWKS_CACHE_CONTROL", "PAGE_HEADERS", "verify_routes", "wants_json"]
+
+JWKS_CACHE_CONTROL = "public, max-age=300"
+
+_COMMON_HEADERS = {
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",
+    "X-Robots-Tag": "noindex, nofollow",
+}
+#: Pages: no scripts at all, our own images and the one hashed inline stylesheet.
+PAGE_HEADERS = {
+    **_COMMON_HEADERS,
+    "Content-Security-Policy": (
+        "default-src 'none'; img-src 'self'; style-src "
+        + STYLE_CSP_SOURCE
+        + "; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+    ),
+    # The state can change at any moment (revocation): never serve it from a cache.
+    "Cache-Control": "no-store",
+    "Vary": "Accept",
+}
+_JSON_HEADERS = {
+    **_COMMON_HEADERS,
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+    "Cache-Control": "no-store",
+    "Vary": "Accept",
+}
+_PHOTO_HEADERS = {
+    **_COMMON_HEADERS,
+    "Content-Security-Policy": "default-src 'none'",
+    "Cross-Origin-Resource-Policy": "same-origin",
+    "Cache-Control": "private, max-age=300",
+}
+
+
+def _media_quality(accept: str) -> dict[str, float]:
+    qualities: dict[str, float] = {}
+    for part in accept.split(","):
+        media, *params = (p.strip() for p in part.split(";"))
+        if not media:
+            continue
+        q = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        qualities[media.lower()] = max(q, qualities.get(media.lower(), 0.0))
+    return qualities
+
+
+def wants_json(request: Request) -> bool:
+    """JSON when the client prefers ``application/json`` to ``text/html`` (browsers never do)."""
+    q = _media_quality(request.headers.get("accept", ""))
+    json_q = q.get("application/json", 0.0)
+    html_q = max(q.get("text/html", 0.0), q.get("application/xhtml+xml", 0.0))
+    return json_q > 0 and json_q >= html_q
+
+
+def _html(body: str, status_code: int = 200, **extra: str) -> HTMLResponse:
+    return HTMLResponse(body, status_code=status_code, headers={**PAGE_HEADERS, **extra})
+
+
+def _json(body: object, status_code: int = 200, **extra: str) -> JSONResponse:
+    return JSONResponse(body, status_code=status_code, headers={**_JSON_HEADERS, **extra})
+
+
+def verify_routes(deps: Deps) -> list[BaseRoute]:
+    """The public routes, bound to the process's dependencies."""
+    settings = deps.settings
+
+    async def verify(request: Request) -> Response:
+        outcome = await verify_scanned(
+            cert_id=request.path_params["cert_id"],
+            payload=request.path_params["payload"],
+            public_base_url=settings.public_base_url,
+            catalog=await current_catalog(),
+            now=deps.clock(),
+        )
+        if wants_json(request):
+            return _json(to_json(outcome))
+        return _html(render_outcome(outcome))
+
+    async def photo(request: Request) -> Response:
+        data = await certificate_photo(cert_id=request.path_params["cert_id"], store=deps.store)
+        if data is None:
+            return Response(
+                "未找到", status_code=404, media_type="text/plain", headers=_PHOTO_HEADERS
+            )
+        return Response(data, media_type="image/jpeg", headers=_PHOTO_HEADERS)
+
+    async def lookup(request: Request) -> Response:
+        as_json = wants_json(request)
+        if request.method == "GET":
+            return _html(render_lookup())
+        if request.headers.get("content-type", "").startswith("application/json"):
+            try:
+                raw = await request.json()
+            except ValueError:
+                raw = None
+            fields = raw if isinstance(raw, dict) else {}
+        else:
+            form = await request.form(max_files=0, max_fields=8)
+            fields = {k: v for k, v in form.items() if isinstance(v, str)}
+        number, name = fields.get("number"), fields.get("holderName")
+        try:
+            outcome = await lookup_certificate(
+                number=number if isinstance(number, str) else "",
+                holder_name=name if isinstance(name, str) else "",
+                client_ip=client_ip(request, settings.trusted_proxies),
+                catalog=await current_catalog(),
+                now=deps.clock(),
+            )
+        except (NotFound, RateLimited) as exc:
+            status = 429 if isinstance(exc, RateLimited) else 404
+            if as_json:
+                return _json(
+                    {"found": False, "error": {"code": exc.code, "message": exc.message}}, status
+                )
+            return _html(render_lookup(message=exc.message), status)
+        if as_json:
+            return _json({"found": True, **to_json(outcome)})
+        return _html(render_outcome(outcome))
+
+    async def jwks(request: Request) -> Response:
+        return JSONResponse(
+            await published_jwks(),
+            headers={
+                "Cache-Control": JWKS_CACHE_CONTROL,
+                "Access-Control-Allow-Origin": "*",
+                "X-Content-Type-Options": "nosniff",
+            },
+        )
+
+    return [
+        Route("/.well-known/jwks.json", jwks, name="jwks"),
+        Route("/lookup", lookup, methods=["GET", "POST"], name="lookup"),
+        # The photo route comes first: "photo" could otherwise be read as a payload.
+        Route("/V/{cert_id}/photo", photo, name="certificate_photo"),
+        Route("/v/{cert_id}/photo", photo),
+        Route("/V/{cert_id}/{payload}", verify, name="verify"),
+        Route("/v/{cert_id}/{payload}", verify),
+    ]

@@ -1,0 +1,207 @@
+"""VerificationOutcome → what the page shows and what machines get as JSON.
+
+One function per audience, both from the same outcome, so the page and the JSON can never
+disagree. Rendering reads nothing but the outcome: no database, no QR generation.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
+
+from schema.services.verification import (
+    PublicCertificate,
+    VerificationOutcome,
+    VerificationState,
+)
+
+__all__ = [
+    "BEIJING",
+    "STYLE_CSP_SOURCE",
+    "photo_path",
+    "render_lookup",
+    "render_outcome",
+    "to_json",
+]
+
+BEIJING = timezone(timedelta(hours=8), "北京时间")
+_HERE = Path(__file__).resolve().parent
+_CSS = (_HERE / "static" / "verify.css").read_text(encoding="utf-8")
+#: The one inline stylesheet, allowed by hash: no 'unsafe-inline', no second request.
+STYLE_CSP_SOURCE = (
+    "'sha256-" + base64.b64encode(hashlib.sha256(_CSS.encode("utf-8")).digest()).decode() + "'"
+)
+
+_NOTES = {
+    VerificationState.VALID: "数字签名核验通过，证书信息与发证机关登记记录一致，当前有效。",
+    VerificationState.SUPERSEDED: "数字签名核验通过，但该证书信息已更正，此版本已停止使用，请以更正后的证书为准。",
+    VerificationState.REVOKED: "数字签名核验通过，但该证书已被审批机关撤销，不能作为有效的职称证明。",
+    VerificationState.UNVERIFIABLE: "无法确认该证书的真实性：二维码可能已损坏、被篡改，或并非本系统签发。请勿以此作为职称证明。",
+}
+_ICONS = {
+    VerificationState.VALID: "✓",
+    VerificationState.SUPERSEDED: "↻",
+    VerificationState.REVOKED: "✕",
+    VerificationState.UNVERIFIABLE: "?",
+}
+
+
+def photo_path(cert_id: str) -> str:
+    return f"/V/{cert_id}/photo"
+
+
+def cn_date(value: date | None) -> str:
+    """``2022年2月15日``; an instant is shown as its date in Beijing."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = value.astimezone(BEIJING).date()
+    return f"{value.year}年{value.month}月{value.day}日"
+
+
+def cn_datetime(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    local = value.astimezone(BEIJING)
+    return f"{cn_date(local.date())} {local:%H:%M}（北京时间）"
+
+
+@dataclass(frozen=True)
+class _Row:
+    label: str
+    value: str
+    mono: bool = False
+
+
+def _rows(cert: PublicCertificate) -> list[_Row]:
+    return [
+        _Row("职称名称", cert.title_name),
+        _Row("职称级别", cert.level_name),
+        _Row("职称系列", cert.series_name),
+        _Row("评审专业", cert.specialty),
+        _Row("审批机关", cert.authority_name),
+        _Row("评审机构", cert.review_body),
+        _Row("取得时间", cn_date(cert.obtained_on)),
+        _Row("发证时间", cn_date(cert.issued_on)),
+        _Row("证书编号", cert.number, mono=True),
+        _Row("证书来源", cert.provenance_label),
+        _Row("证书版本", f"第{cert.version}版"),
+    ]
+
+
+@lru_cache(maxsize=1)
+def _env() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(_HERE / "templates"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["cn_date"] = cn_date
+    env.filters["cn_datetime"] = cn_datetime
+    return env
+
+
+def _base_context() -> dict[str, Any]:
+    # The stylesheet is our own file, inlined verbatim (its hash is in the CSP).
+    return {"css": Markup(_CSS)}  # noqa: S704
+
+
+def render_outcome(outcome: VerificationOutcome) -> str:
+    """The status page: one big state at the top, the certificate's public fields below."""
+    cert = outcome.certificate
+    return (
+        _env()
+        .get_template("verify.html")
+        .render(
+            **_base_context(),
+            o=outcome,
+            state=outcome.state.value.lower(),
+            label=outcome.state.label,
+            icon=_ICONS[outcome.state],
+            note=_NOTES[outcome.state],
+            cert=cert,
+            rows=_rows(cert) if cert else [],
+            photo=photo_path(cert.cert_id) if cert and cert.has_photo else None,
+        )
+    )
+
+
+def render_lookup(*, message: str | None = None) -> str:
+    """The lookup form (证书编号 + 持证人姓名), with a refusal message when there is one."""
+    return _env().get_template("lookup.html").render(**_base_context(), message=message)
+
+
+def _iso(value: date | datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _code_name(code: str, name: str) -> dict[str, str]:
+    return {"code": code, "name": name}
+
+
+def to_json(outcome: VerificationOutcome) -> dict[str, Any]:
+    """The same verdict for machines (``Accept: application/json``)."""
+    cert = outcome.certificate
+    body: dict[str, Any] = {
+        "state": outcome.state.value,
+        "stateLabel": outcome.state.label,
+        "signatureVerified": outcome.signature_verified,
+        "checkedAt": _iso(outcome.checked_at),
+        "certificate": None,
+        "superseded": None,
+        "revoked": None,
+    }
+    if cert is not None:
+        body["certificate"] = {
+            "certId": cert.cert_id,
+            "version": cert.version,
+            "number": cert.number,
+            "holderName": cert.holder_name,
+            "holderIdMasked": cert.holder_id_masked,
+            "photoPath": photo_path(cert.cert_id) if cert.has_photo else None,
+            "titleName": cert.title_name,
+            "level": _code_name(cert.level_code, cert.level_name),
+            "series": _code_name(cert.series_code, cert.series_name),
+            "specialty": cert.specialty,
+            "authority": _code_name(cert.authority_code, cert.authority_name),
+            "reviewBody": cert.review_body,
+            "obtainedOn": _iso(cert.obtained_on),
+            "issuedOn": _iso(cert.issued_on),
+            "provenance": _code_name(cert.provenance, cert.provenance_label),
+            "signature": {
+                "verified": outcome.signature_verified,
+                "kid": cert.kid,
+                "signedAt": _iso(cert.signed_at),
+            },
+            "checkCode": cert.check_code,
+        }
+    if outcome.state is VerificationState.SUPERSEDED:
+        current = outcome.current_version
+        body["superseded"] = {
+            "at": _iso(outcome.superseded_at),
+            "currentVersion": None
+            if current is None
+            else {
+                "certId": current.cert_id,
+                "version": current.version,
+                "verificationUrl": current.verification_url,
+                "path": current.path,
+            },
+        }
+    if outcome.state is VerificationState.REVOKED:
+        body["revoked"] = {
+            "at": _iso(outcome.revoked_at),
+            "reason": None
+            if outcome.revocation_reason_code is None
+            else _code_name(outcome.revocation_reason_code, outcome.revocation_reason_name or ""),
+        }
+    return body
