@@ -11,6 +11,7 @@ from strawberry.types import Info as _Info
 
 from graphql_api.auth import RequestAuth, client_ip, resolve_auth
 from graphql_api.deps import Deps
+from graphql_api.loaders import Loaders
 from schema.actor import Actor
 
 __all__ = ["Context", "Info", "make_context_factory"]
@@ -24,6 +25,7 @@ class Context:
     auth: RequestAuth
     now: datetime
     client_ip: str
+    loaders: Loaders
 
     @property
     def actor(self) -> Actor | None:
@@ -47,6 +49,7 @@ def make_context_factory(deps: Deps):
             auth=await resolve_auth(request, now=now),
             now=now,
             client_ip=client_ip(request, deps.settings.trusted_proxies),
+            loaders=Loaders(),
         )
 
     return factory

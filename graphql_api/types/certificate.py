@@ -115,10 +115,10 @@ class CertificateType:
     superseded_by_pk: strawberry.Private[int | None]
 
     @strawberry.field(description="certId of the version that replaced this one (已更正).")
-    async def superseded_by(self) -> strawberry.ID | None:
+    async def superseded_by(self, info: strawberry.Info) -> strawberry.ID | None:
         if self.superseded_by_pk is None:
             return None
-        newer = await Certificate.get_or_none(id=self.superseded_by_pk)
+        newer = await info.context.loaders.certificate.load(self.superseded_by_pk)
         return strawberry.ID(newer.cert_id) if newer else None
 
     @classmethod
@@ -194,15 +194,15 @@ class CorrectionRequestType:
     catalog: strawberry.Private[Catalog]
 
     @strawberry.field(description="The certificate version the request is about.")
-    async def certificate(self) -> CertificateType:
-        cert = await Certificate.get(id=self.certificate_pk)
+    async def certificate(self, info: strawberry.Info) -> CertificateType:
+        cert = await info.context.loaders.certificate.load(self.certificate_pk)
         return CertificateType.from_model(cert, self.catalog)
 
     @strawberry.field(description="The new version an approved correction issued.")
-    async def new_certificate(self) -> CertificateType | None:
+    async def new_certificate(self, info: strawberry.Info) -> CertificateType | None:
         if self.new_certificate_pk is None:
             return None
-        cert = await Certificate.get(id=self.new_certificate_pk)
+        cert = await info.context.loaders.certificate.load(self.new_certificate_pk)
         return CertificateType.from_model(cert, self.catalog)
 
     @classmethod

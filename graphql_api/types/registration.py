@@ -16,7 +16,7 @@ from strawberry.scalars import JSON
 from graphql_api.types.account import RoleEnum
 from graphql_api.types.certificate import CertificateType, catalog_name
 from schema.enums import Role
-from schema.models import AuditRecord, Certificate, Registration, RegistrationStatus
+from schema.models import AuditRecord, Registration, RegistrationStatus
 from schema.reference.catalog import Catalog, UnknownCodeError
 from schema.registration_form import FIELD_LABELS
 
@@ -149,10 +149,10 @@ class RegistrationType:
     catalog: strawberry.Private[Catalog]
 
     @strawberry.field(description="Its certificate versions (once approved), oldest first.")
-    async def certificates(self) -> list[CertificateType]:
+    async def certificates(self, info: strawberry.Info) -> list[CertificateType]:
         if self.status is not RegistrationStatus.APPROVED:
             return []
-        rows = await Certificate.filter(registration_id=self.pk).order_by("version")
+        rows = await info.context.loaders.certificates_of_registration.load(self.pk)
         return [CertificateType.from_model(c, self.catalog) for c in rows]
 
     @classmethod
