@@ -31,7 +31,7 @@ run: env assets
 	$(ECERT) migrate
 	$(ECERT) serve
 
-test: env
+test: env assets
 	$(VENV)/bin/ruff check .
 	$(ECERT) export-schema --check --output schema.graphql
 	$(VENV)/bin/pytest
