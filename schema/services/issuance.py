@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
@@ -47,8 +47,8 @@ class CertificateContent:
     way_obtained: str
     specialty: str
     approval_document: str
-    obtained_on: datetime | object
-    issued_on: datetime | object
+    obtained_on: date
+    issued_on: date
     authority_code: str
     review_body: str
     validity_scope: str
@@ -87,8 +87,8 @@ class Issuer:
             specialty=content.specialty,
             authority_code=content.authority_code,
             review_body=content.review_body,
-            obtained_on=content.obtained_on,  # type: ignore[arg-type]
-            issued_on=content.issued_on,  # type: ignore[arg-type]
+            obtained_on=content.obtained_on,
+            issued_on=content.issued_on,
             number=content.number,
             provenance=content.provenance.value,
             signed_at=signed_at,
