@@ -7,6 +7,7 @@ import strawberry
 from graphql_api.context import Info
 from graphql_api.permissions import require
 from graphql_api.types.certificate import CertificateType, CorrectionRequestType
+from graphql_api.types.connection import Connection, connection
 from graphql_api.types.registration import AuditEntryType, RegistrationType
 from schema.enums import Role
 from schema.services import certificates, history, registrations
@@ -18,14 +19,17 @@ __all__ = ["RegistrationQueries"]
 @strawberry.type
 class RegistrationQueries:
     @strawberry.field(
-        description="我的证书: every registration of the logged-in applicant, newest first, "
-        "with its status, what is missing, the return reason and its certificates."
+        description="我的证书: every registration of the logged-in applicant, newest first "
+        "(cursor pagination), with its status, what is missing, the return reason and its "
+        "certificates."
     )
-    async def my_registrations(self, info: Info) -> list[RegistrationType]:
+    async def my_registrations(
+        self, info: Info, first: int = 20, after: str | None = None
+    ) -> Connection[RegistrationType]:
         actor = require(info, Role.APPLICANT)
-        rows = await registrations.my_registrations(actor=actor)
+        page = await registrations.my_registrations(actor=actor, first=first, after=after)
         catalog = await current_catalog()
-        return [RegistrationType.from_model(r, catalog) for r in rows]
+        return connection(page, lambda r: RegistrationType.from_model(r, catalog))
 
     @strawberry.field(description="One of the applicant's own registrations.")
     async def registration(self, info: Info, id: strawberry.ID) -> RegistrationType:
@@ -43,20 +47,25 @@ class RegistrationQueries:
         return [AuditEntryType.from_model(r) for r in rows]
 
     @strawberry.field(
-        description="The applicant's e-certificates, every version (已更正 ones point to the "
-        "version that replaced them)."
+        description="The applicant's e-certificates, every version in the order issued "
+        "(cursor pagination; 已更正 ones point to the version that replaced them)."
     )
-    async def my_certificates(self, info: Info) -> list[CertificateType]:
+    async def my_certificates(
+        self, info: Info, first: int = 20, after: str | None = None
+    ) -> Connection[CertificateType]:
         actor = require(info, Role.APPLICANT)
-        rows = await certificates.my_certificates(actor=actor)
+        page = await certificates.my_certificates(actor=actor, first=first, after=after)
         catalog = await current_catalog()
-        return [CertificateType.from_model(c, catalog) for c in rows]
+        return connection(page, lambda c: CertificateType.from_model(c, catalog))
 
     @strawberry.field(
-        description="The applicant's correction requests, newest first, with the decision."
+        description="The applicant's correction requests, newest first (cursor pagination), "
+        "with the decision."
     )
-    async def my_correction_requests(self, info: Info) -> list[CorrectionRequestType]:
+    async def my_correction_requests(
+        self, info: Info, first: int = 20, after: str | None = None
+    ) -> Connection[CorrectionRequestType]:
         actor = require(info, Role.APPLICANT)
-        rows = await certificates.my_correction_requests(actor=actor)
+        page = await certificates.my_correction_requests(actor=actor, first=first, after=after)
         catalog = await current_catalog()
-        return [CorrectionRequestType.from_model(r, catalog) for r in rows]
+        return connection(page, lambda r: CorrectionRequestType.from_model(r, catalog))

@@ -12,6 +12,7 @@ import strawberry
 from graphql_api.context import Info
 from graphql_api.permissions import require
 from graphql_api.types.certificate import CorrectionRequestType
+from graphql_api.types.connection import Connection, connection
 from graphql_api.types.registration import (
     AuditEntryType,
     RegistrationStatusEnum,
@@ -42,24 +43,6 @@ class ReviewQueueFilter:
     authority: str | None = strawberry.field(
         default=None, description="Admins only: one authority's queue (code or name)."
     )
-
-
-@strawberry.type(name="RegistrationEdge")
-class RegistrationEdge:
-    cursor: str
-    node: RegistrationType
-
-
-@strawberry.type(name="PageInfo")
-class PageInfo:
-    end_cursor: str | None
-    has_next_page: bool
-
-
-@strawberry.type(name="RegistrationConnection")
-class RegistrationConnection:
-    edges: list[RegistrationEdge]
-    page_info: PageInfo
 
 
 @strawberry.type(name="RegistrationReview", description="A registration as its reviewer opens it.")
@@ -115,20 +98,13 @@ class ReviewQueries:
         filter: ReviewQueueFilter | None = None,
         first: int = 20,
         after: str | None = None,
-    ) -> RegistrationConnection:
+    ) -> Connection[RegistrationType]:
         actor = require(info, *_REVIEWERS)
         catalog = await current_catalog()
         page = await review.review_queue(
             actor=actor, filters=_queue_filter(filter, catalog), first=first, after=after
         )
-        edges = [
-            RegistrationEdge(
-                cursor=review.queue_cursor(r), node=RegistrationType.from_model(r, catalog)
-            )
-            for r in page.items
-        ]
-        page_info = PageInfo(end_cursor=page.end_cursor, has_next_page=page.has_next_page)
-        return RegistrationConnection(edges=edges, page_info=page_info)
+        return connection(page, lambda r: RegistrationType.from_model(r, catalog))
 
     @strawberry.field(description="Open a registration of the reviewer's authority.")
     async def review_registration(self, info: Info, id: strawberry.ID) -> RegistrationReview:
@@ -139,12 +115,17 @@ class ReviewQueries:
             photo_sha256=reg.photo_sha256,
         )
 
-    @strawberry.field(description="Pending correction requests of the reviewer's authority.")
-    async def correction_requests(self, info: Info) -> list[CorrectionRequestType]:
+    @strawberry.field(
+        description="Pending correction requests of the reviewer's authority, oldest first "
+        "(cursor pagination)."
+    )
+    async def correction_requests(
+        self, info: Info, first: int = 20, after: str | None = None
+    ) -> Connection[CorrectionRequestType]:
         actor = require(info, *_REVIEWERS)
-        rows = await certificates.pending_corrections(actor=actor)
+        page = await certificates.pending_corrections(actor=actor, first=first, after=after)
         catalog = await current_catalog()
-        return [CorrectionRequestType.from_model(r, catalog) for r in rows]
+        return connection(page, lambda r: CorrectionRequestType.from_model(r, catalog))
 
     @strawberry.field(
         description="Every event of a certificate's lineage (issue, corrections, revocation, "

@@ -32,6 +32,7 @@ from schema.reference.catalog import Catalog, UnknownCodeError
 from schema.registration_form import FIELD_COLUMNS, STEP_FIELDS, check_step
 from schema.services.audit import write_audit
 from schema.services.issuance import CertificateContent, Issuer
+from schema.services.paging import Page, keyset_page
 from schema.services.registrations import claim_keys, stored_values
 from schema.services.review import specialty_text
 
@@ -46,6 +47,10 @@ __all__ = [
     "revoke_certificate",
 ]
 
+MY_CERTIFICATES_CURSOR = "mc"
+MY_CORRECTIONS_CURSOR = "mq"
+PENDING_CORRECTIONS_CURSOR = "cq"
+
 
 async def _holder_account(actor: Actor) -> Account:
     if actor.account_id is None or actor.role is not Role.APPLICANT:
@@ -53,22 +58,24 @@ async def _holder_account(actor: Actor) -> Account:
     return await Account.get(id=actor.account_id)
 
 
-async def my_certificates(*, actor: Actor) -> list[Certificate]:
+async def my_certificates(
+    *, actor: Actor, first: int = 20, after: str | None = None
+) -> Page[Certificate]:
+    """Every version of the holder's certificates, in the order they were issued (a
+    correction's new version after the one it replaces)."""
     account = await _holder_account(actor)
-    return list(
-        await Certificate.filter(holder_id_hmac=account.id_number_hmac).order_by(
-            "lineage_id", "version"
-        )
-    )
+    query = Certificate.filter(holder_id_hmac=account.id_number_hmac)
+    return await keyset_page(query, kind=MY_CERTIFICATES_CURSOR, first=first, after=after)
 
 
-async def my_correction_requests(*, actor: Actor) -> list[CorrectionRequest]:
+async def my_correction_requests(
+    *, actor: Actor, first: int = 20, after: str | None = None
+) -> Page[CorrectionRequest]:
     """The holder's correction requests, newest first: the decision and its reason (Q9)."""
     account = await _holder_account(actor)
-    return list(
-        await CorrectionRequest.filter(certificate__holder_id_hmac=account.id_number_hmac).order_by(
-            "-created_at", "-id"
-        )
+    query = CorrectionRequest.filter(certificate__holder_id_hmac=account.id_number_hmac)
+    return await keyset_page(
+        query, kind=MY_CORRECTIONS_CURSOR, first=first, after=after, newest_first=True
     )
 
 
@@ -198,13 +205,21 @@ def _validated_changes(
     return {k: v for k, v in clean.items() if k in touched or stored.get(k) != v}
 
 
-async def pending_corrections(*, actor: Actor) -> list[CorrectionRequest]:
+async def pending_corrections(
+    *, actor: Actor, first: int = 20, after: str | None = None
+) -> Page[CorrectionRequest]:
+    """Pending correction requests of the reviewer's authority (an admin: all), oldest first."""
     if actor.role not in (Role.REVIEWER, Role.ADMIN):
         raise Forbidden("只有审批机关审核人员可以处理更正申请")
     query = CorrectionRequest.filter(status=CorrectionStatus.PENDING)
     if actor.role is Role.REVIEWER:
         query = query.filter(authority_code=actor.authority_code)
-    return list(await query.order_by("id").prefetch_related("certificate"))
+    return await keyset_page(
+        query.prefetch_related("certificate"),
+        kind=PENDING_CORRECTIONS_CURSOR,
+        first=first,
+        after=after,
+    )
 
 
 async def decide_correction(

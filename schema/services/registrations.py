@@ -35,6 +35,7 @@ from schema.registration_form import (
     missing_fields,
 )
 from schema.services.audit import write_audit
+from schema.services.paging import Page, keyset_page
 from schema.storage import BlobStore
 
 __all__ = [
@@ -54,6 +55,7 @@ __all__ = [
 ]
 
 TITLE_SYSTEM = "TITLE_SYSTEM"
+MY_REGISTRATIONS_CURSOR = "mr"
 
 # States in which the holder may change the registration.
 EDITABLE = frozenset(
@@ -379,13 +381,17 @@ async def withdraw_registration(
     return reg
 
 
-async def my_registrations(*, actor: Actor) -> list[Registration]:
-    """我的证书: every registration of the holder, including records loaded in bulk."""
+async def my_registrations(
+    *, actor: Actor, first: int = 20, after: str | None = None
+) -> Page[Registration]:
+    """我的证书: every registration of the holder, including records loaded in bulk, newest
+    first (keyset pagination on the registration id)."""
     account = await _account(actor)
-    return list(
-        await Registration.filter(holder_id_hmac=account.id_number_hmac)
-        .exclude(status=RegistrationStatus.WITHDRAWN)
-        .order_by("-created_at", "-id")
+    query = Registration.filter(holder_id_hmac=account.id_number_hmac).exclude(
+        status=RegistrationStatus.WITHDRAWN
+    )
+    return await keyset_page(
+        query, kind=MY_REGISTRATIONS_CURSOR, first=first, after=after, newest_first=True
     )
 
 

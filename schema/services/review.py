@@ -8,7 +8,6 @@ registration approved, audit — or, on any failure, none of it.
 
 from __future__ import annotations
 
-import base64
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -22,6 +21,7 @@ from schema.reference.catalog import Catalog, UnknownCodeError
 from schema.services.audit import write_audit
 from schema.services.issuance import CertificateContent, Issuer, provenance_for
 from schema.services.numbering import allocate_system_number
+from schema.services.paging import Page, encode_cursor, keyset_page
 from schema.services.registrations import complete_check, snapshot
 
 __all__ = [
@@ -36,7 +36,6 @@ __all__ = [
 ]
 
 SYSTEM_NUMBERING_FROM = 2021
-_MAX_PAGE = 100
 
 
 def _require_reviewer(actor: Actor) -> None:
@@ -62,31 +61,13 @@ class QueueFilter:
     authority_code: str | None = None  # admins only: narrow to one authority
 
 
-@dataclass(frozen=True)
-class QueuePage:
-    items: list[Registration]
-    end_cursor: str | None
-    has_next_page: bool
-
-
-def _encode_cursor(reg_id: int) -> str:
-    return base64.urlsafe_b64encode(f"r:{reg_id}".encode()).decode().rstrip("=")
+QUEUE_CURSOR = "r"
+QueuePage = Page[Registration]
 
 
 def queue_cursor(reg: Registration) -> str:
     """The cursor just after ``reg`` in the queue (each edge of a connection has one)."""
-    return _encode_cursor(reg.id)
-
-
-def _decode_cursor(cursor: str) -> int:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        kind, _, value = raw.partition(":")
-        if kind != "r":
-            raise ValueError
-        return int(value)
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidInput.one("CURSOR_INVALID", "分页游标无效", "after") from None
+    return encode_cursor(QUEUE_CURSOR, reg.id)
 
 
 async def review_queue(
@@ -94,8 +75,6 @@ async def review_queue(
 ) -> QueuePage:
     """Oldest first; keyset pagination on the registration id (stable under inserts)."""
     _require_reviewer(actor)
-    if not 1 <= first <= _MAX_PAGE:
-        raise InvalidInput.one("PAGE_SIZE", f"每页数量应为1至{_MAX_PAGE}", "first")
     query = Registration.all()
     if actor.role is Role.REVIEWER:
         query = query.filter(authority_code=actor.authority_code)
@@ -115,12 +94,7 @@ async def review_queue(
     if filters.submitted_to:
         end = datetime.combine(filters.submitted_to + timedelta(days=1), time.min, tzinfo=UTC)
         query = query.filter(submitted_at__lt=end)
-    if after:
-        query = query.filter(id__gt=_decode_cursor(after))
-    rows = list(await query.order_by("id").limit(first + 1))
-    has_next = len(rows) > first
-    rows = rows[:first]
-    return QueuePage(rows, _encode_cursor(rows[-1].id) if rows else None, has_next)
+    return await keyset_page(query, kind=QUEUE_CURSOR, first=first, after=after)
 
 
 async def open_registration(*, actor: Actor, registration_id: str) -> Registration:

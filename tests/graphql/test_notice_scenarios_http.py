@@ -54,9 +54,9 @@ APPROVE = f"""mutation($input: ApproveRegistrationInput!) {{ approveRegistration
 IMPORT = f"""mutation($input: ImportTitleSystemResultsInput!) {{
   importTitleSystemResults(input: $input) {{
     __typename ... on ImportTitleSystemResultsSuccess {{ registrationIds }} {ERRORS} }} }}"""
-MINE = f"{{ myRegistrations {{ {REG} }} }}"
+MINE = f"{{ myRegistrations {{ edges {{ node {{ {REG} }} }} }} }}"
 CERT = """certId number version status statusLabel specialty supersededBy"""
-MY_CERTS = f"{{ myCertificates {{ {CERT} }} }}"
+MY_CERTS = f"{{ myCertificates {{ edges {{ node {{ {CERT} }} }} }} }}"
 CORRECTION = f"""
   id status statusLabel reason decisionNote changes {{ field label value }}
   certificate {{ {CERT} }} newCertificate {{ {CERT} }}
@@ -65,8 +65,8 @@ REQUEST_CORRECTION = f"""mutation($input: RequestCorrectionInput!) {{
   requestCorrection(input: $input) {{
     __typename ... on RequestCorrectionSuccess {{ correctionRequest {{ {CORRECTION} }} }}
     {ERRORS} }} }}"""
-CORRECTION_REQUESTS = f"{{ correctionRequests {{ {CORRECTION} }} }}"
-MY_CORRECTIONS = f"{{ myCorrectionRequests {{ {CORRECTION} }} }}"
+CORRECTION_REQUESTS = f"{{ correctionRequests {{ edges {{ node {{ {CORRECTION} }} }} }} }}"
+MY_CORRECTIONS = f"{{ myCorrectionRequests {{ edges {{ node {{ {CORRECTION} }} }} }} }}"
 DECIDE = f"""mutation($input: DecideCorrectionInput!) {{ decideCorrection(input: $input) {{
   __typename ... on DecideCorrectionSuccess {{ correctionRequest {{ {CORRECTION} }} }}
   {ERRORS} }} }}"""
@@ -117,6 +117,11 @@ class Session:
         body = await self.server.gql(query, variables, token=self.token)
         assert "errors" not in body, f"GraphQL errors: {body.get('errors')}"
         return body["data"]
+
+    async def nodes(self, query: str) -> list[dict[str, Any]]:
+        """The nodes of the one connection a query reads (its first page)."""
+        connection = next(iter((await self.data(query)).values()))
+        return [edge["node"] for edge in connection["edges"]]
 
     async def ok(self, mutation: str, input: dict | None = None) -> dict[str, Any]:
         data = await self.data(mutation, {"input": input} if input is not None else None)
@@ -188,7 +193,7 @@ async def test_q1_title_system_titles_are_generated_not_registered(server):
 
     # Its e-certificate failed (no photo): 待完善, completed by uploading a photo.
     record = await import_title_system_record(server)
-    mine = {r["id"]: r for r in (await me.data(MINE))["myRegistrations"]}
+    mine = {r["id"]: r for r in await me.nodes(MINE)}
     assert (mine[record]["statusLabel"], mine[record]["missing"]) == (
         "待完善",
         [{"field": "photo", "label": "个人照片"}],
@@ -440,7 +445,7 @@ async def test_q8_a_pending_record_is_completed_not_registered_again(server):
     await me.ok(PHOTO, {"id": record, "photoBase64": photo()})
     completed = (await me.ok(SUBMIT, {"id": record}))["registration"]
     assert (completed["id"], completed["statusLabel"]) == (record, "待审核")
-    pending = [r for r in (await me.data(MINE))["myRegistrations"] if r["status"] != "DRAFT"]
+    pending = [r for r in await me.nodes(MINE) if r["status"] != "DRAFT"]
     assert [r["id"] for r in pending] == [record]
 
 
@@ -476,7 +481,7 @@ async def test_q9_correction_on_application_issues_a_new_version(server):
     )
     assert await me.codes(REQUEST_CORRECTION, {**base, "changes": change}) == ["CORRECTION_PENDING"]
 
-    queue = (await reviewer.data(CORRECTION_REQUESTS))["correctionRequests"]
+    queue = await reviewer.nodes(CORRECTION_REQUESTS)
     assert [c["id"] for c in queue] == [asked["id"]]
     decided = (await reviewer.ok(DECIDE, {"id": asked["id"], "approve": True}))["correctionRequest"]
     new = decided["newCertificate"]
@@ -486,7 +491,7 @@ async def test_q9_correction_on_application_issues_a_new_version(server):
         old["number"],
         "建筑工程",
     )
-    certs = {c["certId"]: c for c in (await me.data(MY_CERTS))["myCertificates"]}
+    certs = {c["certId"]: c for c in await me.nodes(MY_CERTS)}
     assert (certs[old["certId"]]["status"], certs[old["certId"]]["statusLabel"]) == (
         "SUPERSEDED",
         "已更正",
@@ -533,9 +538,9 @@ async def test_q9_a_rejected_correction_keeps_its_reason(server):
     assert await reviewer.codes(DECIDE, {"id": asked["id"], "approve": True}) == [
         "CORRECTION_DECIDED"
     ]
-    mine = (await me.data(MY_CORRECTIONS))["myCorrectionRequests"]
+    mine = await me.nodes(MY_CORRECTIONS)
     assert [(c["statusLabel"], c["decisionNote"]) for c in mine] == [("已驳回", reason)]
-    certs = (await me.data(MY_CERTS))["myCertificates"]
+    certs = await me.nodes(MY_CERTS)
     assert [(c["version"], c["statusLabel"], c["specialty"]) for c in certs] == [
         (1, "有效", "给排水")
     ]

@@ -84,7 +84,7 @@ OPERATIONS = (
         _input(oldPassword="Not-the-password-1", newPassword="Another-Pass-2026!"),
     ),
     # --- the applicant
-    Op("myRegistrations", "{ myRegistrations { id } }", APPLICANT),
+    Op("myRegistrations", "{ myRegistrations { edges { node { id } } } }", APPLICANT),
     Op(
         "registration",
         "query($id: ID!) { registration(id: $id) { id } }",
@@ -99,8 +99,12 @@ OPERATIONS = (
         "REGISTRATION_NOT_FOUND",
         {"id": NOPE},
     ),
-    Op("myCertificates", "{ myCertificates { certId } }", APPLICANT),
-    Op("myCorrectionRequests", "{ myCorrectionRequests { id } }", APPLICANT),
+    Op("myCertificates", "{ myCertificates { edges { node { certId } } } }", APPLICANT),
+    Op(
+        "myCorrectionRequests",
+        "{ myCorrectionRequests { edges { node { id } } pageInfo { hasNextPage } } }",
+        APPLICANT,
+    ),
     Op("createRegistration", _mutation("createRegistration"), APPLICANT),
     Op(
         "saveRegistrationTitle",
@@ -168,7 +172,11 @@ OPERATIONS = (
         "REGISTRATION_NOT_FOUND",
         {"id": NOPE},
     ),
-    Op("correctionRequests", "{ correctionRequests { id } }", REVIEWERS),
+    Op(
+        "correctionRequests",
+        "{ correctionRequests(first: 5) { edges { cursor node { id } } pageInfo { endCursor } } }",
+        REVIEWERS,
+    ),
     Op(
         "certificateHistory",
         "query($c: ID!) { certificateHistory(certId: $c) { action } }",

@@ -74,7 +74,14 @@ WITHDRAW = f"""
 mutation($input: RegistrationIdInput!) {{ withdrawRegistration(input: $input) {{
   __typename ... on RegistrationSuccess {{ registration {{ {REG_FIELDS} }} }} {ERRORS}
 }} }}"""
-MINE = f"{{ myRegistrations {{ {REG_FIELDS} }} }}"
+MINE = f"{{ myRegistrations {{ edges {{ node {{ {REG_FIELDS} }} }} }} }}"
+MINE_PAGE = """
+query($first: Int!, $after: String) {
+  myRegistrations(first: $first, after: $after) {
+    edges { cursor node { id status } }
+    pageInfo { endCursor hasNextPage }
+  }
+}"""
 ONE = f"query($id: ID!) {{ registration(id: $id) {{ {REG_FIELDS} }} }}"
 HISTORY = """
 query($id: ID!) {
@@ -83,12 +90,12 @@ query($id: ID!) {
   }
 }"""
 MY_CERTS = """
-{ myCertificates {
+{ myCertificates { edges { node {
     certId number version status statusLabel holderName holderIdMasked titleName
     level levelName series seriesName specialty authority authorityName reviewBody
     approvalDocument obtainedOn issuedOn validityScopeName supersededBy
     revocationReason { code name }
-} }"""
+} } } }"""
 QUEUE = """
 query($filter: ReviewQueueFilter, $first: Int!, $after: String) {
   reviewQueue(filter: $filter, first: $first, after: $after) {
@@ -139,6 +146,11 @@ async def data_of(server: Any, query: str, variables: dict | None = None, token:
     body = await server.gql(query, variables, token=token)
     assert "errors" not in body, f"GraphQL errors: {body.get('errors')}"
     return body["data"]
+
+
+def nodes(connection: dict[str, Any]) -> list[dict[str, Any]]:
+    """The nodes of a connection's page, in order."""
+    return [edge["node"] for edge in connection["edges"]]
 
 
 async def succeed(server: Any, query: str, input: dict | None, token: str) -> dict[str, Any]:
@@ -228,14 +240,14 @@ async def test_newcomer_registers_and_gets_a_certificate_through_graphql_only(se
     approved = await succeed(server, APPROVE, {"id": reg["id"]}, reviewer)
     assert approved["registration"] == {"status": "APPROVED", "statusLabel": "已生成"}
 
-    certs = (await data_of(server, MY_CERTS, token=token))["myCertificates"]
+    certs = nodes((await data_of(server, MY_CERTS, token=token))["myCertificates"])
     assert len(certs) == 1, certs
     cert = certs[0]
     assert (cert["status"], cert["statusLabel"], cert["version"]) == ("VALID", "有效", 1)
     assert len(cert["number"]) == 15 and cert["number"].startswith("2023503"), cert["number"]
     assert cert["holderIdMasked"] != NEWCOMER_ID and cert["holderName"] == "周新人"
     assert (cert["specialty"], cert["authorityName"]) == ("给排水", "渝北区人力资源和社会保障局")
-    mine = (await data_of(server, MINE, token=token))["myRegistrations"]
+    mine = nodes((await data_of(server, MINE, token=token))["myRegistrations"])
     assert mine[0]["certificates"][0]["certId"] == cert["certId"]
 
 
@@ -294,7 +306,7 @@ async def test_return_and_resubmission_keep_every_round_in_the_history(server):
         reviewer,
     )
     assert returned["registration"]["statusLabel"] == "已退回"
-    mine = (await data_of(server, MINE, token=token))["myRegistrations"][0]
+    mine = nodes((await data_of(server, MINE, token=token))["myRegistrations"])[0]
     assert (mine["status"], mine["returnReason"], mine["returnNote"]) == (
         "RETURNED",
         {"code": "PHOTO_UNCLEAR", "name": "照片不清晰"},
@@ -351,7 +363,9 @@ async def test_my_registrations_lists_statuses_and_withdrawn_drafts_disappear(se
     await succeed(server, SAVE_TITLE, {"id": draft, **OFFLINE_2023_TITLE}, token)
     sent = await submitted(server, token, title=PAPER_2015_TITLE, document=PAPER_2015_DOCUMENT)
 
-    mine = {r["id"]: r for r in (await data_of(server, MINE, token=token))["myRegistrations"]}
+    mine = {
+        r["id"]: r for r in nodes((await data_of(server, MINE, token=token))["myRegistrations"])
+    }
     assert (mine[draft]["statusLabel"], mine[sent]["statusLabel"]) == ("填写中", "待审核")
     labels = {m["field"]: m["label"] for m in mine[draft]["missing"]}
     assert labels["approvalDocument"] == "批准文号" and labels["photo"] == "个人照片"
@@ -359,11 +373,51 @@ async def test_my_registrations_lists_statuses_and_withdrawn_drafts_disappear(se
 
     out = await succeed(server, WITHDRAW, {"id": draft}, token)
     assert out["registration"]["statusLabel"] == "已撤回"
-    mine = (await data_of(server, MINE, token=token))["myRegistrations"]
+    mine = nodes((await data_of(server, MINE, token=token))["myRegistrations"])
     assert [r["id"] for r in mine] == [sent]
     # A submitted registration cannot be withdrawn.
     errors = await refused(server, WITHDRAW, {"id": sent}, token)
     assert errors[0]["code"] == "REGISTRATION_NOT_WITHDRAWABLE"
+
+
+async def test_my_registrations_page_newest_first_with_cursors(server):
+    await make_people(server.deps)
+    token = await login(server, ID_MALE_1985)
+    ids = [(await succeed(server, CREATE, None, token))["registration"]["id"] for _ in range(3)]
+
+    async def page(**variables: Any) -> dict[str, Any]:
+        return (await data_of(server, MINE_PAGE, variables, token))["myRegistrations"]
+
+    first = await page(first=1)
+    assert [r["id"] for r in nodes(first)] == [ids[2]]
+    assert first["pageInfo"] == {"endCursor": first["edges"][0]["cursor"], "hasNextPage": True}
+    after = first["pageInfo"]["endCursor"]
+    second = await page(first=1, after=after)
+    assert ([r["id"] for r in nodes(second)], second["pageInfo"]["hasNextPage"]) == (
+        [ids[1]],
+        True,
+    )
+    rest = await page(first=5, after=after)
+    assert ([r["id"] for r in nodes(rest)], rest["pageInfo"]["hasNextPage"]) == (
+        [ids[1], ids[0]],
+        False,
+    )
+    # Without arguments: the first 20, newest first.
+    everything = nodes((await data_of(server, MINE, token=token))["myRegistrations"])
+    assert [r["id"] for r in everything] == ids[::-1]
+
+
+async def test_my_registrations_refuses_a_bad_cursor_and_page_size(server):
+    await make_people(server.deps)
+    token = await login(server, ID_MALE_1985)
+    for variables, code in (
+        ({"first": 0}, "PAGE_SIZE"),
+        ({"first": 101}, "PAGE_SIZE"),
+        ({"first": 1, "after": "garbage!"}, "CURSOR_INVALID"),
+    ):
+        body = await server.gql(MINE_PAGE, variables, token=token)
+        assert body["data"] is None, body
+        assert body["errors"][0]["extensions"]["code"] == code, body
 
 
 async def test_someone_elses_registration_is_not_found(server):

@@ -1,6 +1,6 @@
 """The reviewing authority over real HTTP (both databases): the queue and its filters and
 cursors, opening a registration with its photo, another authority's reviewer kept out,
-revocation and reinstatement audited."""
+revocation and reinstatement audited, correction requests paged with cursors."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from typing import Any
 
 from schema.enums import Role
 from schema.rules.iso7064 import mod11_2_check_char
+from schema.services import certificates, review
+from schema.services.reference import current_catalog
 from tests.support.factories import ID_MALE_1985, NOW, PASSWORD, make_staff
 from tests.support.flows import (
     REVIEWER_ID,
@@ -71,8 +73,22 @@ CERT_HISTORY = """
 query($certId: ID!) {
   certificateHistory(certId: $certId) { action actionLabel actorRole before after note }
 }"""
-MY_CERTS = f"{{ myCertificates {{ {CERT_FIELDS} }} }}"
+MY_CERTS = f"{{ myCertificates {{ edges {{ node {{ {CERT_FIELDS} }} }} }} }}"
 HISTORY = "query($id: ID!) { registrationHistory(id: $id) { action } }"
+CORRECTIONS = """
+query($first: Int!, $after: String) {
+  correctionRequests(first: $first, after: $after) {
+    edges { cursor node { id status certificate { certId specialty } } }
+    pageInfo { endCursor hasNextPage }
+  }
+}"""
+MY_CORRECTIONS = """
+query($first: Int!, $after: String) {
+  myCorrectionRequests(first: $first, after: $after) {
+    edges { node { id statusLabel } }
+    pageInfo { endCursor hasNextPage }
+  }
+}"""
 
 
 async def data_of(server: Any, query: str, variables: dict | None = None, token: str | None = None):
@@ -232,8 +248,8 @@ async def test_revocation_and_reinstatement_are_audited_and_the_note_stays_priva
     assert revoked["certificate"]["status"] == "REVOKED"
     assert revoked["certificate"]["revocationReason"] == {"code": "FRAUD", "name": "弄虚作假取得"}
 
-    mine = (await data_of(server, MY_CERTS, token=holder))["myCertificates"]
-    assert [(c["statusLabel"], c["revocationReason"]["code"]) for c in mine] == [
+    mine = (await data_of(server, MY_CERTS, token=holder))["myCertificates"]["edges"]
+    assert [(e["node"]["statusLabel"], e["node"]["revocationReason"]["code"]) for e in mine] == [
         ("已撤销", "FRAUD")
     ]
     # The note is not a field of Certificate at all: the category is all anyone else sees.
@@ -259,3 +275,87 @@ async def test_revocation_and_reinstatement_are_audited_and_the_note_stays_priva
     ]
     assert entries[1]["after"] == {"status": "REVOKED", "reason": "FRAUD"}
     assert entries[2]["before"]["reason"] == "FRAUD" and entries[2]["actorRole"] == "REVIEWER"
+
+
+async def pending_corrections(deps: Any, people: Any) -> list[str]:
+    """Three certificates of the holder, each with a pending correction request."""
+    catalog = await current_catalog()
+    ids = []
+    for specialty, corrected in (
+        ("给排水", "岩土工程"),
+        ("建筑工程", "工程造价"),
+        ("市政工程", "工程管理"),
+    ):
+        reg = await fill_and_submit(
+            deps, people.applicant, title=YUBEI_TITLE, specialty={"specialty": specialty}
+        )
+        cert = await review.approve_registration(
+            actor=people.reviewer,
+            registration_id=reg.public_id,
+            issuer=deps.issuer,
+            catalog=catalog,
+            now=NOW,
+        )
+        request = await certificates.request_correction(
+            actor=people.applicant,
+            cert_id=cert.cert_id,
+            reason="登记时专业选择有误，以评审表为准",
+            changes={"specialty": corrected},
+            catalog=catalog,
+            now=NOW,
+        )
+        ids.append(request.public_id)
+    return ids
+
+
+async def test_correction_requests_page_oldest_first_with_cursors(server):
+    people = await make_people(server.deps)
+    ids = await pending_corrections(server.deps, people)
+    reviewer = await login(server, REVIEWER_ID)
+
+    first = (await data_of(server, CORRECTIONS, {"first": 1}, reviewer))["correctionRequests"]
+    assert [e["node"]["id"] for e in first["edges"]] == ids[:1]
+    assert first["edges"][0]["node"]["certificate"]["specialty"] == "给排水"
+    assert first["pageInfo"] == {"endCursor": first["edges"][0]["cursor"], "hasNextPage": True}
+    after = first["pageInfo"]["endCursor"]
+    second = await data_of(server, CORRECTIONS, {"first": 1, "after": after}, reviewer)
+    assert [e["node"]["id"] for e in second["correctionRequests"]["edges"]] == ids[1:2]
+    assert second["correctionRequests"]["pageInfo"]["hasNextPage"] is True
+    rest = await data_of(server, CORRECTIONS, {"first": 5, "after": after}, reviewer)
+    assert [e["node"]["id"] for e in rest["correctionRequests"]["edges"]] == ids[1:]
+    assert rest["correctionRequests"]["pageInfo"]["hasNextPage"] is False
+
+    # Another authority's reviewer sees none of them.
+    await make_staff(
+        server.deps, role=Role.REVIEWER, id_number=OTHER_REVIEWER_ID, authority_code="500101"
+    )
+    other = await login(server, OTHER_REVIEWER_ID)
+    nothing = (await data_of(server, CORRECTIONS, {"first": 5}, other))["correctionRequests"]
+    assert nothing == {"edges": [], "pageInfo": {"endCursor": None, "hasNextPage": False}}
+
+    # The holder's own list runs newest first.
+    holder = await login(server, ID_MALE_1985)
+    mine = (await data_of(server, MY_CORRECTIONS, {"first": 2}, holder))["myCorrectionRequests"]
+    assert [e["node"]["id"] for e in mine["edges"]] == [ids[2], ids[1]]
+    last = await data_of(
+        server, MY_CORRECTIONS, {"first": 2, "after": mine["pageInfo"]["endCursor"]}, holder
+    )
+    assert [e["node"]["id"] for e in last["myCorrectionRequests"]["edges"]] == [ids[0]]
+    assert last["myCorrectionRequests"]["pageInfo"]["hasNextPage"] is False
+
+
+async def test_correction_requests_refuse_a_bad_cursor_and_page_size(server):
+    people = await make_people(server.deps)
+    reg = await fill_and_submit(server.deps, people.applicant, title=YUBEI_TITLE)
+    reviewer = await login(server, REVIEWER_ID)
+    queue_cursor = (await data_of(server, QUEUE, {"first": 1}, reviewer))["reviewQueue"]["edges"][
+        0
+    ]["cursor"]
+    assert queue_cursor == review.queue_cursor(reg)
+    for variables, code in (
+        ({"first": 0}, "PAGE_SIZE"),
+        ({"first": 101}, "PAGE_SIZE"),
+        ({"first": 1, "after": "garbage!"}, "CURSOR_INVALID"),
+        ({"first": 1, "after": queue_cursor}, "CURSOR_INVALID"),  # another list's cursor
+    ):
+        assert await error_code(server, CORRECTIONS, variables, reviewer) == code

@@ -80,7 +80,8 @@ async def test_walkthrough_reaches_an_approved_certificate(server, deps):
     approved = (await _run(server, ops[10], values, reviewer))["approveRegistration"]
     assert approved["certificate"]["statusLabel"] == "有效"
 
-    mine = (await _run(server, ops[11], values, applicant))["myCertificates"]
+    edges = (await _run(server, ops[11], values, applicant))["myCertificates"]["edges"]
+    mine = [e["node"] for e in edges]
     assert [c["number"] for c in mine] == [approved["certificate"]["number"]]
     values["CERT_ID"] = mine[0]["certId"]
     view = (await _run(server, ops[12], values, applicant))["myIssuedCertificate"]

@@ -15,6 +15,7 @@ from schema.models import (
     AuditRecord,
     Certificate,
     CertificateStatus,
+    CorrectionRequest,
     CorrectionStatus,
     IssuedNumber,
     Registration,
@@ -111,13 +112,78 @@ async def test_holder_sees_own_correction_requests_with_the_decision(db, deps):
     request = await _request(people, cert, {"specialty": "建筑工程"})
     await _decide(deps, request, actor=people.reviewer, approve=False, note="不予更正")
     mine = await certificates.my_correction_requests(actor=people.applicant)
-    assert [(r.public_id, r.status, r.decision_note) for r in mine] == [
+    assert [(r.public_id, r.status, r.decision_note) for r in mine.items] == [
         (request.public_id, CorrectionStatus.REJECTED, "不予更正")
     ]
     assert await certificates.my_correction_requests(actor=people.applicant) == mine
     with pytest.raises(Exception) as caught:
         await certificates.my_correction_requests(actor=people.reviewer)
     assert getattr(caught.value, "code", None) == "FORBIDDEN"
+
+
+async def _pending_requests(deps, people) -> list[str]:
+    """Three certificates of the holder (three specialties), each with a pending request."""
+    ids = []
+    for specialty, corrected in (
+        ("给排水", "岩土工程"),
+        ("建筑工程", "工程造价"),
+        ("市政工程", "工程管理"),
+    ):
+        reg = await fill_and_submit(
+            deps, people.applicant, title=YUBEI_TITLE, specialty={"specialty": specialty}
+        )
+        cert = await review.approve_registration(
+            actor=people.reviewer,
+            registration_id=reg.public_id,
+            issuer=deps.issuer,
+            catalog=await current_catalog(),
+            now=NOW,
+        )
+        ids.append((await _request(people, cert, {"specialty": corrected})).public_id)
+    return ids
+
+
+async def test_pending_corrections_page_oldest_first_with_cursors(db, deps):
+    people = await make_people(deps)
+    ids = await _pending_requests(deps, people)
+
+    async def pending(first, after=None):
+        page = await certificates.pending_corrections(
+            actor=people.reviewer, first=first, after=after
+        )
+        return [r.public_id for r in page.items], page.has_next_page, page.end_cursor
+
+    first, more, cursor = await pending(1)
+    assert (first, more) == (ids[:1], True)
+    assert (await pending(1, cursor))[:2] == (ids[1:2], True)
+    assert (await pending(5, cursor))[:2] == (ids[1:], False)
+    # A decided request leaves the list; a cursor already handed out still works.
+    decided = await CorrectionRequest.get(public_id=ids[1])
+    await _decide(deps, decided, actor=people.reviewer, approve=False, note="不予更正")
+    assert (await pending(5, cursor))[:2] == (ids[2:], False)
+    assert (await pending(5))[:2] == ([ids[0], ids[2]], False)
+
+
+async def test_holder_correction_requests_page_newest_first(db, deps):
+    people = await make_people(deps)
+    ids = await _pending_requests(deps, people)
+    page = await certificates.my_correction_requests(actor=people.applicant, first=2)
+    assert ([r.public_id for r in page.items], page.has_next_page) == ([ids[2], ids[1]], True)
+    rest = await certificates.my_correction_requests(
+        actor=people.applicant, first=2, after=page.end_cursor
+    )
+    assert ([r.public_id for r in rest.items], rest.has_next_page) == ([ids[0]], False)
+    certs = await certificates.my_certificates(actor=people.applicant, first=2)
+    more = await certificates.my_certificates(actor=people.applicant, after=certs.end_cursor)
+    assert len(certs.items) == 2 and certs.has_next_page and len(more.items) == 1
+    assert [c.id for c in certs.items + more.items] == sorted(c.id for c in await Certificate.all())
+    # A cursor of one list is not a cursor of another; page sizes are 1 to 100.
+    with pytest.raises(InvalidInput) as caught:
+        await certificates.pending_corrections(actor=people.reviewer, after=page.end_cursor)
+    assert caught.value.code == "CURSOR_INVALID"
+    with pytest.raises(InvalidInput) as caught:
+        await certificates.pending_corrections(actor=people.reviewer, first=0)
+    assert caught.value.code == "PAGE_SIZE"
 
 
 async def test_photo_correction_is_refused_with_a_code_not_a_crash(db, deps):
@@ -199,7 +265,8 @@ async def test_other_authority_cannot_decide_a_correction(db, deps):
         mobile="13900002222",
     )
     assert [
-        r.public_id for r in await certificates.pending_corrections(actor=actor_of(other.account))
+        r.public_id
+        for r in (await certificates.pending_corrections(actor=actor_of(other.account))).items
     ] == []
     with pytest.raises(NotFound) as caught:
         await _decide(deps, request, actor=actor_of(other.account), approve=True)

@@ -78,7 +78,7 @@ async def test_holder_completes_with_photo_and_gets_certificate(db, deps):
     )
     reg_id = report.registration_ids[0]
     mine = await registrations.my_registrations(actor=people.applicant)
-    assert [r.public_id for r in mine] == [reg_id]
+    assert [r.public_id for r in mine.items] == [reg_id]
 
     # Registering the same certificate again points to the 待完善 record.
     draft = await registrations.create_registration(actor=people.applicant, now=NOW)

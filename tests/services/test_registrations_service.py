@@ -12,7 +12,7 @@ from schema.errors import Conflict, Forbidden, InvalidInput, InvalidState, NotFo
 from schema.models import AuditRecord, Registration, RegistrationKey, RegistrationStatus
 from schema.registration_form import Step
 from schema.rules.iso7064 import mod11_2_check_char
-from schema.services import registrations
+from schema.services import registrations, review
 from schema.services.reference import current_catalog
 from tests.support.factories import NOW, make_applicant
 from tests.support.flows import (
@@ -98,7 +98,7 @@ async def test_draft_claims_its_keys_and_withdrawal_releases_them(db, deps):
     )
     await _step(people.applicant, second, Step.DOCUMENT, PAPER_2015_DOCUMENT)
     mine = await registrations.my_registrations(actor=people.applicant)
-    assert [r.public_id for r in mine] == [second]
+    assert [r.public_id for r in mine.items] == [second]
 
 
 async def test_submission_checks_everything_and_locks_the_registration(db, deps):
@@ -180,4 +180,43 @@ async def test_my_registrations_newest_first_without_withdrawn(db, deps):
         deps, people.applicant, title=PAPER_2015_TITLE, document=PAPER_2015_DOCUMENT
     )
     mine = await registrations.my_registrations(actor=people.applicant)
-    assert [r.public_id for r in mine] == [b.public_id, a.public_id]
+    assert [r.public_id for r in mine.items] == [b.public_id, a.public_id]
+
+
+async def test_my_registrations_page_newest_first_with_cursors(db, deps):
+    people = await make_people(deps)
+    ids = [await _draft(people.applicant) for _ in range(3)]
+
+    async def page(first, after=None):
+        return await registrations.my_registrations(
+            actor=people.applicant, first=first, after=after
+        )
+
+    first = await page(1)
+    assert ([r.public_id for r in first.items], first.has_next_page) == ([ids[2]], True)
+    assert first.end_cursor == first.cursors[0]
+    second = await page(1, first.end_cursor)
+    assert ([r.public_id for r in second.items], second.has_next_page) == ([ids[1]], True)
+    last = await page(1, second.end_cursor)
+    assert ([r.public_id for r in last.items], last.has_next_page) == ([ids[0]], False)
+    empty = await page(1, last.end_cursor)
+    assert (empty.items, empty.end_cursor, empty.has_next_page) == ([], None, False)
+    # Stable under inserts: a newer registration does not shift the pages already read.
+    newer = await _draft(people.applicant)
+    rest = await page(20, first.end_cursor)
+    assert [r.public_id for r in rest.items] == [ids[1], ids[0]]
+    assert [r.public_id for r in (await page(20)).items] == [newer, *reversed(ids)]
+
+
+async def test_my_registrations_refuses_bad_cursors_and_page_sizes(db, deps):
+    people = await make_people(deps)
+    reg = await fill_and_submit(deps, people.applicant, title=YUBEI_TITLE)
+    for first in (0, -1, 101):
+        with pytest.raises(InvalidInput) as caught:
+            await registrations.my_registrations(actor=people.applicant, first=first)
+        assert (caught.value.code, caught.value.problems[0].field) == ("PAGE_SIZE", "first")
+    # Garbage, and a real cursor of another list (the review queue), are both refused.
+    for cursor in ("garbage!", review.queue_cursor(reg)):
+        with pytest.raises(InvalidInput) as caught:
+            await registrations.my_registrations(actor=people.applicant, after=cursor)
+        assert (caught.value.code, caught.value.problems[0].field) == ("CURSOR_INVALID", "after")
