@@ -106,6 +106,17 @@ async def _record_failure(
                 after={"clientIp": client_ip, "locked": account.locked_until is not None},
                 using_db=conn,
             )
+        else:
+            # No such account (or none named): the address's counter is what changed.
+            await write_audit(
+                actor=None,
+                action=AuditAction.LOGIN_FAILED,
+                entity_type="client",
+                entity_id=client_ip[:64],
+                now=now,
+                after={"failures": row.failures, "blocked": row.blocked_until is not None},
+                using_db=conn,
+            )
     return account
 
 

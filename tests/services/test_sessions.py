@@ -65,3 +65,12 @@ async def test_many_failures_from_one_address_are_blocked(db, deps):
     assert caught.value.code == "LOGIN_RATE_LIMITED"
     assert await _login(deps, ip="198.51.100.9")  # another address is not affected
     assert await _login(deps, now=NOW + IP_WINDOW + timedelta(seconds=1))  # the window passes
+
+
+async def test_failed_login_for_unknown_account_is_audited_by_address(db, deps):
+    from schema.models import AuditRecord
+
+    with pytest.raises(InvalidInput):
+        await _login(deps, id_number="500243199212310562", password="Nope-12345x")
+    audit = await AuditRecord.get(entity_type="client", entity_id="203.0.113.7")
+    assert (audit.action, audit.after["failures"]) == ("session.login_failed", 1)
