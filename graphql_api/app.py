@@ -19,7 +19,7 @@ from graphql_api.context import make_context_factory
 from graphql_api.deps import Deps, build_deps
 from graphql_api.graphiql import vendor_static_app
 from graphql_api.observability import Metrics, RequestContextMiddleware
-from graphql_api.root import schema
+from graphql_api.root import build_schema, schema
 from graphql_api.settings import Settings
 from graphql_api.transport import graphql_route
 from schema.db import close_db, open_db
@@ -67,7 +67,7 @@ def build_app(settings: Settings, *, deps: Deps | None = None, manage_db: bool =
 
     routes = [
         graphql_route(
-            schema,
+            schema if settings.env != "production" else build_schema(introspection=False),
             context_factory=make_context_factory(deps),
             graphiql=settings.graphiql_enabled,
             vendor_url="/static/vendor",

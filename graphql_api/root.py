@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import strawberry
+from strawberry.extensions import DisableIntrospection
 from strawberry.tools import merge_types
 
 from graphql_api.errors import DomainErrorHandler, ErrorCodeExtension
@@ -54,13 +55,16 @@ class _Schema(strawberry.Schema):
         return None
 
 
-def build_schema() -> strawberry.Schema:
+def build_schema(*, introspection: bool = True) -> strawberry.Schema:
+    """The schema; production serves it without introspection (the SDL is published in
+    the repository as schema.graphql, so clients lose nothing)."""
     return _Schema(
         query=Query,
         mutation=Mutation,
         exception_handlers=[DomainErrorHandler()],
         extensions=[
             *limit_extensions(),
+            *([] if introspection else [DisableIntrospection]),
             ErrorCodeExtension,
             masking_extension(public_exceptions=(DomainError,)),
         ],

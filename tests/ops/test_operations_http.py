@@ -49,3 +49,27 @@ def test_json_log_lines_carry_extras():
     record.status = 200
     line = json.loads(JsonFormatter().format(record))
     assert (line["message"], line["request_id"], line["status"]) == ("hello 世界", "rid-1", 200)
+
+
+async def test_production_refuses_introspection(db, database_url, tmp_path):
+    from graphql_api.deps import build_deps
+    from graphql_api.settings import load_settings
+    from tests.support.server import live_server
+    from tests.support.settings import test_environ
+
+    env = test_environ(
+        database_url=database_url,
+        data_dir=str(tmp_path),
+        ECERT_ENV="production",
+        ECERT_PII_HMAC_KEY="A" * 43,
+        ECERT_PII_ENCRYPTION_KEY="B" * 43,
+    )
+    async with live_server(build_deps(load_settings(env))) as live:
+        refused = await live.client.post(
+            "/graphql", json={"query": "{ __schema { types { name } } }"}
+        )
+        served = await live.client.post(
+            "/graphql", json={"query": "{ reference { levels { code } } }"}
+        )
+    assert refused.status_code == 400 and "introspection" in refused.text.lower()
+    assert served.status_code == 200 and len(served.json()["data"]["reference"]["levels"]) == 5
