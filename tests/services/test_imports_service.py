@@ -153,3 +153,48 @@ async def _register_same(people, draft_id, catalog):
         catalog=catalog,
         now=NOW,
     )
+
+
+async def test_rows_already_registered_refuse_the_batch_and_name_the_row(db, deps):
+    importer = await _importer(deps)
+    catalog = await current_catalog()
+    await import_title_system_results(
+        actor=importer, pii=deps.pii, records=[ROW], catalog=catalog, now=NOW
+    )
+    other = {**ROW, "idNumber": "500229198008080032", "name": "王五"}
+    with pytest.raises(InvalidInput) as caught:
+        await import_title_system_results(
+            actor=importer, pii=deps.pii, records=[other, ROW], catalog=catalog, now=NOW
+        )
+    assert [(p.code, p.field) for p in caught.value.problems] == [
+        ("IMPORT_ALREADY_REGISTERED", "records[1]")
+    ]
+    assert await Registration.all().count() == 1  # the valid row was not loaded either
+
+
+async def test_the_same_row_twice_in_one_batch_is_refused(db, deps):
+    importer = await _importer(deps)
+    with pytest.raises(InvalidInput) as caught:
+        await import_title_system_results(
+            actor=importer,
+            pii=deps.pii,
+            records=[ROW, ROW],
+            catalog=await current_catalog(),
+            now=NOW,
+        )
+    assert {p.code for p in caught.value.problems} == {"IMPORT_DUPLICATE_ROW"}
+
+
+async def test_every_imported_record_has_its_audit_row_and_keys(db, deps):
+    from schema.models import AuditRecord, RegistrationKey
+
+    importer = await _importer(deps)
+    rows = [{**ROW, "approvalDocument": f"渝职改办〔2023〕{n}号"} for n in range(1, 4)]
+    report = await import_title_system_results(
+        actor=importer, pii=deps.pii, records=rows, catalog=await current_catalog(), now=NOW
+    )
+    audited = await AuditRecord.filter(action="registration.imported").values_list(
+        "entity_id", flat=True
+    )
+    assert sorted(audited) == sorted(report.registration_ids)
+    assert await RegistrationKey.all().count() == 3  # one document key each (no paper number)
