@@ -86,6 +86,28 @@ def snapshot(reg: Registration) -> dict[str, Any]:
     return out
 
 
+async def _audit(
+    actor: Actor,
+    action: str,
+    reg: Registration,
+    before: dict[str, Any] | None,
+    *,
+    now: datetime,
+    conn: BaseDBAsyncClient,
+) -> None:
+    """The registration's audit row: its fields before and after, in the caller's transaction."""
+    await write_audit(
+        actor=actor,
+        action=action,
+        entity_type="registration",
+        entity_id=reg.public_id,
+        now=now,
+        before=before,
+        after=snapshot(reg),
+        using_db=conn,
+    )
+
+
 def stored_values(reg: Registration) -> dict[str, Any]:
     return {column: getattr(reg, column) for column in _COLUMNS}
 
@@ -189,15 +211,7 @@ async def create_registration(*, actor: Actor, now: datetime) -> Registration:
             updated_at=now,
             using_db=conn,
         )
-        await write_audit(
-            actor=actor,
-            action="registration.created",
-            entity_type="registration",
-            entity_id=reg.public_id,
-            now=now,
-            after=snapshot(reg),
-            using_db=conn,
-        )
+        await _audit(actor, "registration.created", reg, None, now=now, conn=conn)
     return reg
 
 
@@ -242,15 +256,8 @@ async def save_step(
         reg.lock_version += 1
         await reg.save(using_db=conn)
         await _claim_keys(reg, conn)
-        await write_audit(
-            actor=actor,
-            action=f"registration.step.{step.value.lower()}",
-            entity_type="registration",
-            entity_id=reg.public_id,
-            now=now,
-            before=before,
-            after=snapshot(reg),
-            using_db=conn,
+        await _audit(
+            actor, f"registration.step.{step.value.lower()}", reg, before, now=now, conn=conn
         )
     return StepOutcome(reg, list(result.warnings), list(reg.missing))
 
@@ -300,16 +307,7 @@ async def attach_photo(
         reg.missing = _missing(reg, catalog)
         reg.updated_at = now
         await reg.save(using_db=conn)
-        await write_audit(
-            actor=actor,
-            action="registration.photo",
-            entity_type="registration",
-            entity_id=reg.public_id,
-            now=now,
-            before=before,
-            after=snapshot(reg),
-            using_db=conn,
-        )
+        await _audit(actor, "registration.photo", reg, before, now=now, conn=conn)
     return reg
 
 
@@ -340,16 +338,7 @@ async def submit_registration(
         reg.updated_at = now
         await reg.save(using_db=conn)
         await _claim_keys(reg, conn)
-        await write_audit(
-            actor=actor,
-            action="registration.submitted",
-            entity_type="registration",
-            entity_id=reg.public_id,
-            now=now,
-            before=before,
-            after=snapshot(reg),
-            using_db=conn,
-        )
+        await _audit(actor, "registration.submitted", reg, before, now=now, conn=conn)
     return reg
 
 
@@ -368,16 +357,7 @@ async def withdraw_registration(
         reg.updated_at = now
         await reg.save(using_db=conn)
         await RegistrationKey.filter(registration_id=reg.id).using_db(conn).delete()
-        await write_audit(
-            actor=actor,
-            action="registration.withdrawn",
-            entity_type="registration",
-            entity_id=reg.public_id,
-            now=now,
-            before=before,
-            after=snapshot(reg),
-            using_db=conn,
-        )
+        await _audit(actor, "registration.withdrawn", reg, before, now=now, conn=conn)
     return reg
 
 
