@@ -28,11 +28,12 @@ from schema.models import (
     IssuedNumber,
     Registration,
 )
-from schema.reference.catalog import Catalog, UnknownCodeError
+from schema.reference.catalog import Catalog
 from schema.registration_form import FIELD_COLUMNS, STEP_FIELDS, check_step
 from schema.services.audit import write_audit
 from schema.services.issuance import CertificateContent, Issuer
 from schema.services.paging import Page, keyset_page
+from schema.services.reasons import listed_reason
 from schema.services.registrations import claim_keys, stored_values
 from schema.services.review import specialty_text
 
@@ -382,17 +383,9 @@ async def revoke_certificate(
     now: datetime,
 ) -> Certificate:
     """Revoke the current version; the category is public, the notes stay private."""
-    try:
-        reason = catalog.revocation_reason(reason_code)
-    except UnknownCodeError:
-        raise InvalidInput.one(
-            "REVOCATION_REASON_UNKNOWN", "请从列表中选择撤销原因", "reason"
-        ) from None
-    note = (note or "").strip() or None
-    if reason.requires_comment and not note:
-        raise InvalidInput.one(
-            "REVOCATION_NOTE_REQUIRED", f"撤销原因“{reason.name}”需要填写说明", "note"
-        )
+    reason, note = listed_reason(
+        catalog.revocation_reason, reason_code, note, prefix="REVOCATION", label="撤销原因"
+    )
     async with in_transaction() as conn:
         cert = await _decidable_certificate(actor, cert_id, conn)
         if cert.status is not CertificateStatus.VALID:

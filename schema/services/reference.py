@@ -128,8 +128,10 @@ async def current_catalog() -> Catalog:
     """
     from tortoise import Tortoise
 
-    stats = await ReferenceEntry.all().annotate(n=Count("id"), last=Max("updated_at")).values(
-        "n", "last"
+    stats = (
+        await ReferenceEntry.all()
+        .annotate(n=Count("id"), last=Max("updated_at"))
+        .values("n", "last")
     )
     revision = (
         id(Tortoise.get_connection("default")),

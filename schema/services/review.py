@@ -15,13 +15,14 @@ from tortoise.transactions import in_transaction
 
 from schema.actor import Actor
 from schema.enums import Role
-from schema.errors import Forbidden, InvalidInput, InvalidState, NotFound
+from schema.errors import Forbidden, InvalidState, NotFound
 from schema.models import Account, Certificate, IssuedNumber, Registration, RegistrationStatus
-from schema.reference.catalog import Catalog, UnknownCodeError
+from schema.reference.catalog import Catalog
 from schema.services.audit import write_audit
 from schema.services.issuance import CertificateContent, Issuer, provenance_for
 from schema.services.numbering import allocate_system_number
 from schema.services.paging import Page, encode_cursor, keyset_page
+from schema.services.reasons import listed_reason
 from schema.services.registrations import complete_check, snapshot
 
 __all__ = [
@@ -238,17 +239,9 @@ async def return_registration(
     now: datetime,
 ) -> Registration:
     """Return with a reason from the list (plus free text); the applicant edits and resubmits."""
-    try:
-        reason = catalog.return_reason(reason_code)
-    except UnknownCodeError:
-        raise InvalidInput.one(
-            "RETURN_REASON_UNKNOWN", "请从列表中选择退回原因", "reason"
-        ) from None
-    note = (note or "").strip() or None
-    if reason.requires_comment and not note:
-        raise InvalidInput.one(
-            "RETURN_NOTE_REQUIRED", f"退回原因“{reason.name}”需要填写说明", "note"
-        )
+    reason, note = listed_reason(
+        catalog.return_reason, reason_code, note, prefix="RETURN", label="退回原因"
+    )
     async with in_transaction() as conn:
         reg = await _locked_for_decision(actor, registration_id, conn)
         before = snapshot(reg)
