@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from tortoise import Tortoise
 
+from graphql_api.collection_routes import collection_routes
 from graphql_api.context import make_context_factory
 from graphql_api.deps import Deps, build_deps
 from graphql_api.graphiql import vendor_static_app
@@ -45,6 +46,29 @@ async def _readyz(request: Request) -> Response:
     return JSONResponse({"status": "ready", "database": "ok"})
 
 
+@contextlib.asynccontextmanager
+async def _collection_jobs(settings: Settings, deps: Deps) -> AsyncIterator[None]:
+    """Who runs collection jobs: a background task here (SQLite default), else the queue."""
+    from graphql_api.worker import InProcessWorker, QueueDispatcher, build_collector
+
+    if settings.inprocess_worker:
+        worker = InProcessWorker(build_collector(settings, deps), clock=deps.clock)
+        async with worker.running():
+            deps.jobs.dispatcher = worker
+            try:
+                yield
+            finally:
+                deps.jobs.dispatcher = None
+        return
+    dispatcher = QueueDispatcher(settings)
+    deps.jobs.dispatcher = dispatcher
+    try:
+        yield
+    finally:
+        deps.jobs.dispatcher = None
+        await dispatcher.close()
+
+
 def build_app(settings: Settings, *, deps: Deps | None = None, manage_db: bool = True) -> Starlette:
     """The ASGI app. ``manage_db=False`` when the caller (a test) already opened the database."""
     deps = deps or build_deps(settings)
@@ -59,7 +83,8 @@ def build_app(settings: Settings, *, deps: Deps | None = None, manage_db: bool =
             await open_db(settings.database_url)
         _log.info("ecert started", extra={"env": settings.env})
         try:
-            yield
+            async with _collection_jobs(settings, deps):
+                yield
         finally:
             if manage_db:
                 await close_db()
@@ -72,6 +97,7 @@ def build_app(settings: Settings, *, deps: Deps | None = None, manage_db: bool =
             graphiql=settings.graphiql_enabled,
             vendor_url="/static/vendor",
             max_body_bytes=4_000_000,
+            max_upload_bytes=200_000_000,
         ),
         Route("/healthz", _healthz),
         Route("/readyz", _readyz),
@@ -79,6 +105,7 @@ def build_app(settings: Settings, *, deps: Deps | None = None, manage_db: bool =
         Mount("/static/vendor", app=vendor_static_app(VENDOR_DIR), name="vendor"),
         *verify_routes(deps),
         *holder_qr_routes(deps),
+        *collection_routes(deps),
     ]
     return Starlette(
         routes=routes,

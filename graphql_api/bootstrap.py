@@ -27,6 +27,10 @@ async def prepare_database(settings: Settings, *, target: str | None = None) -> 
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     await migrate(settings.database_url, target=target)
     lines = [f"migrations applied ({target or 'latest'})"]
+    if settings.is_postgres and target is None:
+        from graphql_api.worker import apply_queue_schema
+
+        lines.append(await apply_queue_schema(settings))
     if target is None:
         await open_db(settings.database_url)
         try:

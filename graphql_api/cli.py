@@ -1,4 +1,5 @@
-"""The ``ecert`` command: serve, migrate, create-staff, export-schema, gen-secret, keys, verify."""
+"""The ``ecert`` command: serve, migrate, create-staff, export-schema, gen-secret, keys, verify,
+import, worker."""
 
 from __future__ import annotations
 
@@ -402,6 +403,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--jwks", help=f"JWK Set file (default: $ECERT_DATA_DIR/{JWKS_CACHE_NAME})")
     p.add_argument("--fetch", metavar="ORIGIN", help="first download ORIGIN/.well-known/jwks.json")
     p.set_defaults(func=_cmd_verify)
+
+    from graphql_api.cli_collection import add_parsers
+
+    add_parsers(sub)
     return parser
 
 

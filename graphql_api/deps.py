@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from graphql_api.settings import Settings
 from schema.pii import PiiProtector
@@ -12,11 +13,23 @@ from schema.services.issuance import Issuer
 from schema.services.signing_keys import Signer
 from schema.storage import BlobStore, FileBlobStore
 
-__all__ = ["Deps", "build_deps", "utc_now"]
+__all__ = ["Deps", "JobsSlot", "build_deps", "utc_now"]
 
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+@dataclass
+class JobsSlot:
+    """Who runs collection jobs in this process: set by the app's lifespan (the in-process
+    worker on SQLite, the queue on PostgreSQL); empty in a process that only serves."""
+
+    dispatcher: Any = None
+
+    async def enqueue(self, job_id: str) -> None:
+        if self.dispatcher is not None:
+            await self.dispatcher.enqueue(job_id)
 
 
 @dataclass(frozen=True)
@@ -26,6 +39,7 @@ class Deps:
     store: BlobStore
     issuer: Issuer
     clock: Callable[[], datetime] = field(default=utc_now)
+    jobs: JobsSlot = field(default_factory=JobsSlot)
 
     @property
     def session_ttl(self) -> timedelta:

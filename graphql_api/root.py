@@ -15,6 +15,7 @@ from graphql_api.mutations.review import ReviewMutations
 from graphql_api.mutations.signing_keys import SigningKeyMutations
 from graphql_api.queries.accounts import AccountQueries
 from graphql_api.queries.certificates import CertificateViewQueries
+from graphql_api.queries.imports import ImportQueries
 from graphql_api.queries.reference import ReferenceQueries
 from graphql_api.queries.registrations import RegistrationQueries
 from graphql_api.queries.review import ReviewQueries
@@ -32,6 +33,7 @@ Query = merge_types(
         RegistrationQueries,
         ReviewQueries,
         CertificateViewQueries,
+        ImportQueries,
         SigningKeyQueries,
     ),
 )

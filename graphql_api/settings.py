@@ -62,6 +62,16 @@ class Settings:
     cookie_secure: bool = True
     log_level: str = "INFO"
     trusted_proxies: tuple[str, ...] = ()
+    # Collection jobs: how long a worker's claim on a job lasts without progress (a killed
+    # worker's job is taken over after it), rows per committed chunk, and whether the web
+    # process runs jobs itself (the SQLite default; on PostgreSQL `ecert worker` does).
+    import_lease_seconds: int = 60
+    import_chunk_rows: int = 500
+    inprocess_worker: bool = True
+
+    @property
+    def is_postgres(self) -> bool:
+        return not self.database_url.startswith("sqlite://")
 
     @property
     def graphiql_enabled(self) -> bool:
@@ -179,5 +189,20 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         log_level=env_map.get("ECERT_LOG_LEVEL", "INFO").upper(),
         trusted_proxies=tuple(
             p.strip() for p in env_map.get("ECERT_TRUSTED_PROXIES", "").split(",") if p.strip()
+        ),
+        import_lease_seconds=_int(
+            "ECERT_IMPORT_LEASE_SECONDS",
+            env_map.get("ECERT_IMPORT_LEASE_SECONDS", "60"),
+            low=1,
+            high=3600,
+        ),
+        import_chunk_rows=_int(
+            "ECERT_IMPORT_CHUNK_ROWS", env_map.get("ECERT_IMPORT_CHUNK_ROWS", "500"), low=1, high=5000
+        ),
+        inprocess_worker=_bool(
+            "ECERT_INPROCESS_WORKER",
+            env_map.get(
+                "ECERT_INPROCESS_WORKER", "true" if scheme == "sqlite" else "false"
+            ),
         ),
     )

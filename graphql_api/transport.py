@@ -4,6 +4,16 @@ Strawberry's own views do not follow the specification on status codes and media
 so this small endpoint calls ``schema.execute`` itself:
 
 * ``POST`` with an ``application/json`` body, or ``GET`` (queries only) with URL parameters.
+* ``POST`` as ``multipart/form-data`` per the GraphQL multipart request specification
+  (https://github.com/jaydenseric/graphql-multipart-request-spec): an ``operations`` field
+  (the JSON request), a ``map`` field (file part → ``variables.…`` paths) and the file
+  parts, each put into the variables as a Starlette ``UploadFile`` (the ``Upload``
+  scalar's value; spooled to a temporary file past 1 MB). Mutations only, with their own
+  size limit, and never as a "simple" cross-site request: multipart is a content type a
+  browser sends from any site without a preflight, so the request must carry one of the
+  ``upload_preflight_headers`` (``X-CSRF-Token`` or ``Authorization``), which no page of
+  another origin can add. (The mutation's own gate then checks that the CSRF token is the
+  session's.)
 * ``application/graphql-response+json`` responses use HTTP status codes: a *request
   error* (nothing was executed, there is no ``data`` key) is a 400, a response with
   ``data`` is a 200. Legacy ``application/json`` clients always get 200 for well-formed
@@ -19,14 +29,18 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from starlette.requests import Request
+from starlette.datastructures import FormData, UploadFile
+from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route, request_response
 from starlette.types import Receive, Scope, Send
@@ -57,6 +71,7 @@ logger = logging.getLogger("ecert.graphql")
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 _APPLICATION_JSON = "application/json"
+_MULTIPART = "multipart/form-data"
 #: What clients see instead of an unexpected error's message.
 MASKED_ERROR_MESSAGE = "服务器内部错误，请稍后重试"
 
@@ -64,6 +79,7 @@ ContextFactory = Callable[[Request, Response], Awaitable[object]]
 
 _QUERY_ONLY = frozenset({OperationType.QUERY})
 _QUERY_AND_MUTATION = frozenset({OperationType.QUERY, OperationType.MUTATION})
+_MUTATION_ONLY = frozenset({OperationType.MUTATION})
 # Headers of the resolvers' response that must not override the ones we compute.
 _BODY_HEADERS = frozenset({b"content-length", b"content-type", b"transfer-encoding"})
 
@@ -225,10 +241,15 @@ def _accepts_html(accept: str | None) -> bool:
 # ------------------------------------------------------------------------- parsing
 
 
-def _check_content_type(request: Request) -> None:
+def _content_type(request: Request) -> tuple[str, list[str]]:
     media, *params = (part.strip() for part in request.headers.get("content-type", "").split(";"))
-    if media.lower() != _APPLICATION_JSON:
-        raise _RequestError(415, "Content-Type must be application/json")
+    return media.lower(), params
+
+
+def _check_content_type(request: Request) -> None:
+    media, params = _content_type(request)
+    if media != _APPLICATION_JSON:
+        raise _RequestError(415, f"Content-Type must be {_APPLICATION_JSON} or {_MULTIPART}")
     for param in params:
         key, _, value = param.partition("=")
         if key.strip().lower() == "charset" and value.strip().strip('"').lower() not in {
@@ -238,7 +259,7 @@ def _check_content_type(request: Request) -> None:
             raise _RequestError(415, "Only the utf-8 charset is supported")
 
 
-async def _read_body(request: Request, limit: int) -> bytes:
+def _check_declared_length(request: Request, limit: int) -> None:
     declared = request.headers.get("content-length")
     if declared is not None:
         try:
@@ -246,6 +267,10 @@ async def _read_body(request: Request, limit: int) -> bytes:
                 raise _RequestError(413, f"Request body exceeds {limit} bytes")
         except ValueError:
             raise _RequestError(400, "Invalid Content-Length") from None
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    _check_declared_length(request, limit)
     # Content-Length may be absent (chunked) or lie: count while reading.
     body = bytearray()
     async for chunk in request.stream():
@@ -304,6 +329,125 @@ async def _post_params(request: Request, max_body_bytes: int) -> _Params:
         payload.get("variables"),
         payload.get("operationName"),
         payload.get("extensions"),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _UploadLimits:
+    max_upload_bytes: int
+    max_fields_bytes: int
+    max_files: int
+    preflight_headers: tuple[str, ...]
+
+
+def _limited_request(request: Request, limit: int) -> Request:
+    """``request`` whose body stream raises a 413 once more than ``limit`` bytes arrived
+    (Content-Length may be absent or lie; the parser spools files without a bound)."""
+    _check_declared_length(request, limit)
+    received = 0
+    upstream = request.receive
+
+    async def receive() -> Any:
+        nonlocal received
+        message = await upstream()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > limit:
+                raise _RequestError(413, f"Request body exceeds {limit} bytes")
+        return message
+
+    return Request(request.scope, receive)
+
+
+@asynccontextmanager
+async def _multipart_form(request: Request, limits: _UploadLimits) -> AsyncIterator[FormData]:
+    """The parsed form; its spooled files are closed when the block ends."""
+    if not any(request.headers.get(name) for name in limits.preflight_headers):
+        names = " or ".join(limits.preflight_headers)
+        raise _RequestError(400, f"Multipart requests must carry a {names} header")
+    limited = _limited_request(request, limits.max_upload_bytes)
+    try:
+        form = await limited.form(
+            max_files=limits.max_files,
+            max_fields=8,
+            max_part_size=limits.max_fields_bytes,
+        )
+    except (MultiPartException, HTTPException) as exc:
+        detail = getattr(exc, "message", None) or getattr(exc, "detail", "")
+        raise _RequestError(400, f"Invalid multipart request: {detail}") from None
+    except ClientDisconnect:
+        raise _RequestError(400, "The client disconnected during the upload") from None
+    try:
+        yield form
+    finally:
+        await form.close()
+
+
+def _form_json(form: FormData, name: str) -> Any:
+    raw = form.get(name)
+    if not isinstance(raw, str):
+        raise _RequestError(400, f"The multipart field '{name}' is required")
+    return _load_json(raw, f"The multipart field '{name}'")
+
+
+def _place_upload(variables: dict[str, Any], path: object, upload: UploadFile) -> None:
+    """Put ``upload`` where ``path`` (``variables.input.file``, ``variables.files.0``) points;
+    the spec's placeholder there is ``null``."""
+    keys = path.split(".") if isinstance(path, str) else []
+    if len(keys) < 2 or keys[0] != "variables":
+        raise _RequestError(400, f"Invalid file path in 'map': {path!r} (expected variables.…)")
+    target: Any = variables
+    for position, key in enumerate(keys[1:], start=2):
+        last = position == len(keys)
+        if isinstance(target, dict) and key in target:
+            if last:
+                if target[key] is not None:
+                    break
+                target[key] = upload
+                return
+            target = target[key]
+        elif isinstance(target, list) and key.isdigit() and int(key) < len(target):
+            if last:
+                if target[int(key)] is not None:
+                    break
+                target[int(key)] = upload
+                return
+            target = target[int(key)]
+        else:
+            break
+    raise _RequestError(400, f"The path {path!r} in 'map' does not name a null variable")
+
+
+def _multipart_params(form: FormData) -> _Params:
+    operations = _form_json(form, "operations")
+    if isinstance(operations, list):
+        raise _RequestError(400, "Batched requests are not supported")
+    if not isinstance(operations, dict):
+        raise _RequestError(400, "The 'operations' field must be a JSON object")
+    if "query" not in operations:
+        raise _RequestError(400, "The 'query' parameter is required")
+    file_map = _form_json(form, "map")
+    if not isinstance(file_map, dict) or not all(
+        isinstance(paths, list) and paths for paths in file_map.values()
+    ):
+        raise _RequestError(400, "The 'map' field must map each file part to a list of paths")
+    variables = operations.get("variables")
+    if variables is None and file_map:
+        raise _RequestError(400, "The 'map' field names variables the operation does not have")
+    if variables is not None and not isinstance(variables, dict):
+        raise _RequestError(400, "The 'variables' parameter must be an object")
+    files = {key: value for key, value in form.multi_items() if isinstance(value, UploadFile)}
+    for part, paths in file_map.items():
+        upload = files.get(part)
+        if upload is None:
+            raise _RequestError(400, f"The file part {part!r} named in 'map' is missing")
+        for path in paths:
+            _place_upload(variables, path, upload)  # type: ignore[arg-type]
+    return _Params.validate(
+        operations["query"],
+        variables,
+        operations.get("operationName"),
+        operations.get("extensions"),
     )
 
 
@@ -393,6 +537,9 @@ def graphql_route(
     vendor_url: str = "/static/vendor",
     vendor_dir: Path = DEFAULT_VENDOR_DIR,
     max_body_bytes: int = 1_000_000,
+    max_upload_bytes: int = 200_000_000,
+    max_upload_files: int = 10,
+    upload_preflight_headers: tuple[str, ...] = ("x-csrf-token", "authorization"),
 ) -> Route:
     """A Starlette route serving ``schema`` per the GraphQL-over-HTTP specification.
 
@@ -400,14 +547,30 @@ def graphql_route(
     cookies resolvers set on ``response`` are copied to the HTTP response. With
     ``graphiql=True`` a browser GET without ``query`` gets the GraphiQL page, whose
     assets are served from ``vendor_url`` (see ``graphql_api.graphiql``).
+
+    A JSON body may have ``max_body_bytes``; a multipart upload (mutations only)
+    ``max_upload_bytes`` in all, at most ``max_upload_files`` files, its ``operations`` and
+    ``map`` fields ``max_body_bytes`` each, and must carry one of
+    ``upload_preflight_headers`` (see the module docstring).
     """
     policies = _masking_policies(schema)
+    upload_limits = _UploadLimits(
+        max_upload_bytes=max_upload_bytes,
+        max_fields_bytes=max_body_bytes,
+        max_files=max_upload_files,
+        preflight_headers=tuple(name.lower() for name in upload_preflight_headers),
+    )
 
-    async def execute(request: Request, params: _Params, media_type: str) -> Response:
+    async def execute(
+        request: Request, params: _Params, media_type: str, *, multipart: bool = False
+    ) -> Response:
         request_id = _request_id(request)
         sub_response = Response()
         context = await context_factory(request, sub_response)
-        allowed = _QUERY_ONLY if request.method == "GET" else _QUERY_AND_MUTATION
+        if multipart:
+            allowed = _MUTATION_ONLY
+        else:
+            allowed = _QUERY_ONLY if request.method == "GET" else _QUERY_AND_MUTATION
         try:
             result = await schema.execute(
                 params.query,
@@ -418,6 +581,8 @@ def graphql_route(
                 operation_extensions=params.extensions,
             )
         except InvalidOperationTypeError as exc:
+            if multipart:
+                raise _RequestError(400, "Multipart requests may only carry mutations") from None
             if request.method == "GET":
                 raise _RequestError(
                     405, exc.as_http_error_reason("GET"), {"Allow": "POST"}
@@ -465,8 +630,15 @@ def graphql_route(
             return render_graphiql_page(vendor_url, vendor_dir)
         if media_type is None:
             raise _RequestError(406, f"Accept {GRAPHQL_RESPONSE_JSON} or {_APPLICATION_JSON}")
+        multipart = _content_type(request)[0] == _MULTIPART
         if request.method == "GET":
+            if multipart:
+                raise _RequestError(405, "Multipart requests must use POST", {"Allow": "POST"})
             params = _get_params(request)
+        elif multipart:
+            async with _multipart_form(request, upload_limits) as form:
+                params = _multipart_params(form)
+                return await execute(request, params, media_type, multipart=True)
         else:
             params = await _post_params(request, max_body_bytes)
         return await execute(request, params, media_type)

@@ -104,9 +104,11 @@ __all__ = [
     "STEP_FIELDS",
     "FormCode",
     "FormResult",
+    "LoadedRecordCheck",
     "Step",
     "batch_prefill",
     "check_complete",
+    "check_loaded_record",
     "check_step",
     "missing_fields",
 ]
@@ -359,6 +361,66 @@ def check_complete(
     return FormResult(
         values=values,
         problems=problems,
+        warnings=_unique(n.warning for n in evaluation.notes),
+    )
+
+
+@dataclass(frozen=True)
+class LoadedRecordCheck:
+    """Outcome of :func:`check_loaded_record`: refusals, and what is still to be filled in."""
+
+    values: dict[str, Any]
+    problems: list[Problem]
+    missing: list[str]
+    warnings: list[RuleWarning]
+
+
+def check_loaded_record(
+    submitted: Mapping[str, Any],
+    *,
+    catalog: Catalog,
+    today: date,
+    birth_date: date | None,
+) -> LoadedRecordCheck:
+    """Check a whole record loaded in bulk (API fields with raw values) in one evaluation.
+
+    The same rules as the wizard and ``check_complete`` run once over every field (a
+    hand registration evaluates them step by step). A field that is merely empty is not a
+    refusal: it goes to ``missing`` (the holder completes it later, 待完善); every other
+    violation refuses the row. ``values`` holds the clean columns of the fields that passed.
+    """
+    problems = [
+        Problem(str(FormCode.FIELD_UNKNOWN), f"未知的登记项目“{name}”", name)
+        for name in submitted
+        if name not in _FIELD_STEP
+    ]
+    state = {name: _incoming(submitted.get(name)) for name in _FIELD_STEP}
+    evaluation = _Evaluation(
+        state,
+        catalog=catalog,
+        today=today,
+        birth_date=birth_date,
+        entered=frozenset(name for name in submitted if name in _FIELD_STEP),
+        picking_batch=False,
+    )
+    missing: set[str] = set()
+    for finding in evaluation.findings:
+        v = finding.violation
+        if v.code in _REQUIRED_CODES and v.field is not None:
+            missing.add(v.field)
+        else:
+            problems.append(Problem(v.code, v.message, v.field))
+    problems.sort(key=_field_rank)
+    values = {
+        column: evaluation.values[column]
+        for name in _FIELD_STEP
+        if name in evaluation.settled
+        for column in FIELD_COLUMNS[name]
+    }
+    return LoadedRecordCheck(
+        values=values,
+        problems=problems,
+        missing=_in_field_order(missing),
         warnings=_unique(n.warning for n in evaluation.notes),
     )
 

@@ -50,6 +50,14 @@ class BlobStore(Protocol):
         """Whether a blob is stored under ``key``."""
         ...
 
+    async def put_file(self, source: Path) -> str:
+        """Store a file's content without reading it into memory; return its key."""
+        ...
+
+    def local_path(self, key: str) -> Path:
+        """A path where the blob can be read as a file (large uploads are streamed)."""
+        ...
+
 
 class FileBlobStore:
     """:class:`BlobStore` on the local file system: ``root/ab/cd/<sha256>``.
@@ -80,6 +88,44 @@ class FileBlobStore:
     async def exists(self, key: str) -> bool:
         """Whether a blob is stored under ``key`` (raises :class:`InvalidBlobKey`)."""
         return await asyncio.to_thread(self._path(key).is_file)
+
+    async def put_file(self, source: Path) -> str:
+        """Store a file's content (streamed: hashed while copied); return its key."""
+        return await asyncio.to_thread(self._put_file_sync, Path(source))
+
+    def local_path(self, key: str) -> Path:
+        """The blob's file (raises :class:`BlobNotFound` when absent)."""
+        path = self._path(key)
+        if not path.is_file():
+            raise BlobNotFound(key)
+        return path
+
+    def _put_file_sync(self, source: Path) -> str:
+        _make_dirs(self.root)
+        digest = hashlib.sha256()
+        fd, tmp_name = tempfile.mkstemp(prefix=_TMP_PREFIX, dir=self.root)  # mode 0o600
+        try:
+            with os.fdopen(fd, "wb") as tmp, source.open("rb") as src:
+                while chunk := src.read(1 << 20):
+                    digest.update(chunk)
+                    tmp.write(chunk)
+                tmp.flush()
+                os.fsync(tmp.fileno())
+            key = digest.hexdigest()
+            path = self._path(key)
+            if path.is_file():
+                os.unlink(tmp_name)
+                return key
+            created = _make_dirs(path.parent)
+            os.replace(tmp_name, path)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp_name)
+            raise
+        _fsync_dir(path.parent)
+        for new_dir in created:
+            _fsync_dir(new_dir.parent)
+        return key
 
     def _path(self, key: str) -> Path:
         if not isinstance(key, str) or _KEY_RE.fullmatch(key) is None:

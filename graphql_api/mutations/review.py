@@ -13,6 +13,7 @@ from graphql_api.permissions import require_mutation_actor
 from graphql_api.types.certificate import CertificateType, CorrectionRequestType
 from graphql_api.types.registration import RegistrationType
 from schema.enums import Role
+from schema.models import RegistrationStatus
 from schema.services import certificates, review
 from schema.services.reference import current_catalog
 
@@ -123,6 +124,48 @@ class ReviewMutations:
             note=input.note,
             catalog=catalog,
             now=info.context.now,
+        )
+        return ReturnRegistrationSuccess(registration=RegistrationType.from_model(reg, catalog))
+
+    @strawberry.mutation(
+        description="照片待审核: approve the new photo of a title-system result; the "
+        "certificate is generated at once (its data were checked when loaded)."
+    )
+    async def approve_registration_photo(
+        self, info: Info, input: ApproveRegistrationInput
+    ) -> ApproveRegistrationPayload:
+        actor = require_mutation_actor(info, *_REVIEWERS)
+        catalog = await current_catalog()
+        cert = await review.approve_registration(
+            actor=actor,
+            registration_id=str(input.id),
+            issuer=info.context.deps.issuer,
+            catalog=catalog,
+            now=info.context.now,
+            status=RegistrationStatus.PHOTO_REVIEW,
+        )
+        return ApproveRegistrationSuccess(
+            certificate=CertificateType.from_model(cert, catalog),
+            registration=RegistrationType.from_model(cert.registration, catalog),
+        )
+
+    @strawberry.mutation(
+        description="照片待审核: refuse the photo with a reason; the record goes back to 待完善 "
+        "and the holder uploads another photo."
+    )
+    async def return_registration_photo(
+        self, info: Info, input: ReturnRegistrationInput
+    ) -> ReturnRegistrationPayload:
+        actor = require_mutation_actor(info, *_REVIEWERS)
+        catalog = await current_catalog()
+        reg = await review.return_registration(
+            actor=actor,
+            registration_id=str(input.id),
+            reason_code=input.reason,
+            note=input.note,
+            catalog=catalog,
+            now=info.context.now,
+            status=RegistrationStatus.PHOTO_REVIEW,
         )
         return ReturnRegistrationSuccess(registration=RegistrationType.from_model(reg, catalog))
 

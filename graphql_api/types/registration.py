@@ -28,13 +28,14 @@ __all__ = [
     "RegistrationStatusEnum",
     "RegistrationType",
     "field_label",
+    "photo_path",
 ]
 
 RegistrationStatusEnum = strawberry.enum(
     RegistrationStatus,
     name="RegistrationStatus",
     description="DRAFT 填写中 · SUBMITTED 待审核 · RETURNED 已退回 · INCOMPLETE 待完善 · "
-    "APPROVED 已生成 · WITHDRAWN 已撤回.",
+    "PHOTO_REVIEW 照片待审核 · APPROVED 已生成 · WITHDRAWN 已撤回.",
 )
 
 REGISTRATION_STATUS_LABELS = {
@@ -42,6 +43,7 @@ REGISTRATION_STATUS_LABELS = {
     RegistrationStatus.SUBMITTED: "待审核",
     RegistrationStatus.RETURNED: "已退回",
     RegistrationStatus.INCOMPLETE: "待完善",
+    RegistrationStatus.PHOTO_REVIEW: "照片待审核",
     RegistrationStatus.APPROVED: "已生成",
     RegistrationStatus.WITHDRAWN: "已撤回",
 }
@@ -51,7 +53,7 @@ _EXTRA_LABELS = {"photo": "个人照片"}
 
 _ACTION_LABELS = {
     "registration.created": "创建登记",
-    "registration.imported": "职称系统导入（待完善）",
+    "registration.imported": "历史数据归集导入",
     "registration.step.title": "保存职称信息",
     "registration.step.document": "保存批准文件信息",
     "registration.step.specialty": "保存专业信息",
@@ -60,6 +62,8 @@ _ACTION_LABELS = {
     "registration.withdrawn": "撤回登记",
     "registration.returned": "退回修改",
     "registration.approved": "审核通过",
+    "registration.photo_approved": "照片审核通过",
+    "registration.photo_returned": "照片未通过审核（退回待完善）",
     "certificate.issued": "生成电子证书",
     "certificate.superseded": "更正（被新版本替代）",
     "certificate.revoked": "撤销证书",
@@ -67,6 +71,11 @@ _ACTION_LABELS = {
     "correction.requested": "申请更正",
     "correction.rejected": "驳回更正申请",
 }
+
+
+def photo_path(registration_id: str) -> str:
+    """Where a registration's photo is served (``graphql_api.collection_routes``)."""
+    return f"/registrations/{registration_id}/photo.jpg"
 
 
 def field_label(name: str) -> str:
@@ -104,7 +113,7 @@ class RegistrationType:
     id: strawberry.ID
     status: RegistrationStatusEnum  # type: ignore[valid-type]
     status_label: str = strawberry.field(
-        description="填写中 / 待审核 / 已退回 / 待完善 / 已生成 / 已撤回."
+        description="填写中 / 待审核 / 已退回 / 待完善 / 照片待审核 / 已生成 / 已撤回."
     )
     status_detail: str | None = strawberry.field(
         description="已退回: the reason and note; 待完善: what is missing."
@@ -137,6 +146,13 @@ class RegistrationType:
     specialty_name: str | None
     local_specialty: str | None
     has_photo: bool
+    photo_url: str | None = strawberry.field(
+        description="The photo (JPEG) on this service, for its holder and its reviewers "
+        "(needs the login); null when there is none."
+    )
+    incomplete_reason: str | None = strawberry.field(
+        description="待完善 records loaded in bulk: why, e.g. 电子证书生成失败，需重新上传电子照片."
+    )
     return_reason: ReturnReasonInfoType | None
     return_note: str | None
     missing: list[MissingFieldType]
@@ -192,6 +208,8 @@ class RegistrationType:
             specialty_name=_specialty_name(reg, catalog),
             local_specialty=reg.local_specialty,
             has_photo=bool(reg.photo_sha256),
+            photo_url=photo_path(reg.public_id) if reg.photo_sha256 else None,
+            incomplete_reason=reg.incomplete_reason,
             return_reason=reason,
             return_note=reg.return_note,
             missing=missing,

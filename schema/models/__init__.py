@@ -11,6 +11,7 @@ from schema.models.certificates import (
     IssuedNumber,
     Provenance,
 )
+from schema.models.imports import ImportIssue, ImportJob, ImportKind, ImportOutcome, ImportStatus
 from schema.models.reference import ReferenceEntry
 from schema.models.registrations import (
     Registration,
@@ -27,6 +28,11 @@ __all__ = [
     "CertificateStatus",
     "CorrectionRequest",
     "CorrectionStatus",
+    "ImportIssue",
+    "ImportJob",
+    "ImportKind",
+    "ImportOutcome",
+    "ImportStatus",
     "IssuedNumber",
     "LoginThrottle",
     "Provenance",

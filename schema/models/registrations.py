@@ -12,7 +12,8 @@ class RegistrationStatus(StrEnum):
     DRAFT = "DRAFT"  # 填写中
     SUBMITTED = "SUBMITTED"  # 待审核
     RETURNED = "RETURNED"  # 已退回
-    INCOMPLETE = "INCOMPLETE"  # 待完善 (loaded from the title system, something missing)
+    INCOMPLETE = "INCOMPLETE"  # 待完善 (loaded in bulk, something missing)
+    PHOTO_REVIEW = "PHOTO_REVIEW"  # 照片待审核 (a title-system result with a new photo)
     APPROVED = "APPROVED"  # 已生成 — the certificate record exists
     WITHDRAWN = "WITHDRAWN"  # the applicant abandoned the draft
 
@@ -51,6 +52,11 @@ class Registration(Model):
     photo_sha256 = fields.CharField(max_length=64, null=True)
 
     missing = fields.JSONField(default=list)  # 待完善: what must be completed
+    # Why a bulk-loaded record is 待完善 (电子证书生成失败，需重新上传电子照片 …).
+    incomplete_reason = fields.TextField(null=True)
+    # Where a bulk-loaded record came from: the job and the row of its file.
+    import_job_id = fields.IntField(null=True)
+    import_row = fields.IntField(null=True)
     warnings = fields.JSONField(default=list)  # non-fatal findings shown to the reviewer
     return_reason_code = fields.CharField(max_length=32, null=True)
     return_note = fields.TextField(null=True)

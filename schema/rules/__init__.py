@@ -34,6 +34,7 @@ from schema.rules.iso7064 import has_valid_mod11_2, mod11_2_check_char
 from schema.rules.masking import mask_id_number, mask_mobile, mask_name
 from schema.rules.mobile import normalize_mobile
 from schema.rules.password import check_password
+from schema.rules.person_name import normalize_person_name
 from schema.rules.review_body import (
     ReviewBodyCheck,
     check_review_body,
@@ -88,6 +89,7 @@ __all__ = [
     "normalize_certificate_number",
     "normalize_id_number",
     "normalize_mobile",
+    "normalize_person_name",
     "normalize_review_body",
     "parse_date",
     "parse_id_number",

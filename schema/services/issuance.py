@@ -4,6 +4,7 @@ transaction, so no certificate ever exists unsigned and a failure leaves nothing
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -64,6 +65,47 @@ class Issuer:
     store: BlobStore
     public_base_url: str
 
+    async def issue_many(
+        self,
+        items: Sequence[tuple[int, CertificateContent]],
+        *,
+        now: datetime,
+        conn: BaseDBAsyncClient,
+    ) -> list[Certificate]:
+        """Issue version 1 of many certificates at once (automatic generation): one key-ring
+        read, the signatures computed off the event loop, one bulk insert. The QR images are
+        not drawn here: the holder's first download renders and stores them (``holder_qr``)."""
+        signed_at = now.replace(microsecond=0)
+        kid, sign = await self.signer.signing_function(signed_at)
+
+        def _sign_all() -> list[Certificate]:
+            certs = []
+            for registration_id, content in items:
+                cert_id = new_cert_id()
+                cose = sign(_claims(cert_id, 1, content, signed_at))
+                certs.append(
+                    Certificate(
+                        **_columns(content),
+                        cert_id=cert_id,
+                        lineage_id=cert_id,
+                        version=1,
+                        registration_id=registration_id,
+                        kid=kid,
+                        signed_at=signed_at,
+                        signed_payload=cose,
+                        check_code=check_code(cose),
+                        verification_url=build_verification_url(
+                            self.public_base_url, cert_id, cose
+                        ),
+                        issued_at=now,
+                    )
+                )
+            return certs
+
+        certs = await asyncio.to_thread(_sign_all)
+        await Certificate.bulk_create(certs, batch_size=200, using_db=conn)
+        return certs
+
     async def issue(
         self,
         *,
@@ -76,50 +118,17 @@ class Issuer:
     ) -> Certificate:
         cert_id = new_cert_id()
         signed_at = now.replace(microsecond=0)
-        claims = CertificateClaims(
-            cert_id=cert_id,
-            version=version,
-            holder_name=content.holder_name,
-            holder_id_masked=content.holder_id_masked,
-            level=content.level,
-            series_code=content.series_code,
-            title_name=content.title_name,
-            specialty=content.specialty,
-            authority_code=content.authority_code,
-            review_body=content.review_body,
-            obtained_on=content.obtained_on,
-            issued_on=content.issued_on,
-            number=content.number,
-            provenance=content.provenance.value,
-            signed_at=signed_at,
-        )
+        claims = _claims(cert_id, version, content, signed_at)
         kid, cose = await self.signer.sign(claims)
         url = build_verification_url(self.public_base_url, cert_id, cose)
         png, svg = await asyncio.to_thread(lambda: (qr_png(url, scale=6), qr_svg(url)))
         png_key, svg_key = await self.store.put(png), await self.store.put(svg)
         return await Certificate.create(
+            **_columns(content),
             cert_id=cert_id,
             lineage_id=lineage_id or cert_id,
             version=version,
             registration=registration,
-            holder_id=content.holder_account_id,
-            holder_id_hmac=content.holder_id_hmac,
-            holder_name=content.holder_name,
-            holder_id_masked=content.holder_id_masked,
-            number=content.number,
-            level=content.level,
-            series_code=content.series_code,
-            title_name=content.title_name,
-            way_obtained=content.way_obtained,
-            specialty=content.specialty,
-            approval_document=content.approval_document,
-            obtained_on=content.obtained_on,
-            issued_on=content.issued_on,
-            authority_code=content.authority_code,
-            review_body=content.review_body,
-            validity_scope=content.validity_scope,
-            provenance=content.provenance,
-            photo_sha256=content.photo_sha256,
             kid=kid,
             signed_at=signed_at,
             signed_payload=cose,
@@ -130,3 +139,49 @@ class Issuer:
             issued_at=now,
             using_db=conn,
         )
+
+
+def _claims(
+    cert_id: str, version: int, content: CertificateContent, signed_at: datetime
+) -> CertificateClaims:
+    return CertificateClaims(
+        cert_id=cert_id,
+        version=version,
+        holder_name=content.holder_name,
+        holder_id_masked=content.holder_id_masked,
+        level=content.level,
+        series_code=content.series_code,
+        title_name=content.title_name,
+        specialty=content.specialty,
+        authority_code=content.authority_code,
+        review_body=content.review_body,
+        obtained_on=content.obtained_on,
+        issued_on=content.issued_on,
+        number=content.number,
+        provenance=content.provenance.value,
+        signed_at=signed_at,
+    )
+
+
+def _columns(content: CertificateContent) -> dict[str, object]:
+    """The certificate row's content columns (what the version vouches for)."""
+    return {
+        "holder_id": content.holder_account_id,
+        "holder_id_hmac": content.holder_id_hmac,
+        "holder_name": content.holder_name,
+        "holder_id_masked": content.holder_id_masked,
+        "number": content.number,
+        "level": content.level,
+        "series_code": content.series_code,
+        "title_name": content.title_name,
+        "way_obtained": content.way_obtained,
+        "specialty": content.specialty,
+        "approval_document": content.approval_document,
+        "obtained_on": content.obtained_on,
+        "issued_on": content.issued_on,
+        "authority_code": content.authority_code,
+        "review_body": content.review_body,
+        "validity_scope": content.validity_scope,
+        "provenance": content.provenance,
+        "photo_sha256": content.photo_sha256,
+    }

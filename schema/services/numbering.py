@@ -18,17 +18,27 @@ from schema import rules
 from schema.models import CertificateNumberSeq
 from schema.reference.catalog import Catalog
 
-__all__ = ["allocate_system_number"]
+__all__ = ["allocate_system_number", "allocate_system_numbers"]
 
 
 async def allocate_system_number(
     *, year: int, level_code: str, catalog: Catalog, conn: BaseDBAsyncClient
 ) -> str:
+    (number,) = await allocate_system_numbers(
+        year=year, level_code=level_code, count=1, catalog=catalog, conn=conn
+    )
+    return number
+
+
+async def allocate_system_numbers(
+    *, year: int, level_code: str, count: int, catalog: Catalog, conn: BaseDBAsyncClient
+) -> list[str]:
+    """``count`` consecutive numbers of (year, level), drawn with one UPDATE (bulk issuance)."""
     key = f"{year}-{catalog.level(level_code).digit}"
     bumped = (
         await CertificateNumberSeq.filter(key=key)
         .using_db(conn)
-        .update(last_value=F("last_value") + 1)
+        .update(last_value=F("last_value") + count)
     )
     if not bumped:
         try:
@@ -39,7 +49,11 @@ async def allocate_system_number(
         await (
             CertificateNumberSeq.filter(key=key)
             .using_db(conn)
-            .update(last_value=F("last_value") + 1)
+            .update(last_value=F("last_value") + count)
         )
     row = await CertificateNumberSeq.filter(key=key).using_db(conn).get()
-    return rules.format_system_number(year, level_code, row.last_value, catalog=catalog)
+    first = row.last_value - count + 1
+    return [
+        rules.format_system_number(year, level_code, seq, catalog=catalog)
+        for seq in range(first, row.last_value + 1)
+    ]

@@ -166,7 +166,13 @@ async def claim_keys(reg: Registration, conn: BaseDBAsyncClient) -> None:
 async def _claim_keys(reg: Registration, conn: BaseDBAsyncClient) -> None:
     """Replace the registration's identity keys; a key held by another record refuses."""
     wanted = identity_keys(stored_values(reg))
-    held = {k.key: k for k in await RegistrationKey.filter(registration_id=reg.id).using_db(conn)}
+    held = {
+        k.key: k
+        for k in await RegistrationKey.filter(registration_id=reg.id).using_db(conn)
+        # A bulk-loaded record keeps the fingerprint of its file row (``R:``), so loading
+        # the same file again finds it even after the holder completed it.
+        if not k.key.startswith("R:")
+    }
     for key, row in held.items():
         if key not in wanted:
             await row.delete(using_db=conn)
@@ -330,7 +336,14 @@ async def submit_registration(
         before = snapshot(reg)
         for column, value in result.values.items():
             setattr(reg, column, value)
-        reg.status = RegistrationStatus.SUBMITTED
+        # A title-system result only lacked its photo: the authority reviews the photo
+        # (photo-review queue) and the certificate is then generated with no other step.
+        reg.status = (
+            RegistrationStatus.PHOTO_REVIEW
+            if reg.source == TITLE_SYSTEM
+            else RegistrationStatus.SUBMITTED
+        )
+        reg.incomplete_reason = None
         reg.round += 1
         reg.missing = []
         reg.warnings = [w.to_dict() for w in result.warnings]

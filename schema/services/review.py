@@ -108,7 +108,12 @@ async def open_registration(*, actor: Actor, registration_id: str) -> Registrati
     return reg
 
 
-async def _locked_for_decision(actor: Actor, registration_id: str, conn) -> Registration:  # type: ignore[no-untyped-def]
+async def _locked_for_decision(  # type: ignore[no-untyped-def]
+    actor: Actor,
+    registration_id: str,
+    conn,
+    status: RegistrationStatus = RegistrationStatus.SUBMITTED,
+) -> Registration:
     _require_reviewer(actor)
     reg = (
         await Registration.select_for_update().using_db(conn).get_or_none(public_id=registration_id)
@@ -117,7 +122,9 @@ async def _locked_for_decision(actor: Actor, registration_id: str, conn) -> Regi
         raise NotFound(
             "登记记录不存在或不属于本审批机关", code="REGISTRATION_NOT_FOUND", field="id"
         )
-    if reg.status is not RegistrationStatus.SUBMITTED:
+    if reg.status is not status:
+        if status is RegistrationStatus.PHOTO_REVIEW:
+            raise InvalidState("该记录不在照片待审核状态", code="REGISTRATION_NOT_IN_PHOTO_REVIEW")
         raise InvalidState("该登记不在待审核状态", code="REGISTRATION_NOT_SUBMITTED")
     return reg
 
@@ -136,11 +143,19 @@ def specialty_text(
 
 
 async def approve_registration(
-    *, actor: Actor, registration_id: str, issuer: Issuer, catalog: Catalog, now: datetime
+    *,
+    actor: Actor,
+    registration_id: str,
+    issuer: Issuer,
+    catalog: Catalog,
+    now: datetime,
+    status: RegistrationStatus = RegistrationStatus.SUBMITTED,
 ) -> Certificate:
-    """Approve and issue: number (2021+), signed certificate, registration 已生成."""
+    """Approve and issue: number (2021+), signed certificate, registration 已生成.
+    ``status``: the queue the decision comes from (待审核, or 照片待审核 for the photo of a
+    title-system result, whose data were checked when they were loaded)."""
     async with in_transaction() as conn:
-        reg = await _locked_for_decision(actor, registration_id, conn)
+        reg = await _locked_for_decision(actor, registration_id, conn, status)
         holder = (
             await Account.get_or_none(id=reg.applicant_id).using_db(conn)
             if reg.applicant_id
@@ -197,7 +212,9 @@ async def approve_registration(
         await reg.save(using_db=conn)
         await write_audit(
             actor=actor,
-            action="registration.approved",
+            action="registration.approved"
+            if status is RegistrationStatus.SUBMITTED
+            else "registration.photo_approved",
             entity_type="registration",
             entity_id=reg.public_id,
             now=now,
@@ -237,15 +254,24 @@ async def return_registration(
     note: str | None,
     catalog: Catalog,
     now: datetime,
+    status: RegistrationStatus = RegistrationStatus.SUBMITTED,
 ) -> Registration:
-    """Return with a reason from the list (plus free text); the applicant edits and resubmits."""
+    """Return with a reason from the list (plus free text); the applicant edits and resubmits.
+    A photo refused in the photo-review queue sends the record back to 待完善: the holder
+    uploads another photo (notice Q1: 需重新上传电子照片并审核通过后，即可生成电子证书)."""
     reason, note = listed_reason(
         catalog.return_reason, reason_code, note, prefix="RETURN", label="退回原因"
     )
     async with in_transaction() as conn:
-        reg = await _locked_for_decision(actor, registration_id, conn)
+        reg = await _locked_for_decision(actor, registration_id, conn, status)
         before = snapshot(reg)
-        reg.status = RegistrationStatus.RETURNED
+        if status is RegistrationStatus.PHOTO_REVIEW:
+            reg.status = RegistrationStatus.INCOMPLETE
+            reg.photo_sha256 = None
+            reg.missing = ["photo"]
+            reg.incomplete_reason = f"照片未通过审核（{reason.name}），请重新上传电子照片"
+        else:
+            reg.status = RegistrationStatus.RETURNED
         reg.return_reason_code = reason.code
         reg.return_note = note
         reg.decided_at = now
@@ -253,7 +279,9 @@ async def return_registration(
         await reg.save(using_db=conn)
         await write_audit(
             actor=actor,
-            action="registration.returned",
+            action="registration.returned"
+            if status is RegistrationStatus.SUBMITTED
+            else "registration.photo_returned",
             entity_type="registration",
             entity_id=reg.public_id,
             now=now,

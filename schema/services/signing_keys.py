@@ -7,6 +7,7 @@ deliberate ~0.1 s (scrypt), so a process keeps the unlocked key in memory (`Sign
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -230,9 +231,17 @@ class Signer:
             ) from None
 
     async def sign(self, claims: CertificateClaims) -> tuple[str, bytes]:
+        kid, sign = await self.signing_function(claims.signed_at)
+        return kid, sign(claims)
+
+    async def signing_function(
+        self, signed_at: datetime
+    ) -> tuple[str, Callable[[CertificateClaims], bytes]]:
+        """The key that signs at ``signed_at`` and a plain function signing with it — one
+        key-ring read for many signatures (bulk issuance signs a whole chunk with it)."""
         records = {r.kid: r for r in await key_records()}
         try:
-            record = KeyRing(records.values()).signing_key(claims.signed_at)
+            record = KeyRing(records.values()).signing_key(signed_at)
         except NoActiveKeyError:
             raise InvalidState(
                 "当前没有可用的签名密钥，无法生成电子证书，请联系签章管理员", code="NO_SIGNING_KEY"
@@ -246,4 +255,5 @@ class Signer:
                     "签名密钥无法解锁（口令配置有误），请联系签章管理员", code="SIGNING_KEY_LOCKED"
                 ) from None
             self._cache[record.kid] = unlocked
-        return record.kid, sign_claims(claims, unlocked.private_key, record.kid)
+        private_key, kid = unlocked.private_key, record.kid
+        return kid, lambda claims: sign_claims(claims, private_key, kid)

@@ -20,6 +20,7 @@ backdated into its window, but those payloads are not in the register.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import logging
 import re
@@ -37,6 +38,8 @@ from crypto import (
     VerifiedClaims,
     check_code,
     parse_verification_url,
+    qr_png,
+    qr_svg,
     verify_cose,
     verify_url,
 )
@@ -375,8 +378,11 @@ async def holder_qr(*, actor: Actor, cert_id: str, store: BlobStore) -> HolderQr
     if not _CERT_ID_RE.fullmatch(cert_id):
         raise NotFound("证书不存在", code="CERTIFICATE_NOT_FOUND", field="certId")
     cert = await get_holder_certificate(actor=actor, cert_id=cert_id)
-    if not (cert.qr_png_sha256 and cert.qr_svg_sha256 and cert.verification_url):
+    if not cert.verification_url:
         raise NotFound("证书不存在", code="CERTIFICATE_NOT_FOUND", field="certId")
+    if not (cert.qr_png_sha256 and cert.qr_svg_sha256):
+        await _render_qr(cert, store)
+    assert cert.qr_png_sha256 and cert.qr_svg_sha256
     return HolderQr(
         cert_id=cert.cert_id,
         version=cert.version,
@@ -385,4 +391,15 @@ async def holder_qr(*, actor: Actor, cert_id: str, store: BlobStore) -> HolderQr
         check_code=cert.check_code or "",
         qr_png=await store.get(cert.qr_png_sha256),
         qr_svg=await store.get(cert.qr_svg_sha256),
+    )
+
+
+async def _render_qr(cert: Certificate, store: BlobStore) -> None:
+    """Draw and store a certificate's QR images on first use (bulk issuance leaves them
+    to this, since drawing dominates issuing). Concurrent first uses store identical blobs."""
+    url = cert.verification_url or ""
+    png, svg = await asyncio.to_thread(lambda: (qr_png(url, scale=6), qr_svg(url)))
+    cert.qr_png_sha256, cert.qr_svg_sha256 = await store.put(png), await store.put(svg)
+    await Certificate.filter(id=cert.id).update(
+        qr_png_sha256=cert.qr_png_sha256, qr_svg_sha256=cert.qr_svg_sha256
     )

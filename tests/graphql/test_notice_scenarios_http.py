@@ -4,6 +4,7 @@ its own code."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from typing import Any
 
@@ -51,9 +52,11 @@ APPROVE = f"""mutation($input: ApproveRegistrationInput!) {{ approveRegistration
     certificate {{ certId number version status specialty reviewBody authority }}
   }}
   {ERRORS} }} }}"""
+APPROVE_PHOTO = APPROVE.replace("approveRegistration(", "approveRegistrationPhoto(")
 IMPORT = f"""mutation($input: ImportTitleSystemResultsInput!) {{
   importTitleSystemResults(input: $input) {{
-    __typename ... on ImportTitleSystemResultsSuccess {{ registrationIds }} {ERRORS} }} }}"""
+    __typename ... on ImportTitleSystemResultsSuccess {{ job {{ id }} }} {ERRORS} }} }}"""
+IMPORT_JOB = "query($id: ID!) { importJob(id: $id) { status createdCount refusedCount } }"
 MINE = f"{{ myRegistrations {{ edges {{ node {{ {REG} }} }} }} }}"
 CERT = """certId number version status statusLabel specialty supersededBy"""
 MY_CERTS = f"{{ myCertificates {{ edges {{ node {{ {CERT} }} }} }} }}"
@@ -172,12 +175,22 @@ async def complete(
     return (await me.ok(SUBMIT, {"id": reg_id}))["registration"]
 
 
-async def import_title_system_record(server: Any, **overrides: Any) -> str:
-    """A title-system result loaded in bulk by an importer: a 待完善 record."""
+async def import_title_system_record(server: Any, holder: Session, **overrides: Any) -> str:
+    """A title-system result loaded in bulk by an importer (a job, run to the end): a 待完善
+    record, found among the holder's registrations."""
     await make_staff(server.deps, role=Role.IMPORTER, id_number=IMPORTER_ID, name="钱归集")
     importer = await session(server, IMPORTER_ID)
-    report = await importer.ok(IMPORT, {"records": [{**TITLE_SYSTEM_ROW, **overrides}]})
-    return report["registrationIds"][0]
+    started = await importer.ok(IMPORT, {"records": [{**TITLE_SYSTEM_ROW, **overrides}]})
+    job_id = started["job"]["id"]
+    async with asyncio.timeout(30):
+        while (job := (await importer.data(IMPORT_JOB, {"id": job_id}))["importJob"])[
+            "status"
+        ] not in ("DONE", "FAILED"):
+            await asyncio.sleep(0.1)
+    assert (job["status"], job["createdCount"], job["refusedCount"]) == ("DONE", 1, 0), job
+    loaded = [r for r in await holder.nodes(MINE) if r["source"] == "TITLE_SYSTEM"]
+    assert len(loaded) == 1, loaded
+    return loaded[0]["id"]
 
 
 # -------------------------------------------------------------------------------- Q1
@@ -192,7 +205,7 @@ async def test_q1_title_system_titles_are_generated_not_registered(server):
     assert await me.codes(TITLE, {"id": reg_id, **junior}) == ["SCOPE_TITLE_SYSTEM_AUTOMATIC"]
 
     # Its e-certificate failed (no photo): 待完善, completed by uploading a photo.
-    record = await import_title_system_record(server)
+    record = await import_title_system_record(server, me)
     mine = {r["id"]: r for r in await me.nodes(MINE)}
     assert (mine[record]["statusLabel"], mine[record]["missing"]) == (
         "待完善",
@@ -201,8 +214,10 @@ async def test_q1_title_system_titles_are_generated_not_registered(server):
     assert mine[record]["statusDetail"] == "待完善：请完善个人照片"
     assert await me.codes(SUBMIT, {"id": record}) == ["PHOTO_REQUIRED"]
     await me.ok(PHOTO, {"id": record, "photoBase64": photo()})
-    assert (await me.ok(SUBMIT, {"id": record}))["registration"]["statusLabel"] == "待审核"
-    cert = (await reviewer.ok(APPROVE, {"id": record}))["certificate"]
+    assert (await me.ok(SUBMIT, {"id": record}))["registration"]["statusLabel"] == "照片待审核"
+    # Only its photo is reviewed: not in the 待审核 queue, approved from the photo queue.
+    assert await reviewer.codes(APPROVE, {"id": record}) == ["REGISTRATION_NOT_SUBMITTED"]
+    cert = (await reviewer.ok(APPROVE_PHOTO, {"id": record}))["certificate"]
     assert cert["number"].startswith("2023503") and len(cert["number"]) == 15
 
 
@@ -424,7 +439,7 @@ async def test_q7_specialty_from_the_list_or_other_with_the_local_specialty(serv
 
 async def test_q8_a_pending_record_is_completed_not_registered_again(server):
     me, _, _ = await everyone(server)
-    record = await import_title_system_record(server)
+    record = await import_title_system_record(server, me)
 
     again = await me.draft()
     hand = {**OFFLINE_2023_TITLE}
@@ -444,7 +459,7 @@ async def test_q8_a_pending_record_is_completed_not_registered_again(server):
     ]
     await me.ok(PHOTO, {"id": record, "photoBase64": photo()})
     completed = (await me.ok(SUBMIT, {"id": record}))["registration"]
-    assert (completed["id"], completed["statusLabel"]) == (record, "待审核")
+    assert (completed["id"], completed["statusLabel"]) == (record, "照片待审核")
     pending = [r for r in await me.nodes(MINE) if r["status"] != "DRAFT"]
     assert [r["id"] for r in pending] == [record]
 

@@ -69,6 +69,29 @@ OPERATIONS = (
         "IMPORT_EMPTY",
         _input(records=[]),
     ),
+    # --- bulk collection (a string where a file belongs: the gate passed, the file refused)
+    Op(
+        "startImport",
+        _mutation("startImport", "StartImportInput"),
+        IMPORTERS,
+        "IMPORT_FILE_REQUIRED",
+        _input(kind="HISTORICAL", file="not a file"),
+    ),
+    Op(
+        "importJob",
+        "query($id: ID!) { importJob(id: $id) { id } }",
+        IMPORTERS,
+        "IMPORT_JOB_NOT_FOUND",
+        {"id": NOPE},
+    ),
+    Op("importJobs", "{ importJobs(first: 5) { edges { node { id } } } }", IMPORTERS),
+    Op(
+        "importReport",
+        "query($id: ID!) { importReport(id: $id) { totalLines } }",
+        IMPORTERS,
+        "IMPORT_JOB_NOT_FOUND",
+        {"id": NOPE},
+    ),
     Op(
         "addReferenceEntry",
         _mutation("addReferenceEntry", "AddReferenceEntryInput"),
@@ -194,6 +217,20 @@ OPERATIONS = (
     Op(
         "returnRegistration",
         _mutation("returnRegistration", "ReturnRegistrationInput"),
+        REVIEWERS,
+        "REGISTRATION_NOT_FOUND",
+        _input(id=NOPE, reason="PHOTO_UNCLEAR"),
+    ),
+    Op(
+        "approveRegistrationPhoto",
+        _mutation("approveRegistrationPhoto", "ApproveRegistrationInput"),
+        REVIEWERS,
+        "REGISTRATION_NOT_FOUND",
+        _input(id=NOPE),
+    ),
+    Op(
+        "returnRegistrationPhoto",
+        _mutation("returnRegistrationPhoto", "ReturnRegistrationInput"),
         REVIEWERS,
         "REGISTRATION_NOT_FOUND",
         _input(id=NOPE, reason="PHOTO_UNCLEAR"),

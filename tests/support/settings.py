@@ -19,6 +19,10 @@ def test_environ(*, database_url: str, data_dir: str | None = None, **extra: str
         "ECERT_PII_ENCRYPTION_KEY": _key(2),
         "ECERT_SIGNING_PASSPHRASE": "test-signing-passphrase",
         "ECERT_PUBLIC_BASE_URL": "https://verify.ecert.test",
+        # Live test servers run collection jobs themselves on both databases; the
+        # procrastinate workers have tests of their own (tests/ops/test_collection_workers.py).
+        "ECERT_INPROCESS_WORKER": "true",
+        "ECERT_IMPORT_LEASE_SECONDS": "3",
     }
     env.update(extra)
     return env
