@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import re
 import secrets
-import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -29,7 +27,6 @@ __all__ = [
 ]
 
 # Chinese names (with the middle dot of minority names) or Latin names with spaces.
-_NAME = re.compile(r"^(?:[\u3400-\u9fff\u00b7\u2022]{2,20}|[A-Za-z][A-Za-z .'-]{1,48}[A-Za-z.])$")
 
 
 @dataclass(frozen=True)
@@ -42,23 +39,15 @@ def _problem(violation: rules.RuleViolation) -> Problem:
     return Problem(violation.code, violation.message, violation.field)
 
 
-def _normalise_name(raw: str) -> str:
-    name = unicodedata.normalize("NFKC", raw).strip()
-    name = name.replace("•", "·").replace("・", "·")
-    return re.sub(r"\s+", " ", name)
-
-
 def _validate_identity(
     *, name: str, id_number: str, mobile: str, password: str, today
 ) -> tuple[str, rules.IdNumber, str, list[Problem]]:
     problems: list[Problem] = []
-    clean_name = _normalise_name(name)
-    if not _NAME.match(clean_name):
-        problems.append(
-            Problem(
-                "NAME_FORMAT", "姓名应为2至20个汉字（少数民族姓名可含“·”），与身份证一致", "name"
-            )
-        )
+    clean_name = ""
+    try:
+        clean_name = rules.normalize_person_name(name)
+    except rules.RuleViolation as exc:
+        problems.append(_problem(exc))
     parsed: rules.IdNumber | None = None
     try:
         parsed = rules.parse_id_number(id_number, today=today)
