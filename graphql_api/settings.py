@@ -66,7 +66,7 @@ class Settings:
     # worker's job is taken over after it), rows per committed chunk, and whether the web
     # process runs jobs itself (the SQLite default; on PostgreSQL `ecert worker` does).
     import_lease_seconds: int = 60
-    import_chunk_rows: int = 500
+    import_chunk_rows: int = 1000
     inprocess_worker: bool = True
 
     @property
@@ -197,7 +197,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
             high=3600,
         ),
         import_chunk_rows=_int(
-            "ECERT_IMPORT_CHUNK_ROWS", env_map.get("ECERT_IMPORT_CHUNK_ROWS", "500"), low=1, high=5000
+            "ECERT_IMPORT_CHUNK_ROWS", env_map.get("ECERT_IMPORT_CHUNK_ROWS", "1000"), low=1, high=5000
         ),
         inprocess_worker=_bool(
             "ECERT_INPROCESS_WORKER",

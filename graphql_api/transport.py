@@ -539,7 +539,7 @@ def graphql_route(
     max_body_bytes: int = 1_000_000,
     max_upload_bytes: int = 200_000_000,
     max_upload_files: int = 10,
-    upload_preflight_headers: tuple[str, ...] = ("x-csrf-token", "authorization"),
+    upload_preflight_headers: tuple[str, ...] = ("X-CSRF-Token", "Authorization"),
 ) -> Route:
     """A Starlette route serving ``schema`` per the GraphQL-over-HTTP specification.
 
@@ -558,7 +558,7 @@ def graphql_route(
         max_upload_bytes=max_upload_bytes,
         max_fields_bytes=max_body_bytes,
         max_files=max_upload_files,
-        preflight_headers=tuple(name.lower() for name in upload_preflight_headers),
+        preflight_headers=tuple(upload_preflight_headers),
     )
 
     async def execute(

@@ -30,8 +30,7 @@ class ImportQueries:
         return ImportJobType.from_model(job, now=info.context.now)
 
     @strawberry.field(
-        description="The importer's jobs (an admin: everyone's), newest first (cursor "
-        "pagination)."
+        description="The importer's jobs (an admin: everyone's), newest first (cursor pagination)."
     )
     async def import_jobs(
         self, info: Info, first: int = 20, after: str | None = None
@@ -54,10 +53,13 @@ class ImportQueries:
             raise InvalidInput.one(
                 "PAGE_SIZE", f"每次最多返回{MAX_REPORT_LINES}行，请下载完整报告", "limit"
             )
-        job, lines = await collection_jobs.import_report(actor=actor, job_id=str(id))
+        job, lines = await collection_jobs.import_report(
+            actor=actor, job_id=str(id), limit=limit
+        )
+        total = await collection_jobs.report_size(actor=actor, job_id=str(id))
         return ImportReportType(
             job=ImportJobType.from_model(job, now=info.context.now),
-            lines=[ImportReportLineType.from_line(line) for line in lines[:limit]],
-            total_lines=len(lines),
-            truncated=len(lines) > limit,
+            lines=[ImportReportLineType.from_line(line) for line in lines],
+            total_lines=total,
+            truncated=total > len(lines),
         )

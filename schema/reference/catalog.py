@@ -80,8 +80,10 @@ class UnknownCodeError(LookupError):
     """A lookup by one of our own codes found nothing (a programming or data error)."""
 
 
+@lru_cache(maxsize=8192)
 def lookup_key(text: str) -> str:
-    """The form names are matched in: NFKC (full-width → ASCII), no whitespace, case-folded."""
+    """(Cached: bulk loads look the same few names up millions of times.)
+    The form names are matched in: NFKC (full-width → ASCII), no whitespace, case-folded."""
     return "".join(unicodedata.normalize("NFKC", text).split()).casefold()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -11,6 +12,7 @@ _WHITESPACE = re.compile(r"\s+")
 _TO_FULL_WIDTH = str.maketrans({"(": "（", ")": "）", "[": "（", "]": "）"})
 
 
+@functools.lru_cache(maxsize=8192)
 def compact(value: str) -> str:
     """NFKC-normalise and remove every whitespace character (full-width spaces included)."""
     return _WHITESPACE.sub("", unicodedata.normalize("NFKC", value))

@@ -11,6 +11,7 @@ runs out and the job finishes with each good row loaded exactly once.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import secrets
 from collections.abc import Awaitable, Callable, Iterator
@@ -56,6 +57,7 @@ __all__ = [
     "import_report",
     "list_import_jobs",
     "progress_of",
+    "report_size",
     "run_import_job",
 ]
 
@@ -74,7 +76,7 @@ class Collector:
     store: BlobStore
     issuer: Issuer
     lease: timedelta = timedelta(seconds=60)
-    chunk_rows: int = 500
+    chunk_rows: int = 1000
 
 
 @dataclass(frozen=True)
@@ -209,10 +211,15 @@ async def list_import_jobs(
     return await keyset_page(query, kind=JOBS_CURSOR, first=first, after=after, newest_first=True)
 
 
-async def import_report(*, actor: Actor, job_id: str) -> tuple[ImportJob, list[ReportLine]]:
-    """Every refused row, every row already on record and every note, in file order."""
+async def import_report(
+    *, actor: Actor, job_id: str, limit: int | None = None
+) -> tuple[ImportJob, list[ReportLine]]:
+    """The job's notes, then every refused row and every row already on record, in file
+    order (``limit``: at most that many lines, for a screen; downloads take them all)."""
     job = await get_import_job(actor=actor, job_id=job_id)
-    issues = await ImportIssue.filter(job_id=job.id).order_by("row", "id")
+    query = ImportIssue.filter(job_id=job.id).order_by("row", "id")
+    if limit is not None:
+        query = query.limit(limit)
     lines = [
         ReportLine(
             row=i.row,
@@ -222,10 +229,16 @@ async def import_report(*, actor: Actor, job_id: str) -> tuple[ImportJob, list[R
             message=i.message,
             ref=i.ref,
         )
-        for i in issues
+        for i in await query
     ]
     lines.sort(key=lambda line: (line.row is not None, line.row or 0))
     return job, lines
+
+
+async def report_size(*, actor: Actor, job_id: str) -> int:
+    """How many lines the job's full report has."""
+    job = await get_import_job(actor=actor, job_id=job_id)
+    return await ImportIssue.filter(job_id=job.id).count()
 
 
 async def claimable_jobs(*, now: datetime) -> list[str]:
@@ -397,11 +410,9 @@ async def _run_chunks(
     photos = _photo_source(archive)
     hmac = collector.pii.lookup_hash
     start_after = job.processed_through
-    while True:
-        catalog = await catalog_of()
-        today = clock().date()
 
-        def next_chunk(catalog: Catalog = catalog, today: Any = today) -> tuple[int, list[Any]]:
+    def checker(catalog: Catalog, today: Any) -> Callable[[], tuple[int, list[Any]]]:
+        def next_chunk() -> tuple[int, list[Any]]:
             chunk = list(islice(rows, collector.chunk_rows))
             if not chunk:
                 return 0, []
@@ -415,22 +426,38 @@ async def _run_chunks(
             )
             return chunk[-1].number, checked
 
-        through, results = await asyncio.to_thread(next_chunk)
-        if not results:
-            return
-        ctx = ChunkContext(
-            job=job,
-            owner=owner,
-            headers=source.headers,
-            labels=_LABELS,
-            catalog=catalog,
-            issuer=collector.issuer,
-            store=collector.store,
-            lease=collector.lease,
-        )
-        await write_chunk(ctx, results, start_after=start_after, through=through, now=clock())
-        start_after = through
-        job.processed_through = through
-        if on_progress is not None:
-            await job.refresh_from_db()
-            on_progress(job)
+        return next_chunk
+
+    async def prefetch() -> asyncio.Future[tuple[int, list[Any]]]:
+        # The next chunk is read and checked in a thread while this one is written.
+        catalog = await catalog_of()
+        return asyncio.ensure_future(asyncio.to_thread(checker(catalog, clock().date())))
+
+    pending = await prefetch()
+    try:
+        while True:
+            through, results = await pending
+            if not results:
+                return
+            catalog = await catalog_of()
+            pending = await prefetch()
+            ctx = ChunkContext(
+                job=job,
+                owner=owner,
+                headers=source.headers,
+                labels=_LABELS,
+                catalog=catalog,
+                issuer=collector.issuer,
+                store=collector.store,
+                lease=collector.lease,
+            )
+            await write_chunk(ctx, results, start_after=start_after, through=through, now=clock())
+            start_after = through
+            job.processed_through = through
+            if on_progress is not None:
+                await job.refresh_from_db()
+                on_progress(job)
+    finally:
+        # Never leave the reader thread running on a file that is about to be closed.
+        with contextlib.suppress(Exception):
+            await pending

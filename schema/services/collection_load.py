@@ -22,16 +22,14 @@ from tortoise.transactions import in_transaction
 
 from schema.models import (
     Account,
-    AuditRecord,
-    ImportIssue,
     ImportJob,
     ImportOutcome,
-    IssuedNumber,
     Registration,
     RegistrationKey,
     RegistrationStatus,
 )
 from schema.reference.catalog import Catalog
+from schema.services.bulk_write import allocate_ids, insert_rows
 from schema.services.collection_rows import Candidate, RowRefusal
 from schema.services.issuance import CertificateContent, Issuer, provenance_for
 from schema.services.numbering import allocate_system_numbers
@@ -40,11 +38,67 @@ from schema.storage import BlobStore
 
 __all__ = ["ChunkContext", "ChunkCounts", "LeaseLost", "write_chunk"]
 
-_BATCH = 200  # rows per INSERT statement (well under both backends' parameter limits)
-
 
 class LeaseLost(Exception):
     """Another worker owns the job now (this one was too slow or presumed dead)."""
+
+
+_ISSUE_COLUMNS = ("job_id", "row", "column", "outcome", "code", "message", "ref")
+_AUDIT_COLUMNS = (
+    "at",
+    "actor_id",
+    "actor_role",
+    "action",
+    "entity_type",
+    "entity_id",
+    "before",
+    "after",
+    "note",
+    "request_id",
+)
+_VALUE_COLUMNS = (
+    "source",
+    "level",
+    "series_code",
+    "title_name",
+    "way_obtained",
+    "specialty",
+    "local_specialty",
+    "approval_document_raw",
+    "approval_document",
+    "obtained_on",
+    "issued_on",
+    "certificate_number",
+    "authority_code",
+    "review_body",
+    "validity_scope",
+    "batch_code",
+    "employer_type",
+)
+_REGISTRATION_COLUMNS = (
+    "id",
+    "public_id",
+    "applicant_id",
+    "holder_id_hmac",
+    "holder_name",
+    "holder_id_masked",
+    "status",
+    *_VALUE_COLUMNS,
+    "photo_sha256",
+    "missing",
+    "warnings",
+    "incomplete_reason",
+    "import_job_id",
+    "import_row",
+    "round",
+    "lock_version",
+    "created_at",
+    "updated_at",
+    "decided_at",
+)
+_KEY_COLUMNS = ("holder_id_hmac", "key", "registration_id")
+
+Row = tuple[Any, ...]
 
 
 @dataclass
@@ -54,7 +108,7 @@ class ChunkCounts:
     incomplete: int = 0
     existing: int = 0
     refused: int = 0
-    issues: list[ImportIssue] = field(default_factory=list)
+    issues: list[Row] = field(default_factory=list)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -75,23 +129,34 @@ def _column(ctx: ChunkContext, problem_field: str | None) -> str | None:
     return ctx.headers.get(problem_field) or ctx.labels.get(problem_field) or problem_field
 
 
-def _refused(ctx: ChunkContext, refusal: RowRefusal) -> list[ImportIssue]:
+def _refused(ctx: ChunkContext, refusal: RowRefusal) -> list[Row]:
     return [
-        ImportIssue(
-            job_id=ctx.job.id,
-            row=refusal.row,
-            column=_column(ctx, p.field),
-            outcome=ImportOutcome.REFUSED,
-            code=p.code,
-            message=p.message,
+        (
+            ctx.job.id,
+            refusal.row,
+            _column(ctx, p.field),
+            ImportOutcome.REFUSED.value,
+            p.code,
+            p.message,
+            None,
         )
         for p in refusal.problems
     ]
 
 
+@dataclass(frozen=True)
+class _Held:
+    """The record that already holds a key: what the report says about it."""
+
+    public_id: str
+    import_job_id: int | None
+    import_row: int | None
+    status: RegistrationStatus
+
+
 async def _existing(
     candidates: Sequence[Candidate], conn: BaseDBAsyncClient
-) -> dict[tuple[str, str], Registration]:
+) -> dict[tuple[str, str], _Held]:
     """Every (holder, key) of the chunk already on record, with its registration."""
     holders = list({c.holder_hmac for c in candidates})
     keys = list({k for c in candidates for k in c.keys})
@@ -102,16 +167,18 @@ async def _existing(
         .using_db(conn)
         .values_list("holder_id_hmac", "key", "registration_id")
     )
+    if not found:
+        return {}
     regs = {
-        r.id: r
+        r[0]: _Held(r[1], r[2], r[3], RegistrationStatus(r[4]))
         for r in await Registration.filter(id__in=list({row[2] for row in found}))
         .using_db(conn)
-        .only("id", "public_id", "import_job_id", "import_row", "status")
+        .values_list("id", "public_id", "import_job_id", "import_row", "status")
     }
     return {(h, k): regs[rid] for h, k, rid in found}
 
 
-def _existing_issue(ctx: ChunkContext, cand: Candidate, other: Registration) -> ImportIssue:
+def _existing_issue(ctx: ChunkContext, cand: Candidate, other: _Held) -> Row:
     if other.import_job_id == ctx.job.id and other.import_row is not None:
         message = f"与本文件第{other.import_row}行为同一证书，已按第{other.import_row}行导入"
         code = "IMPORT_DUPLICATE_ROW"
@@ -121,38 +188,42 @@ def _existing_issue(ctx: ChunkContext, cand: Candidate, other: Registration) -> 
     else:
         message = "该证书已有登记记录，未重复导入"
         code = "IMPORT_ALREADY_REGISTERED"
-    return ImportIssue(
-        job_id=ctx.job.id,
-        row=cand.row,
-        column=None,
-        outcome=ImportOutcome.EXISTING,
-        code=code,
-        message=message,
-        ref=other.public_id,
+    return (
+        ctx.job.id,
+        cand.row,
+        None,
+        ImportOutcome.EXISTING.value,
+        code,
+        message,
+        other.public_id,
     )
 
 
-def _registration(
-    ctx: ChunkContext, cand: Candidate, account_id: int | None, now: datetime
-) -> Registration:
+def _registration_row(
+    ctx: ChunkContext, cand: Candidate, reg_id: int, account_id: int | None, now: datetime
+) -> Row:
     issued = cand.issue
-    return Registration(
-        public_id=cand.public_id,
-        applicant_id=account_id,
-        holder_id_hmac=cand.holder_hmac,
-        holder_name=cand.holder_name,
-        holder_id_masked=cand.holder_masked,
-        status=RegistrationStatus.APPROVED if issued else RegistrationStatus.INCOMPLETE,
-        missing=[] if issued else cand.missing,
-        incomplete_reason=None if issued else cand.incomplete_reason,
-        warnings=[],
-        photo_sha256=cand.photo_sha256,
-        import_job_id=ctx.job.id,
-        import_row=cand.row,
-        created_at=now,
-        updated_at=now,
-        decided_at=now if issued else None,
-        **cand.values,
+    status = RegistrationStatus.APPROVED if issued else RegistrationStatus.INCOMPLETE
+    return (
+        reg_id,
+        cand.public_id,
+        account_id,
+        cand.holder_hmac,
+        cand.holder_name,
+        cand.holder_masked,
+        status.value,
+        *(cand.values.get(c) for c in _VALUE_COLUMNS),
+        cand.photo_sha256,
+        [] if issued else cand.missing,
+        [],
+        None if issued else cand.incomplete_reason,
+        ctx.job.id,
+        cand.row,
+        0,
+        0,
+        now,
+        now,
+        now if issued else None,
     )
 
 
@@ -163,71 +234,73 @@ def _audit(
     entity_id: str,
     after: dict[str, Any],
     now: datetime,
-) -> AuditRecord:
-    return AuditRecord(
-        at=now,
-        actor_id=ctx.job.created_by_id,
-        actor_role=ctx.job.created_by_role,
-        action=action,
-        entity_type=entity_type,
-        entity_id=entity_id,
-        after=after,
-        note=f"import:{ctx.job.public_id}",
+) -> Row:
+    return (
+        now,
+        ctx.job.created_by_id,
+        ctx.job.created_by_role,
+        action,
+        entity_type,
+        entity_id,
+        None,
+        after,
+        f"import:{ctx.job.public_id}",
+        None,
+    )
+
+
+def _content(
+    ctx: ChunkContext, cand: Candidate, account_id: int | None, number: str
+) -> CertificateContent:
+    v = cand.values
+    return CertificateContent(
+        holder_name=cand.holder_name,
+        holder_id_masked=cand.holder_masked,
+        holder_id_hmac=cand.holder_hmac,
+        holder_account_id=account_id,
+        number=number,
+        level=v["level"],
+        series_code=v.get("series_code") or "",
+        title_name=v.get("title_name") or "",
+        way_obtained=v.get("way_obtained") or "",
+        specialty=specialty_text(
+            v.get("specialty"), v.get("local_specialty"), v.get("series_code"), ctx.catalog
+        ),
+        approval_document=v.get("approval_document") or "",
+        obtained_on=v["obtained_on"],
+        issued_on=v["issued_on"],
+        authority_code=v.get("authority_code") or "",
+        review_body=v.get("review_body") or "",
+        validity_scope=v.get("validity_scope") or "",
+        provenance=provenance_for(v.get("source")),
+        photo_sha256=cand.photo_sha256,
     )
 
 
 async def _issue(
     ctx: ChunkContext,
-    issued: Sequence[tuple[Candidate, Registration]],
+    issued: Sequence[tuple[Candidate, int, int | None]],
     now: datetime,
     conn: BaseDBAsyncClient,
-) -> list[AuditRecord]:
+) -> list[Row]:
     """Number, sign and store the certificates of title-system results with good photos."""
-    by_series: dict[tuple[int, str], list[tuple[Candidate, Registration]]] = {}
-    for cand, reg in issued:
-        assert reg.obtained_on is not None and reg.level is not None
-        by_series.setdefault((reg.obtained_on.year, reg.level), []).append((cand, reg))
+    by_series: dict[tuple[int, str], list[tuple[Candidate, int, int | None]]] = {}
+    for item in issued:
+        values = item[0].values
+        by_series.setdefault((values["obtained_on"].year, values["level"]), []).append(item)
     items: list[tuple[int, CertificateContent]] = []
+    public_ids: dict[int, str] = {}
     for (year, level), group in sorted(by_series.items()):
         numbers = await allocate_system_numbers(
             year=year, level_code=level, count=len(group), catalog=ctx.catalog, conn=conn
         )
-        for (_, reg), number in zip(group, numbers, strict=True):
-            assert reg.obtained_on is not None and reg.issued_on is not None
-            items.append(
-                (
-                    reg.id,
-                    CertificateContent(
-                        holder_name=reg.holder_name,
-                        holder_id_masked=reg.holder_id_masked,
-                        holder_id_hmac=reg.holder_id_hmac,
-                        holder_account_id=reg.applicant_id,
-                        number=number,
-                        level=reg.level or "",
-                        series_code=reg.series_code or "",
-                        title_name=reg.title_name or "",
-                        way_obtained=reg.way_obtained or "",
-                        specialty=specialty_text(
-                            reg.specialty, reg.local_specialty, reg.series_code, ctx.catalog
-                        ),
-                        approval_document=reg.approval_document or "",
-                        obtained_on=reg.obtained_on,
-                        issued_on=reg.issued_on,
-                        authority_code=reg.authority_code or "",
-                        review_body=reg.review_body or "",
-                        validity_scope=reg.validity_scope or "",
-                        provenance=provenance_for(reg.source),
-                        photo_sha256=reg.photo_sha256,
-                    ),
-                )
-            )
+        for (cand, reg_id, account_id), number in zip(group, numbers, strict=True):
+            items.append((reg_id, _content(ctx, cand, account_id, number)))
+            public_ids[reg_id] = cand.public_id
     certs = await ctx.issuer.issue_many(items, now=now, conn=conn)
-    await IssuedNumber.bulk_create(
-        [IssuedNumber(number=c.number, lineage_id=c.lineage_id) for c in certs],
-        batch_size=_BATCH,
-        using_db=conn,
+    await insert_rows(
+        conn, "issued_number", ("number", "lineage_id"), [(c.number, c.lineage_id) for c in certs]
     )
-    reg_ids = {reg.id: reg.public_id for _, reg in issued}
     return [
         _audit(
             ctx,
@@ -238,12 +311,12 @@ async def _issue(
                 "number": c.number,
                 "version": 1,
                 "kid": c.kid,
-                "registration": reg_ids[c.registration_id],  # type: ignore[attr-defined]
+                "registration": public_ids[reg_id],
                 "automatic": True,
             },
             now,
         )
-        for c in certs
+        for c, (reg_id, _) in zip(certs, items, strict=True)
     ]
 
 
@@ -266,84 +339,69 @@ async def _write(
     accepted: list[Candidate] = []
     first_in_chunk: dict[tuple[str, str], Candidate] = {}
     for cand in candidates:
-        held = next(
-            (
-                existing[(cand.holder_hmac, k)]
-                for k in cand.keys
-                if (cand.holder_hmac, k) in existing
-            ),
-            None,
-        )
-        earlier = next(
-            (
-                first_in_chunk[(cand.holder_hmac, k)]
-                for k in cand.keys
-                if (cand.holder_hmac, k) in first_in_chunk
-            ),
-            None,
-        )
+        pairs = [(cand.holder_hmac, k) for k in cand.keys]
+        held = next((existing[p] for p in pairs if p in existing), None)
+        earlier = next((first_in_chunk[p] for p in pairs if p in first_in_chunk), None)
+        if held is None and earlier is not None:
+            held = _Held(earlier.public_id, ctx.job.id, earlier.row, RegistrationStatus.INCOMPLETE)
         if held is not None:
             counts.issues.append(_existing_issue(ctx, cand, held))
             counts.existing += 1
-        elif earlier is not None:
-            stub = Registration(
-                public_id=earlier.public_id, import_job_id=ctx.job.id, import_row=earlier.row
-            )
-            counts.issues.append(_existing_issue(ctx, cand, stub))
-            counts.existing += 1
-        else:
-            accepted.append(cand)
-            for k in cand.keys:
-                first_in_chunk[(cand.holder_hmac, k)] = cand
-    accounts = (
-        dict(
+            continue
+        accepted.append(cand)
+        for p in pairs:
+            first_in_chunk[p] = cand
+    audits: list[Row] = []
+    if accepted:
+        accounts = dict(
             await Account.filter(id_number_hmac__in=list({c.holder_hmac for c in accepted}))
             .using_db(conn)
             .values_list("id_number_hmac", "id")
         )
-        if accepted
-        else {}
-    )
-    regs = [_registration(ctx, c, accounts.get(c.holder_hmac), now) for c in accepted]
-    audits: list[AuditRecord] = []
-    if regs:
-        await Registration.bulk_create(regs, batch_size=_BATCH, using_db=conn)
-        ids = dict(
-            await Registration.filter(public_id__in=[r.public_id for r in regs])
-            .using_db(conn)
-            .values_list("public_id", "id")
-        )
-        for reg in regs:
-            reg.id = ids[reg.public_id]
-        await RegistrationKey.bulk_create(
+        ids = await allocate_ids(conn, "registration", len(accepted))
+        owners = [accounts.get(c.holder_hmac) for c in accepted]
+        await insert_rows(
+            conn,
+            "registration",
+            _REGISTRATION_COLUMNS,
             [
-                RegistrationKey(holder_id_hmac=c.holder_hmac, key=k, registration_id=reg.id)
-                for c, reg in zip(accepted, regs, strict=True)
+                _registration_row(ctx, c, reg_id, owner, now)
+                for c, reg_id, owner in zip(accepted, ids, owners, strict=True)
+            ],
+        )
+        await insert_rows(
+            conn,
+            "registration_key",
+            _KEY_COLUMNS,
+            [
+                (c.holder_hmac, k, reg_id)
+                for c, reg_id in zip(accepted, ids, strict=True)
                 for k in c.keys
             ],
-            batch_size=_BATCH,
-            using_db=conn,
         )
-        for cand, reg in zip(accepted, regs, strict=True):
+        for cand in accepted:
+            status = RegistrationStatus.APPROVED if cand.issue else RegistrationStatus.INCOMPLETE
             after = {
-                "status": reg.status.value,
-                "source": reg.source,
+                "status": status.value,
+                "source": cand.values.get("source"),
                 "row": cand.row,
-                "missing": reg.missing,
+                "missing": [] if cand.issue else cand.missing,
             }
             audits.append(
-                _audit(ctx, "registration.imported", "registration", reg.public_id, after, now)
+                _audit(ctx, "registration.imported", "registration", cand.public_id, after, now)
             )
-        issued = [(c, r) for c, r in zip(accepted, regs, strict=True) if c.issue]
+        issued = [
+            (c, reg_id, owner)
+            for c, reg_id, owner in zip(accepted, ids, owners, strict=True)
+            if c.issue
+        ]
         if issued:
             audits.extend(await _issue(ctx, issued, now, conn))
         counts.issued = len(issued)
-        counts.created = len(regs)
-        counts.incomplete = len(regs) - len(issued)
-    if audits:
-        await AuditRecord.bulk_create(audits, batch_size=_BATCH, using_db=conn)
-    if counts.issues:
-        await ImportIssue.bulk_create(counts.issues, batch_size=_BATCH, using_db=conn)
+        counts.created = len(accepted)
+        counts.incomplete = len(accepted) - len(issued)
+    await insert_rows(conn, "audit_record", _AUDIT_COLUMNS, audits)
+    await insert_rows(conn, "import_issue", _ISSUE_COLUMNS, counts.issues)
     moved = await (
         ImportJob.filter(id=ctx.job.id, lease_owner=ctx.owner, processed_through=start_after)
         .using_db(conn)

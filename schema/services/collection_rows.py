@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import secrets
+import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -181,7 +181,7 @@ def _check_row(
     keys.append(_fingerprint(holder_hmac, values))
     candidate = Candidate(
         row=number,
-        public_id=secrets.token_hex(12),
+        public_id="",  # assigned per chunk by check_rows
         holder_hmac=holder_hmac,
         holder_name=name,
         holder_masked=rules.mask_id_number(person.value),
@@ -221,7 +221,7 @@ def check_rows(
     photos: PhotoSource | None,
 ) -> list[Candidate | RowRefusal]:
     """Check ``(row number, API field → value, field → (note code, note message))`` rows."""
-    return [
+    results = [
         _check_row(
             number,
             row,
@@ -234,3 +234,9 @@ def check_rows(
         )
         for number, row, notes in rows
     ]
+    # Record ids: one system call for the chunk instead of one per row.
+    candidates = [r for r in results if isinstance(r, Candidate)]
+    ids = os.urandom(12 * len(candidates)).hex()
+    for i, cand in enumerate(candidates):
+        cand.public_id = ids[24 * i : 24 * (i + 1)]
+    return results

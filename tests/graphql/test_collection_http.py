@@ -123,17 +123,17 @@ async def upload(
         files["1"] = photos
     return await client.post(
         "/graphql",
-        data={"operations": json.dumps({"query": START, "variables": variables}),
-              "map": json.dumps(file_map)},
+        data={
+            "operations": json.dumps({"query": START, "variables": variables}),
+            "map": json.dumps(file_map),
+        },
         files=files,
         headers=headers,
     )
 
 
 async def start(server: Any, token: str, **kwargs: Any) -> dict[str, Any]:
-    response = await upload(
-        server.client, headers={"Authorization": f"Bearer {token}"}, **kwargs
-    )
+    response = await upload(server.client, headers={"Authorization": f"Bearer {token}"}, **kwargs)
     assert response.status_code == 200, response.text
     return response.json()["data"]["startImport"]
 
@@ -151,9 +151,7 @@ async def finished(server: Any, token: str, job_id: str) -> dict[str, Any]:
 
 async def importers(server: Any) -> tuple[str, str]:
     await make_staff(server.deps, role=Role.IMPORTER, id_number=IMPORTER_ID, name="钱归集")
-    await make_staff(
-        server.deps, role=Role.IMPORTER, id_number=OTHER_IMPORTER_ID, name="孙归集"
-    )
+    await make_staff(server.deps, role=Role.IMPORTER, id_number=OTHER_IMPORTER_ID, name="孙归集")
     return await token_of(server, IMPORTER_ID), await token_of(server, OTHER_IMPORTER_ID)
 
 
@@ -188,8 +186,18 @@ async def test_upload_loads_good_rows_issues_with_photos_and_reports_the_rest(se
 
     done = await finished(server, importer, job["id"])
     assert (done["status"], done["statusLabel"], done["percent"]) == ("DONE", "已完成", 100.0)
-    counts = {k: done[k] for k in ("totalRows", "rowsDone", "createdCount", "issuedCount",
-                                   "incompleteCount", "existingCount", "refusedCount")}
+    counts = {
+        k: done[k]
+        for k in (
+            "totalRows",
+            "rowsDone",
+            "createdCount",
+            "issuedCount",
+            "incompleteCount",
+            "existingCount",
+            "refusedCount",
+        )
+    }
     assert counts == {
         "totalRows": 4,
         "rowsDone": 4,
@@ -206,7 +214,9 @@ async def test_upload_loads_good_rows_issues_with_photos_and_reports_the_rest(se
     assert sorted({line["row"] for line in refused}) == [3, 4]
     by_row = {line["row"]: line for line in refused}
     assert "公民身份号码" in by_row[3]["column"]
-    assert by_row[4]["column"] and ("取得时间" in by_row[4]["column"] or "发证" in by_row[4]["column"])
+    assert by_row[4]["column"] and (
+        "取得时间" in by_row[4]["column"] or "发证" in by_row[4]["column"]
+    )
     for line in refused:
         assert line["outcomeLabel"] == "未导入"
         assert any("\u4e00" <= ch <= "\u9fff" for ch in line["message"]), line
@@ -252,7 +262,7 @@ async def test_templates_are_public_downloads(server):
     assert xlsx.status_code == 200
     assert xlsx.headers["content-type"].startswith("application/vnd.openxmlformats")
     disposition = xlsx.headers["content-disposition"]
-    assert disposition.startswith("attachment; filename=\"title-system-template.xlsx\"")
+    assert disposition.startswith('attachment; filename="title-system-template.xlsx"')
     assert "filename*=UTF-8''%E8%81%8C%E7%A7%B0" in disposition  # 职称…
     header = CalamineWorkbook.from_filelike(io.BytesIO(xlsx.content)).get_sheet_by_index(0)
     assert "*公民身份号码" in header.to_python()[0]
@@ -320,7 +330,7 @@ async def test_a_cookie_session_upload_needs_its_csrf_token(server):
 
 async def test_a_file_that_can_never_load_is_refused_at_once(server):
     importer, _ = await importers(server)
-    no_columns = "姓名,公民身份号码\n张三,{}\n".format(ID_MALE_1985).encode()
+    no_columns = f"姓名,公民身份号码\n张三,{ID_MALE_1985}\n".encode()
     refused = await start(
         server, importer, kind="TITLE_SYSTEM", file=("a.csv", no_columns, "text/csv")
     )
@@ -339,13 +349,21 @@ async def test_a_file_that_can_never_load_is_refused_at_once(server):
 async def test_import_title_system_results_runs_as_a_job(server):
     await make_people(server.deps)
     importer, _ = await importers(server)
-    records = [JSON_ROW, {**JSON_ROW, "name": "王五", "idNumber": WANG_ID, "obtainedOn": "2020-13-01"}]
+    records = [
+        JSON_ROW,
+        {**JSON_ROW, "name": "王五", "idNumber": WANG_ID, "obtainedOn": "2020-13-01"},
+    ]
     payload = (await data(server, IMPORT_JSON, {"input": {"records": records}}, importer))[
         "importTitleSystemResults"
     ]
     assert payload["__typename"] == "ImportTitleSystemResultsSuccess", payload
     done = await finished(server, importer, payload["job"]["id"])
-    assert (done["status"], done["createdCount"], done["incompleteCount"], done["refusedCount"]) == (
+    assert (
+        done["status"],
+        done["createdCount"],
+        done["incompleteCount"],
+        done["refusedCount"],
+    ) == (
         "DONE",
         1,
         1,

@@ -182,10 +182,11 @@ async def import_title_system_record(server: Any, holder: Session, **overrides: 
     importer = await session(server, IMPORTER_ID)
     started = await importer.ok(IMPORT, {"records": [{**TITLE_SYSTEM_ROW, **overrides}]})
     job_id = started["job"]["id"]
-    async with asyncio.timeout(30):
-        while (job := (await importer.data(IMPORT_JOB, {"id": job_id}))["importJob"])[
-            "status"
-        ] not in ("DONE", "FAILED"):
+    async with asyncio.timeout(30):  # poll the job until the worker has run it
+        while True:
+            job = (await importer.data(IMPORT_JOB, {"id": job_id}))["importJob"]
+            if job["status"] in ("DONE", "FAILED"):
+                break
             await asyncio.sleep(0.1)
     assert (job["status"], job["createdCount"], job["refusedCount"]) == ("DONE", 1, 0), job
     loaded = [r for r in await holder.nodes(MINE) if r["source"] == "TITLE_SYSTEM"]

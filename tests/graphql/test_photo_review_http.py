@@ -86,9 +86,7 @@ class Person:
         return payload
 
     async def get(self, path: str) -> Any:
-        return await self.server.client.get(
-            path, headers={"Authorization": f"Bearer {self.token}"}
-        )
+        return await self.server.client.get(path, headers={"Authorization": f"Bearer {self.token}"})
 
 
 async def person(server: Any, id_number: str) -> Person:
@@ -180,7 +178,9 @@ async def test_holder_completes_the_photo_and_the_reviewer_approves_it(server):
     await make_staff(
         server.deps, role=Role.REVIEWER, id_number=OTHER_REVIEWER_ID, authority_code="500101"
     )
-    await make_applicant(server.deps, name="赵六", id_number=OTHER_APPLICANT_ID, mobile="13800001111")
+    await make_applicant(
+        server.deps, name="赵六", id_number=OTHER_APPLICANT_ID, mobile="13800001111"
+    )
     for id_number in (OTHER_REVIEWER_ID, OTHER_APPLICANT_ID, IMPORTER_ID):
         got = await (await person(server, id_number)).get(url)
         assert got.status_code == 404, id_number

@@ -31,6 +31,7 @@ def _rows(tag: int) -> Iterator[dict[str, str]]:
 
 
 def _env(database_url: str, data_dir: Path) -> dict[str, str]:
+    data_dir.mkdir(parents=True, exist_ok=True)  # also the working directory (reports)
     return {
         **os.environ,
         **test_environ(database_url=database_url, data_dir=str(data_dir)),
@@ -43,6 +44,7 @@ def _ecert(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "graphql_api.cli", *args],
         env=env,
+        cwd=env["ECERT_DATA_DIR"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -112,6 +114,7 @@ def test_an_import_killed_half_way_finishes_with_exactly_the_good_rows(database_
     second = subprocess.run(
         [sys.executable, "-m", "graphql_api.cli", "import", "--job", job_id, "--quiet"],
         env=env,
+        cwd=env["ECERT_DATA_DIR"],
         capture_output=True,
         text=True,
         timeout=180,
@@ -130,6 +133,7 @@ def test_a_queue_worker_killed_half_way_is_taken_over_by_another(database_url, t
     queued = subprocess.run(
         [sys.executable, "-m", "graphql_api.cli", "import", str(path), "--background"],
         env=env,
+        cwd=env["ECERT_DATA_DIR"],
         capture_output=True,
         text=True,
         timeout=120,

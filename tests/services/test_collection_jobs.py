@@ -71,7 +71,7 @@ async def test_a_refused_row_is_reported_with_its_file_row_column_and_reason(db,
     job = await load(deps, await importer(deps), path)
     _, lines = await import_report(actor=await _admin(deps), job_id=job.public_id)
     assert (job.created_count, job.refused_count) == (2, 1)
-    assert [(l.row, l.column, l.outcome, l.code) for l in lines] == [
+    assert [(line.row, line.column, line.outcome, line.code) for line in lines] == [
         (3, "公民身份号码", "REFUSED", "ID_NUMBER_CHECKSUM")
     ]
     assert "校验位" in lines[0].message

@@ -145,7 +145,9 @@ async def test_one_file_reaches_the_resolver_as_an_upload_file(client):
         client, single(), {"0": ["variables.file"]}, {"0": ("名单.csv", content, "text/csv")}
     )
     assert response.status_code == 200, response.text
-    assert response.json()["data"]["upload"] == f"名单.csv|text/csv|{len(content)}|{digest(content)}"
+    assert (
+        response.json()["data"]["upload"] == f"名单.csv|text/csv|{len(content)}|{digest(content)}"
+    )
 
 
 async def test_a_large_file_is_spooled_to_disk_and_arrives_whole(client):
@@ -218,14 +220,15 @@ async def test_without_a_preflight_header_nothing_is_read_or_run(client):
         client, single(), {"0": ["variables.file"]}, {"0": ("a.csv", b"a", "text/csv")}, headers={}
     )
     assert response.status_code == 400
-    assert "X-CSRF-Token" in response.json()["errors"][0]["message"] or "x-csrf-token" in (
-        response.json()["errors"][0]["message"]
-    )
+    assert "X-CSRF-Token or Authorization" in response.json()["errors"][0]["message"]
     assert seen == []
 
 
 async def test_queries_are_refused_over_multipart(client):
-    operations = {"query": "query($file: Upload) { hello(file: $file) }", "variables": {"file": None}}
+    operations = {
+        "query": "query($file: Upload) { hello(file: $file) }",
+        "variables": {"file": None},
+    }
     response = await send(
         client, operations, {"0": ["variables.file"]}, {"0": ("a.csv", b"a", "text/csv")}
     )
@@ -258,13 +261,17 @@ async def test_too_large_uploads_are_413_declared_or_streamed(client):
 
     boundary = "----ecertboundary"
     body = (
-        f'--{boundary}\r\nContent-Disposition: form-data; name="operations"\r\n\r\n'
-        f"{json.dumps(single())}\r\n"
-        f'--{boundary}\r\nContent-Disposition: form-data; name="map"\r\n\r\n'
-        '{"0": ["variables.file"]}\r\n'
-        f'--{boundary}\r\nContent-Disposition: form-data; name="0"; filename="a.csv"\r\n'
-        "Content-Type: text/csv\r\n\r\n"
-    ).encode() + content + f"\r\n--{boundary}--\r\n".encode()
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="operations"\r\n\r\n'
+            f"{json.dumps(single())}\r\n"
+            f'--{boundary}\r\nContent-Disposition: form-data; name="map"\r\n\r\n'
+            '{"0": ["variables.file"]}\r\n'
+            f'--{boundary}\r\nContent-Disposition: form-data; name="0"; filename="a.csv"\r\n'
+            "Content-Type: text/csv\r\n\r\n"
+        ).encode()
+        + content
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
 
     async def chunked() -> AsyncIterator[bytes]:  # no Content-Length
         for start in range(0, len(body), 1000):
