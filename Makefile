@@ -11,7 +11,7 @@ ECERT := $(VENV)/bin/ecert
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test lint schema migrations assets env clean
+.PHONY: run test lint schema migrations assets env clean bench-collection
 
 $(UV):
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "ecert needs Python >= 3.11")'
@@ -35,6 +35,9 @@ test: env assets
 	$(VENV)/bin/ruff check .
 	$(ECERT) export-schema --check --output schema.graphql
 	$(VENV)/bin/pytest
+
+bench-collection: env
+	$(VENV)/bin/python bench/bench_collection.py
 
 lint: env
 	$(VENV)/bin/ruff check .

@@ -15,6 +15,7 @@ import contextlib
 import logging
 import secrets
 from collections.abc import Awaitable, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import islice
@@ -428,10 +429,15 @@ async def _run_chunks(
 
         return next_chunk
 
+    # The next chunk is read and checked in a thread while this one is written. One thread
+    # for the whole job: a new pool thread per chunk would spread the allocations over
+    # malloc arenas and let the process grow with the file.
+    reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="collection-reader")
+    loop = asyncio.get_running_loop()
+
     async def prefetch() -> asyncio.Future[tuple[int, list[Any]]]:
-        # The next chunk is read and checked in a thread while this one is written.
         catalog = await catalog_of()
-        return asyncio.ensure_future(asyncio.to_thread(checker(catalog, clock().date())))
+        return loop.run_in_executor(reader, checker(catalog, clock().date()))
 
     pending = await prefetch()
     try:
@@ -461,3 +467,4 @@ async def _run_chunks(
         # Never leave the reader thread running on a file that is about to be closed.
         with contextlib.suppress(Exception):
             await pending
+        reader.shutdown(wait=True)
