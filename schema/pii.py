@@ -9,9 +9,11 @@ for display, since it hides the birth date.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import os
+from collections.abc import Callable
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -19,6 +21,11 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 __all__ = ["PiiProtector"]
 
 _AAD = b"ecert:id-number:v1"
+
+
+def _lookup_hash(key: bytes, id_number: str) -> str:
+    return hmac.new(key, id_number.encode("ascii"), hashlib.sha256).hexdigest()
+
 _PREFIX = "v1:"
 
 
@@ -36,7 +43,11 @@ class PiiProtector:
 
     def lookup_hash(self, id_number: str) -> str:
         """Deterministic keyed digest of a *normalised* ID number (for unique lookups)."""
-        return hmac.new(self._hmac_key, id_number.encode("ascii"), hashlib.sha256).hexdigest()
+        return _lookup_hash(self._hmac_key, id_number)
+
+    def lookup_hasher(self) -> Callable[[str], str]:
+        """``lookup_hash`` as a picklable function (bulk checks run in another process)."""
+        return functools.partial(_lookup_hash, self._hmac_key)
 
     def seal(self, id_number: str) -> str:
         nonce = os.urandom(12)

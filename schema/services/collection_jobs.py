@@ -11,42 +11,36 @@ runs out and the job finishes with each good row loaded exactly once.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import secrets
-from collections.abc import Awaitable, Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from itertools import islice
 from pathlib import Path
-from typing import Any
 
 from tortoise.expressions import F, Q
 
 from schema.actor import Actor
 from schema.collection import (
     REQUIRED_FIELDS,
-    CollectionFile,
+    FileNote,
     FileRefused,
     PhotoArchive,
-    PhotoEntryRefused,
     ReportLine,
-    SourceRow,
     open_collection_file,
 )
 from schema.enums import Role
 from schema.errors import Forbidden, InvalidInput, NotFound
 from schema.models import ImportIssue, ImportJob, ImportKind, ImportOutcome, ImportStatus
-from schema.photos import PhotoRejected
 from schema.pii import PiiProtector
 from schema.reference.catalog import Catalog
 from schema.registration_form import FIELD_LABELS
 from schema.services.audit import write_audit
 from schema.services.collection_load import ChunkContext, LeaseLost, write_chunk
-from schema.services.collection_rows import check_rows
+from schema.services.collection_reader import ReaderSpec, RowReader, open_reader
 from schema.services.issuance import Issuer
 from schema.services.paging import Page, keyset_page
+from schema.services.reference import catalog_documents
 from schema.storage import BlobStore
 
 __all__ = [
@@ -78,6 +72,8 @@ class Collector:
     issuer: Issuer
     lease: timedelta = timedelta(seconds=60)
     chunk_rows: int = 1000
+    # Files with at least this many rows left are read and checked in a child process.
+    process_rows: int = 20_000
 
 
 @dataclass(frozen=True)
@@ -308,26 +304,6 @@ async def _finish(
     )
 
 
-def _photo_source(archive: PhotoArchive | None) -> Any:
-    if archive is None:
-        return None
-
-    def find(id_number: str, entry: str | None) -> bytes | PhotoRejected | None:
-        try:
-            return archive.by_entry(entry) if entry else archive.by_id_number(id_number)
-        except PhotoEntryRefused as exc:
-            return PhotoRejected(exc.code, exc.message)
-
-    return find
-
-
-def _rows(row: SourceRow) -> tuple[int, dict[str, Any], dict[str, tuple[str, str]]]:
-    notes: dict[str, tuple[str, str]] = {}
-    for n in row.notes:  # the first note of a cell explains its refusal, if it is refused
-        notes.setdefault(n.field, (n.code, n.message))
-    return row.number, dict(row.values), notes
-
-
 async def run_import_job(
     *,
     job_id: str,
@@ -359,30 +335,49 @@ async def run_import_job(
     except FileRefused as exc:
         await _finish(job, owner, status=ImportStatus.FAILED, now=clock(), error=(exc.code, exc.message))
         return job
-    archive = None
     try:
-        if job.photos_sha256:
-            archive = await asyncio.to_thread(PhotoArchive.open, store.local_path(job.photos_sha256))
         if job.total_rows is None:
-            total = await asyncio.to_thread(source.count_rows)
-            await ImportJob.filter(id=job.id).update(total_rows=total)
-            job.total_rows = total
-        await _run_chunks(job, owner, source, archive, collector, catalog, clock, on_progress)
-        notes = _file_notes(job, source)
+            job.total_rows = await asyncio.to_thread(source.count_rows)
+            await ImportJob.filter(id=job.id).update(total_rows=job.total_rows)
+        headers = dict(source.headers)
+    finally:
+        source.close()
+    spec = ReaderSpec(
+        file_path=store.local_path(job.file_sha256),
+        file_name=job.file_name,
+        photos_path=store.local_path(job.photos_sha256) if job.photos_sha256 else None,
+        start_after=job.processed_through,
+        kind=job.kind,
+        chunk_rows=collector.chunk_rows,
+        hmac=collector.pii.lookup_hasher(),
+        today=clock().date(),
+    )
+    left = (job.total_rows or 0) - job.rows_done
+    try:
+        reader = await open_reader(
+            spec,
+            catalog=catalog,
+            documents=catalog_documents,
+            in_process=left < collector.process_rows,
+        )
+    except FileRefused as exc:
+        await _finish(job, owner, status=ImportStatus.FAILED, now=clock(), error=(exc.code, exc.message))
+        return job
+    try:
+        await _run_chunks(job, owner, headers, reader, collector, catalog, clock, on_progress)
+        notes = _file_notes(job, await reader.notes())
         await _finish(job, owner, status=ImportStatus.DONE, now=clock(), notes=notes)
     except LeaseLost:
         _log.warning("import job %s taken over by another worker", job.public_id)
         return None
     finally:
-        source.close()
-        if archive is not None:
-            archive.close()
+        await reader.close()
     if on_progress is not None:
         on_progress(job)
     return job
 
 
-def _file_notes(job: ImportJob, source: CollectionFile) -> list[ImportIssue]:
+def _file_notes(job: ImportJob, file_notes: list[FileNote]) -> list[ImportIssue]:
     notes = [
         ImportIssue(
             job_id=job.id,
@@ -392,7 +387,7 @@ def _file_notes(job: ImportJob, source: CollectionFile) -> list[ImportIssue]:
             code=note.code,
             message=note.message,
         )
-        for note in source.notes
+        for note in file_notes
     ]
     return notes
 
@@ -400,71 +395,33 @@ def _file_notes(job: ImportJob, source: CollectionFile) -> list[ImportIssue]:
 async def _run_chunks(
     job: ImportJob,
     owner: str,
-    source: CollectionFile,
-    archive: PhotoArchive | None,
+    headers: dict[str, str],
+    reader: RowReader,
     collector: Collector,
     catalog_of: Callable[[], Awaitable[Catalog]],
     clock: Callable[[], datetime],
     on_progress: Callable[[ImportJob], None] | None,
 ) -> None:
-    rows: Iterator[SourceRow] = source.rows(start_after=job.processed_through)
-    photos = _photo_source(archive)
-    hmac = collector.pii.lookup_hash
+    """Write chunk after chunk; the reader checks the next chunk meanwhile."""
     start_after = job.processed_through
-
-    def checker(catalog: Catalog, today: Any) -> Callable[[], tuple[int, list[Any]]]:
-        def next_chunk() -> tuple[int, list[Any]]:
-            chunk = list(islice(rows, collector.chunk_rows))
-            if not chunk:
-                return 0, []
-            checked = check_rows(
-                (_rows(r) for r in chunk),
-                kind=job.kind,
-                catalog=catalog,
-                today=today,
-                hmac=hmac,
-                photos=photos,
-            )
-            return chunk[-1].number, checked
-
-        return next_chunk
-
-    # The next chunk is read and checked in a thread while this one is written. One thread
-    # for the whole job: a new pool thread per chunk would spread the allocations over
-    # malloc arenas and let the process grow with the file.
-    reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="collection-reader")
-    loop = asyncio.get_running_loop()
-
-    async def prefetch() -> asyncio.Future[tuple[int, list[Any]]]:
-        catalog = await catalog_of()
-        return loop.run_in_executor(reader, checker(catalog, clock().date()))
-
-    pending = await prefetch()
-    try:
-        while True:
-            through, results = await pending
-            if not results:
-                return
-            catalog = await catalog_of()
-            pending = await prefetch()
-            ctx = ChunkContext(
-                job=job,
-                owner=owner,
-                headers=source.headers,
-                labels=_LABELS,
-                catalog=catalog,
-                issuer=collector.issuer,
-                store=collector.store,
-                lease=collector.lease,
-            )
-            await write_chunk(ctx, results, start_after=start_after, through=through, now=clock())
-            start_after = through
-            job.processed_through = through
-            if on_progress is not None:
-                await job.refresh_from_db()
-                on_progress(job)
-    finally:
-        # Never leave the reader thread running on a file that is about to be closed.
-        with contextlib.suppress(Exception):
-            await pending
-        reader.shutdown(wait=True)
+    catalog = await catalog_of()
+    while True:
+        through, results = await reader.next_chunk()
+        if not results:
+            return
+        ctx = ChunkContext(
+            job=job,
+            owner=owner,
+            headers=headers,
+            labels=_LABELS,
+            catalog=catalog,
+            issuer=collector.issuer,
+            store=collector.store,
+            lease=collector.lease,
+        )
+        await write_chunk(ctx, results, start_after=start_after, through=through, now=clock())
+        start_after = through
+        job.processed_through = through
+        if on_progress is not None:
+            await job.refresh_from_db()
+            on_progress(job)

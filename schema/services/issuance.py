@@ -18,11 +18,12 @@ from crypto import (
     qr_png,
     qr_svg,
 )
-from schema.models import Certificate, Provenance, Registration
+from schema.models import Certificate, CertificateStatus, Provenance, Registration
+from schema.services.bulk_write import insert_rows
 from schema.services.signing_keys import Signer
 from schema.storage import BlobStore
 
-__all__ = ["CertificateContent", "Issuer", "provenance_for"]
+__all__ = ["CertificateContent", "IssuedVersion", "Issuer", "provenance_for"]
 
 
 def provenance_for(source: str | None) -> Provenance:
@@ -58,6 +59,35 @@ class CertificateContent:
 
 
 @dataclass(frozen=True)
+class IssuedVersion:
+    """A certificate version written by ``issue_many`` (version 1: its own lineage)."""
+
+    cert_id: str
+    number: str
+    kid: str
+    registration_id: int
+
+    @property
+    def lineage_id(self) -> str:
+        return self.cert_id
+
+
+_ISSUE_COLUMNS = (
+    "cert_id",
+    "lineage_id",
+    "version",
+    "registration_id",
+    "kid",
+    "signed_at",
+    "signed_payload",
+    "check_code",
+    "verification_url",
+    "status",
+    "issued_at",
+)
+
+
+@dataclass(frozen=True)
 class Issuer:
     """Everything issuance needs: the signer, where QR images go, the public origin."""
 
@@ -71,40 +101,43 @@ class Issuer:
         *,
         now: datetime,
         conn: BaseDBAsyncClient,
-    ) -> list[Certificate]:
+    ) -> list[IssuedVersion]:
         """Issue version 1 of many certificates at once (automatic generation): one key-ring
-        read, the signatures computed off the event loop, one bulk insert. The QR images are
+        read, the signatures computed off the event loop, one bulk write. The QR images are
         not drawn here: the holder's first download renders and stores them (``holder_qr``)."""
         signed_at = now.replace(microsecond=0)
         kid, sign = await self.signer.signing_function(signed_at)
 
-        def _sign_all() -> list[Certificate]:
-            certs = []
+        def _sign_all() -> tuple[list[IssuedVersion], list[tuple[object, ...]]]:
+            issued, rows = [], []
             for registration_id, content in items:
                 cert_id = new_cert_id()
                 cose = sign(_claims(cert_id, 1, content, signed_at))
-                certs.append(
-                    Certificate(
-                        **_columns(content),
-                        cert_id=cert_id,
-                        lineage_id=cert_id,
-                        version=1,
-                        registration_id=registration_id,
-                        kid=kid,
-                        signed_at=signed_at,
-                        signed_payload=cose,
-                        check_code=check_code(cose),
-                        verification_url=build_verification_url(
-                            self.public_base_url, cert_id, cose
-                        ),
-                        issued_at=now,
-                    )
-                )
-            return certs
+                columns = {
+                    **_columns(content),
+                    "cert_id": cert_id,
+                    "lineage_id": cert_id,
+                    "version": 1,
+                    "registration_id": registration_id,
+                    "kid": kid,
+                    "signed_at": signed_at,
+                    "signed_payload": cose,
+                    "check_code": check_code(cose),
+                    "verification_url": build_verification_url(
+                        self.public_base_url, cert_id, cose
+                    ),
+                    "status": CertificateStatus.VALID,
+                    "issued_at": now,
+                }
+                rows.append(tuple(columns.values()))
+                issued.append(IssuedVersion(cert_id, content.number, kid, registration_id))
+            return issued, rows
 
-        certs = await asyncio.to_thread(_sign_all)
-        await Certificate.bulk_create(certs, batch_size=200, using_db=conn)
-        return certs
+        issued, rows = await asyncio.to_thread(_sign_all)
+        if rows:
+            names = (*_columns(items[0][1]), *_ISSUE_COLUMNS)
+            await insert_rows(conn, "certificate", names, rows)
+        return issued
 
     async def issue(
         self,

@@ -22,6 +22,7 @@ __all__ = [
     "ADMIN_KINDS",
     "add_reference_entry",
     "authority_codes",
+    "catalog_documents",
     "current_catalog",
     "load_reference_data",
     "read_documents",
@@ -118,6 +119,12 @@ async def _documents_from_rows() -> dict[str, dict[str, Any]]:
         doc["version"] = max(doc["version"], row["file_version"] or 1)
         doc["entries"].append(row["data"])
     return docs
+
+
+async def catalog_documents() -> dict[str, dict[str, Any]]:
+    """The stored reference data as plain documents (``catalog_from_documents`` rebuilds the
+    catalog from them in another process)."""
+    return await _documents_from_rows()
 
 
 async def current_catalog() -> Catalog:

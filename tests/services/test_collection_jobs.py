@@ -309,3 +309,16 @@ async def _admin(deps):
 
     staff = await make_staff(deps, role=Role.ADMIN, id_number="500101198802290019", name="王管理")
     return actor_of(staff.account)
+
+
+async def test_rows_checked_in_a_child_process_give_the_same_outcome(db, deps, tmp_path):
+    rows = [_person(1), BAD_ID, _person(2), _person(1), {**_person(3), "姓名": ""}]
+    path = write_csv(tmp_path / "a.csv", rows)
+    job = await load(deps, await importer(deps), path, chunk_rows=2, process_rows=0)
+    issues = await ImportIssue.filter(job_id=job.id).order_by("row").values_list("row", "code")
+    assert (job.created_count, job.existing_count, job.refused_count) == (2, 1, 2)
+    assert issues == [
+        (3, "ID_NUMBER_CHECKSUM"),
+        (5, "IMPORT_DUPLICATE_ROW"),
+        (6, "NAME_FORMAT"),
+    ]

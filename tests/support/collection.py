@@ -76,13 +76,16 @@ async def importer(deps: Deps) -> Actor:
     return actor_of(staff.account)
 
 
-def collector(deps: Deps, *, chunk_rows: int = 500, lease_seconds: float = 60) -> Collector:
+def collector(
+    deps: Deps, *, chunk_rows: int = 500, lease_seconds: float = 60, process_rows: int = 20_000
+) -> Collector:
     return Collector(
         pii=deps.pii,
         store=deps.store,
         issuer=deps.issuer,
         lease=timedelta(seconds=lease_seconds),
         chunk_rows=chunk_rows,
+        process_rows=process_rows,
     )
 
 
@@ -114,13 +117,15 @@ async def load(
     kind: ImportKind = ImportKind.HISTORICAL,
     photos: Path | None = None,
     chunk_rows: int = 500,
+    process_rows: int = 20_000,
 ) -> ImportJob:
-    """Create the job and run it to the end in this process; return the finished job."""
+    """Create the job and run it to the end; return the finished job (``process_rows=0``:
+    rows read and checked in a child process, as for large files)."""
     job = await start(deps, actor, path, kind=kind, photos=photos)
     done = await run_import_job(
         job_id=job.public_id,
         owner="test-worker",
-        collector=collector(deps, chunk_rows=chunk_rows),
+        collector=collector(deps, chunk_rows=chunk_rows, process_rows=process_rows),
         catalog=current_catalog,
         clock=lambda: NOW,
     )
