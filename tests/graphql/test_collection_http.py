@@ -10,6 +10,7 @@ import io
 import json
 import zipfile
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from python_calamine import CalamineWorkbook
@@ -18,6 +19,7 @@ from schema.collection import COLUMNS
 from schema.collection.report_files import REPORT_HEADERS
 from schema.collection.templates import template_headers
 from schema.enums import Role
+from schema.models import Certificate
 from schema.rules.iso7064 import mod11_2_check_char
 from tests.support.factories import ID_MALE_1985, PASSWORD, make_staff
 from tests.support.flows import ADMIN_ID, make_people, portrait_jpeg
@@ -252,6 +254,13 @@ async def test_upload_loads_good_rows_issues_with_photos_and_reports_the_rest(se
         [{"field": "photo"}],
     )
     assert "电子证书生成失败，需重新上传电子照片" in record["incompleteReason"]
+
+    # 赵六's certificate, generated with no registration and no review, verifies publicly.
+    cert = await Certificate.get(holder_name="赵六")
+    page = await server.client.get(
+        urlsplit(cert.verification_url or "").path, headers={"Accept": "application/json"}
+    )
+    assert page.json()["state"] == "VALID"
 
     listed = (await data(server, JOBS, None, importer))["importJobs"]["edges"]
     assert [e["node"]["id"] for e in listed] == [job["id"]]
