@@ -205,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
 
         def copy_once() -> None:
             url, _ = _fresh_db(base, "ecert_bench_copy", work / "copy")
-            copies.append(asyncio.run(copy_baseline(url, good[args.rows])))
+            copies.append(asyncio.run(copy_baseline(url, good[args.rows], cleanup=False)))
             asyncio.run(_admin(base, 'DROP DATABASE IF EXISTS "ecert_bench_copy" WITH (FORCE)'))
             print(f"COPY baseline: {copies[-1]:,.0f} rows/s", flush=True)
 

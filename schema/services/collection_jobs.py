@@ -73,7 +73,7 @@ class Collector:
     lease: timedelta = timedelta(seconds=60)
     chunk_rows: int = 1000
     # Files with at least this many rows left are read and checked in a child process.
-    process_rows: int = 20_000
+    process_rows: int = 5_000
 
 
 @dataclass(frozen=True)
