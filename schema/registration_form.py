@@ -352,12 +352,7 @@ def check_complete(
         for f in evaluation.findings
     ]
     problems.sort(key=_field_rank)
-    values = {
-        column: evaluation.values[column]
-        for name in _FIELD_STEP
-        if name in evaluation.settled
-        for column in FIELD_COLUMNS[name]
-    }
+    values = _settled_values(evaluation)
     return FormResult(
         values=values,
         problems=problems,
@@ -411,12 +406,7 @@ def check_loaded_record(
         else:
             problems.append(Problem(v.code, v.message, v.field))
     problems.sort(key=_field_rank)
-    values = {
-        column: evaluation.values[column]
-        for name in _FIELD_STEP
-        if name in evaluation.settled
-        for column in FIELD_COLUMNS[name]
-    }
+    values = _settled_values(evaluation)
     return LoadedRecordCheck(
         values=values,
         problems=problems,
@@ -949,6 +939,16 @@ class _Evaluation:
 # ---------------------------------------------------------------------------------------------
 # Helpers
 # ---------------------------------------------------------------------------------------------
+
+
+def _settled_values(evaluation: _Evaluation) -> dict[str, Any]:
+    """The clean columns of every field that passed, in wizard order."""
+    return {
+        column: evaluation.values[column]
+        for name in _FIELD_STEP
+        if name in evaluation.settled
+        for column in FIELD_COLUMNS[name]
+    }
 
 
 def _state_from_stored(stored: Mapping[str, Any]) -> dict[str, Any]:

@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import csv
-import io
 import os
 import shutil
 import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import strawberry
 from starlette.datastructures import UploadFile
@@ -28,18 +26,15 @@ from graphql_api.context import Info
 from graphql_api.errors import UserErrors
 from graphql_api.permissions import require_mutation_actor
 from graphql_api.types.imports import ImportJobType, ImportKindEnum
-from schema.collection import COLUMNS
+from schema.collection.records import MAX_RECORDS, records_csv
 from schema.enums import Role
-from schema.errors import InvalidInput, Problem
+from schema.errors import InvalidInput
 from schema.models import ImportKind
 from schema.services.collection_jobs import create_import_job
 
-__all__ = ["MAX_RECORDS", "RECORD_FIELDS", "ImportMutations", "records_csv"]
+__all__ = ["ImportMutations"]
 
 _IMPORTERS = (Role.IMPORTER, Role.ADMIN)
-MAX_RECORDS = 5000
-#: API field → canonical Chinese header, for the JSON rows (no photos: no archive).
-RECORD_FIELDS = {c.field: c.header for c in COLUMNS if c.field != "photo"}
 _RECORDS_FILE_NAME = "importTitleSystemResults.csv"
 
 
@@ -86,52 +81,6 @@ ImportTitleSystemResultsPayload = Annotated[
 StartImportPayload = Annotated[
     StartImportSuccess | UserErrors, strawberry.union("StartImportPayload")
 ]
-
-
-def _cell(value: Any, index: int, field: str) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, str | int | float) and not isinstance(value, bool):
-        return str(value)
-    raise InvalidInput.one(
-        "IMPORT_RECORD_INVALID",
-        f"第{index + 1}条：{field}应为文本",
-        f"records[{index}].{field}",
-    )
-
-
-def records_csv(records: list[Any]) -> bytes:
-    """The JSON rows as a UTF-8 CSV with the canonical headers (every column, in order)."""
-    if not records:
-        raise InvalidInput.one("IMPORT_EMPTY", "导入数据为空", "records")
-    if len(records) > MAX_RECORDS:
-        raise InvalidInput.one(
-            "IMPORT_TOO_LARGE", f"每批最多导入{MAX_RECORDS}条，更多请上传文件", "records"
-        )
-    problems: list[Problem] = []
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(RECORD_FIELDS.values())
-    for index, record in enumerate(records):
-        if not isinstance(record, dict):
-            problems.append(
-                Problem("IMPORT_RECORD_INVALID", f"第{index + 1}条不是对象", f"records[{index}]")
-            )
-            continue
-        unknown = sorted(set(record) - set(RECORD_FIELDS))
-        if unknown:
-            problems.append(
-                Problem(
-                    "IMPORT_FIELD_UNKNOWN",
-                    f"第{index + 1}条：不能导入的字段：{'、'.join(unknown)}",
-                    f"records[{index}].{unknown[0]}",
-                )
-            )
-            continue
-        writer.writerow(_cell(record.get(field), index, field) for field in RECORD_FIELDS)
-    if problems:
-        raise InvalidInput(problems)
-    return buffer.getvalue().encode("utf-8")
 
 
 def _upload(value: object, field: str) -> UploadFile:

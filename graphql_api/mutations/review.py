@@ -91,41 +91,57 @@ CertificatePayload = Annotated[
 ]
 
 
+async def _approve(
+    info: Info, input: ApproveRegistrationInput, status: RegistrationStatus
+) -> ApproveRegistrationSuccess:
+    """Approve from the queue of ``status`` (待审核 or 照片待审核): the certificate is issued."""
+    actor = require_mutation_actor(info, *_REVIEWERS)
+    catalog = await current_catalog()
+    cert = await review.approve_registration(
+        actor=actor,
+        registration_id=str(input.id),
+        issuer=info.context.deps.issuer,
+        catalog=catalog,
+        now=info.context.now,
+        status=status,
+    )
+    return ApproveRegistrationSuccess(
+        certificate=CertificateType.from_model(cert, catalog),
+        registration=RegistrationType.from_model(cert.registration, catalog),
+    )
+
+
+async def _return(
+    info: Info, input: ReturnRegistrationInput, status: RegistrationStatus
+) -> ReturnRegistrationSuccess:
+    """Return from the queue of ``status`` with a listed reason."""
+    actor = require_mutation_actor(info, *_REVIEWERS)
+    catalog = await current_catalog()
+    reg = await review.return_registration(
+        actor=actor,
+        registration_id=str(input.id),
+        reason_code=input.reason,
+        note=input.note,
+        catalog=catalog,
+        now=info.context.now,
+        status=status,
+    )
+    return ReturnRegistrationSuccess(registration=RegistrationType.from_model(reg, catalog))
+
+
 @strawberry.type
 class ReviewMutations:
     @strawberry.mutation(description="Approve: number (2021+), sign and issue the certificate.")
     async def approve_registration(
         self, info: Info, input: ApproveRegistrationInput
     ) -> ApproveRegistrationPayload:
-        actor = require_mutation_actor(info, *_REVIEWERS)
-        catalog = await current_catalog()
-        cert = await review.approve_registration(
-            actor=actor,
-            registration_id=str(input.id),
-            issuer=info.context.deps.issuer,
-            catalog=catalog,
-            now=info.context.now,
-        )
-        return ApproveRegistrationSuccess(
-            certificate=CertificateType.from_model(cert, catalog),
-            registration=RegistrationType.from_model(cert.registration, catalog),
-        )
+        return await _approve(info, input, RegistrationStatus.SUBMITTED)
 
     @strawberry.mutation(description="Return to the applicant with a reason (已退回).")
     async def return_registration(
         self, info: Info, input: ReturnRegistrationInput
     ) -> ReturnRegistrationPayload:
-        actor = require_mutation_actor(info, *_REVIEWERS)
-        catalog = await current_catalog()
-        reg = await review.return_registration(
-            actor=actor,
-            registration_id=str(input.id),
-            reason_code=input.reason,
-            note=input.note,
-            catalog=catalog,
-            now=info.context.now,
-        )
-        return ReturnRegistrationSuccess(registration=RegistrationType.from_model(reg, catalog))
+        return await _return(info, input, RegistrationStatus.SUBMITTED)
 
     @strawberry.mutation(
         description="照片待审核: approve the new photo of a title-system result; the "
@@ -134,20 +150,7 @@ class ReviewMutations:
     async def approve_registration_photo(
         self, info: Info, input: ApproveRegistrationInput
     ) -> ApproveRegistrationPayload:
-        actor = require_mutation_actor(info, *_REVIEWERS)
-        catalog = await current_catalog()
-        cert = await review.approve_registration(
-            actor=actor,
-            registration_id=str(input.id),
-            issuer=info.context.deps.issuer,
-            catalog=catalog,
-            now=info.context.now,
-            status=RegistrationStatus.PHOTO_REVIEW,
-        )
-        return ApproveRegistrationSuccess(
-            certificate=CertificateType.from_model(cert, catalog),
-            registration=RegistrationType.from_model(cert.registration, catalog),
-        )
+        return await _approve(info, input, RegistrationStatus.PHOTO_REVIEW)
 
     @strawberry.mutation(
         description="照片待审核: refuse the photo with a reason; the record goes back to 待完善 "
@@ -156,18 +159,7 @@ class ReviewMutations:
     async def return_registration_photo(
         self, info: Info, input: ReturnRegistrationInput
     ) -> ReturnRegistrationPayload:
-        actor = require_mutation_actor(info, *_REVIEWERS)
-        catalog = await current_catalog()
-        reg = await review.return_registration(
-            actor=actor,
-            registration_id=str(input.id),
-            reason_code=input.reason,
-            note=input.note,
-            catalog=catalog,
-            now=info.context.now,
-            status=RegistrationStatus.PHOTO_REVIEW,
-        )
-        return ReturnRegistrationSuccess(registration=RegistrationType.from_model(reg, catalog))
+        return await _return(info, input, RegistrationStatus.PHOTO_REVIEW)
 
     @strawberry.mutation(
         description="Approve (new version) or reject (with a reason) a correction."

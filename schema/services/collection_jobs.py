@@ -34,10 +34,10 @@ from schema.errors import Forbidden, InvalidInput, NotFound
 from schema.models import ImportIssue, ImportJob, ImportKind, ImportOutcome, ImportStatus
 from schema.pii import PiiProtector
 from schema.reference.catalog import Catalog
-from schema.registration_form import FIELD_LABELS
 from schema.services.audit import write_audit
 from schema.services.collection_load import ChunkContext, LeaseLost, write_chunk
 from schema.services.collection_reader import ReaderSpec, RowReader, open_reader
+from schema.services.collection_rows import LABELS
 from schema.services.issuance import Issuer
 from schema.services.paging import Page, keyset_page
 from schema.services.reference import catalog_documents
@@ -59,7 +59,6 @@ __all__ = [
 _log = logging.getLogger(__name__)
 JOBS_CURSOR = "ij"
 MAX_ATTEMPTS = 5
-_LABELS = {**FIELD_LABELS, "name": "姓名", "idNumber": "公民身份号码", "photo": "照片文件"}
 _NAME_LIMIT = 255
 
 
@@ -130,7 +129,7 @@ def _check_file(path: Path, file_name: str, kind: ImportKind) -> None:
         source.close()
     if missing:
         # Title-system results are issued without review: every column must be there.
-        names = "、".join(_LABELS.get(f, f) for f in missing)
+        names = "、".join(LABELS.get(f, f) for f in missing)
         raise InvalidInput.one("IMPORT_COLUMN_MISSING", f"文件缺少以下列：{names}", "file")
 
 
@@ -413,7 +412,7 @@ async def _run_chunks(
             job=job,
             owner=owner,
             headers=headers,
-            labels=_LABELS,
+            labels=LABELS,
             catalog=catalog,
             issuer=collector.issuer,
             store=collector.store,

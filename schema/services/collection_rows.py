@@ -27,6 +27,7 @@ from schema.services.registrations import identity_keys
 
 __all__ = [
     "GENERATION_FAILED",
+    "LABELS",
     "Candidate",
     "PhotoSource",
     "RowRefusal",
@@ -43,7 +44,8 @@ _SOURCE_BY_WAY = {
     "QR": RegistrationSource.OFFLINE_CONFIRMATION.value,
 }
 _PERSON_FIELDS = ("name", "idNumber", "photo")
-_LABELS = {**FIELD_LABELS, "name": "姓名", "idNumber": "公民身份号码", "photo": "照片文件"}
+#: API field → Chinese label, for reports about columns a file may not have.
+LABELS = {**FIELD_LABELS, "name": "姓名", "idNumber": "公民身份号码", "photo": "照片文件"}
 
 # A row's photo: bytes from the archive, or why there is none (None = no archive entry).
 PhotoSource = Callable[[str, str | None], "bytes | PhotoRejected | None"]
@@ -167,7 +169,7 @@ def _check_row(
         problems.extend(
             Problem(
                 "IMPORT_FIELD_REQUIRED",
-                f"职称系统评审结果必须填写“{_LABELS.get(f, f)}”",
+                f"职称系统评审结果必须填写“{LABELS.get(f, f)}”",
                 f,
             )
             for f in checked.missing
