@@ -101,6 +101,7 @@ __all__ = [
     "COLUMNS",
     "FIELD_COLUMNS",
     "FIELD_LABELS",
+    "MAX_LENGTHS",
     "STEP_FIELDS",
     "FormCode",
     "FormResult",
@@ -204,6 +205,27 @@ FIELD_LABELS: Mapping[str, str] = MappingProxyType(
         "validityScope": "有效范围",
         "specialty": "评审专业",
         "localSpecialty": "本地评审专业",
+    }
+)
+
+# Stored text columns and their sizes (``schema.models.Registration``; a test keeps them equal).
+MAX_LENGTHS: Mapping[str, int] = MappingProxyType(
+    {
+        "source": 24,
+        "level": 16,
+        "series_code": 8,
+        "title_name": 64,
+        "way_obtained": 8,
+        "batch_code": 64,
+        "employer_type": 32,
+        "approval_document_raw": 100,
+        "approval_document": 100,
+        "certificate_number": 32,
+        "authority_code": 32,
+        "review_body": 100,
+        "validity_scope": 16,
+        "specialty": 64,
+        "local_specialty": 64,
     }
 )
 
@@ -561,6 +583,7 @@ class _Evaluation:
         self.known.scope = self._choice("validityScope", require_validity_scope)
         self._specialty()
         self._batch_conflicts()
+        self._lengths()
 
     # --- plumbing ----------------------------------------------------------------------------
 
@@ -570,6 +593,23 @@ class _Evaluation:
         if value is None or (isinstance(value, str) and is_blank(value)):
             return None
         return value
+
+    def _lengths(self) -> None:
+        """What fits the rules must fit the record: a text longer than its column is refused
+        here, at the step (or the loaded row), never later when it is stored or issued."""
+        for name in self.settled:
+            for column in FIELD_COLUMNS[name]:
+                value = self.values.get(column)
+                limit = MAX_LENGTHS.get(column)
+                if isinstance(value, str) and limit is not None and len(value) > limit:
+                    self._refuse(
+                        RuleViolation(
+                            "FIELD_TOO_LONG",
+                            f"“{FIELD_LABELS[name]}”不能超过{limit}个字符",
+                            name,
+                        )
+                    )
+                    break
 
     def _run(self, inputs: Iterable[str], check: Callable[[], _T]) -> _T | None:
         """Run one rule; record its violation against the fields it read."""

@@ -67,9 +67,7 @@ async def test_an_issued_certificate_verifies_offline_and_on_the_page(db, deps, 
     assert (verified.claims.cert_id, outcome.state) == (cert.cert_id, VerificationState.VALID)
 
 
-async def test_the_holder_qr_is_drawn_on_first_download_and_decodes_to_the_url(
-    db, deps, tmp_path
-):
+async def test_the_holder_qr_is_drawn_on_first_download_and_decodes_to_the_url(db, deps, tmp_path):
     people = await make_people(deps)
     job = await _load_title_row(deps, tmp_path, {f"{ID_MALE_1985}.jpg": portrait_jpeg()})
     cert = await Certificate.get(registration__import_job_id=job.id)
@@ -168,10 +166,23 @@ async def test_a_refused_photo_goes_back_to_incomplete_with_the_reason(db, deps,
     assert back.incomplete_reason is not None and "照片不清晰" in back.incomplete_reason
 
 
-async def test_pre_2021_results_are_refused_for_automatic_generation(
-    db, deps, tmp_path
-):
+async def test_pre_2021_results_are_refused_for_automatic_generation(db, deps, tmp_path):
     await make_people(deps)
     job = await _load_title_row(deps, tmp_path, None, 取得时间="2020-06-30", 发证时间="2020-08-01")
     codes = await ImportIssue.filter(job_id=job.id).values_list("code", flat=True)
     assert "IMPORT_BEFORE_2021" in codes and job.created_count == 0
+
+
+async def test_senior_results_are_refused_for_automatic_generation(db, deps, tmp_path):
+    await make_people(deps)
+    job = await _load_title_row(
+        deps,
+        tmp_path,
+        None,
+        职称级别="副高级",
+        职称名称="高级工程师",
+        审批机关="",
+        评审机构="重庆市工程技术高级职称评审委员会",
+    )
+    codes = await ImportIssue.filter(job_id=job.id).values_list("code", flat=True)
+    assert "IMPORT_TITLE_SYSTEM_SENIOR" in codes and job.created_count == 0

@@ -197,9 +197,7 @@ async def test_every_loaded_record_has_an_audit_row_naming_the_job(db, deps, tmp
 
 async def test_gb18030_csv_and_xlsx_give_the_same_records_as_utf8(db, deps, tmp_path):
     actor = await importer(deps)
-    gbk = await load(
-        deps, actor, write_csv(tmp_path / "gbk.csv", [_person(1)], encoding="gb18030")
-    )
+    gbk = await load(deps, actor, write_csv(tmp_path / "gbk.csv", [_person(1)], encoding="gb18030"))
     path = tmp_path / "a.xlsx"
     workbook = xlsxwriter.Workbook(str(path))
     sheet = workbook.add_worksheet()
@@ -235,7 +233,12 @@ async def test_a_file_without_the_required_columns_is_refused_at_once(db, deps, 
 async def test_a_title_system_file_must_carry_every_column(db, deps, tmp_path):
     row = {k: v for k, v in TITLE_ROW.items() if k != "批准文号"}
     with pytest.raises(InvalidInput) as refused:
-        await start(deps, await importer(deps), write_csv(tmp_path / "a.csv", [row]), kind=ImportKind.TITLE_SYSTEM)
+        await start(
+            deps,
+            await importer(deps),
+            write_csv(tmp_path / "a.csv", [row]),
+            kind=ImportKind.TITLE_SYSTEM,
+        )
     assert refused.value.code == "IMPORT_COLUMN_MISSING"
 
 
@@ -322,3 +325,18 @@ async def test_rows_checked_in_a_child_process_give_the_same_outcome(db, deps, t
         (5, "IMPORT_DUPLICATE_ROW"),
         (6, "NAME_FORMAT"),
     ]
+
+
+async def test_an_overlong_text_refuses_its_row_and_the_job_finishes(db, deps, tmp_path):
+    long_body = {**_person(2), "评审机构": "重庆市" * 40 + "评审委员会"}
+    job = await load(
+        deps, await importer(deps), write_csv(tmp_path / "a.csv", [long_body, _person(1)])
+    )
+    issue = await ImportIssue.get(job_id=job.id)
+    assert (job.status, job.created_count, issue.row, issue.column, issue.code) == (
+        ImportStatus.DONE,
+        1,
+        2,
+        "评审机构",
+        "FIELD_TOO_LONG",
+    )
