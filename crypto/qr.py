@@ -20,13 +20,15 @@ import io
 import re
 
 import segno
+from segno import consts as _segno_consts
 
 from crypto._util import b32decode_nopad, b32encode_nopad
-from crypto.canonical import CERT_ID_BYTES
+from crypto.canonical import CERT_ID_BYTES, CertificateClaims
 from crypto.errors import QRTooLargeError, UrlFormatError
-from crypto.signing import MAX_COSE_BYTES, parse_cose_sign1
+from crypto.signing import MAX_COSE_BYTES, cose_sign1_length, parse_cose_sign1
 
 __all__ = [
+    "MAX_BASE_URL_LENGTH",
     "MAX_QR_VERSION",
     "QR_ERROR_LEVEL",
     "build_verification_url",
@@ -37,9 +39,18 @@ __all__ = [
     "qr_png",
     "qr_svg",
     "qr_version",
+    "qr_version_for_claims",
+    "qr_version_for_length",
+    "verification_url_length",
 ]
 
-MAX_QR_VERSION = 15
+# Version 20 is 97x97 modules: 0.36 mm a module on a 35 mm printed code, which phone
+# cameras read; larger versions get too dense for cheap cameras at certificate print sizes.
+MAX_QR_VERSION = 20
+# The budget every issuable certificate is checked against assumes an origin this long at
+# most (``HTTPS://`` and a 32-character host), so a deployment's origin never makes an
+# accepted registration unissuable; ``normalize_base_url`` refuses a longer one.
+MAX_BASE_URL_LENGTH = 40
 QR_ERROR_LEVEL = "M"
 _PATH_MARKER = "/V/"
 
@@ -62,6 +73,8 @@ def normalize_base_url(base_url: str) -> str:
     base = base_url.strip().upper().removesuffix("/")
     if not _BASE_RE.fullmatch(base):
         raise UrlFormatError("base URL must be an http(s) origin without a path")
+    if len(base) > MAX_BASE_URL_LENGTH:
+        raise UrlFormatError(f"base URL must be at most {MAX_BASE_URL_LENGTH} characters")
     return base
 
 
@@ -106,13 +119,42 @@ def parse_verification_url(text: str, *, expected_base: str | None = None) -> tu
     return match["cert_id"], cose
 
 
+def verification_url_length(base_url_length: int, claims: CertificateClaims) -> int:
+    """Length of the verification URL for ``claims`` under an origin of that length,
+    computed without signing (see :func:`crypto.signing.cose_sign1_length`)."""
+    payload_chars = -(-cose_sign1_length(claims) * 8 // 5)
+    return base_url_length + len(_PATH_MARKER) + 26 + 1 + payload_chars
+
+
+def qr_version_for_length(length: int) -> int | None:
+    """Smallest QR version (level M) holding an alphanumeric segment of ``length``
+    characters, or None when none does -- the version :func:`make_qr` chooses."""
+    mode = _segno_consts.MODE_ALPHANUMERIC
+    for version in range(1, 41):
+        if version < 10:
+            span = _segno_consts.VERSION_RANGE_01_09
+        elif version < 27:
+            span = _segno_consts.VERSION_RANGE_10_26
+        else:
+            span = _segno_consts.VERSION_RANGE_27_40
+        bits = 4 + _segno_consts.CHAR_COUNT_INDICATOR_LENGTH[mode][span]
+        bits += 11 * (length // 2) + 6 * (length % 2)
+        if bits <= _segno_consts.SYMBOL_CAPACITY[version][_segno_consts.ERROR_LEVEL_M]:
+            return version
+    return None
+
+
+def qr_version_for_claims(claims: CertificateClaims, *, base_url_length: int) -> int | None:
+    """QR version the certificate's code will need (None: beyond version 40)."""
+    return qr_version_for_length(verification_url_length(base_url_length, claims))
+
+
 def make_qr(url: str) -> segno.QRCode:
     """QR symbol for ``url``: alphanumeric mode, error correction level M.
 
     segno may boost the level above M when that fits in the same version
     (it never grows the symbol for it), so the version is the one level M
-    needs.  Raises QRTooLargeError above version 15 -- beyond that, printed
-    codes get too dense for cheap phone cameras at certificate print sizes.
+    needs.  Raises QRTooLargeError above :data:`MAX_QR_VERSION`.
     """
     try:
         code = segno.make_qr(url, error=QR_ERROR_LEVEL, mode="alphanumeric", boost_error=True)

@@ -40,6 +40,7 @@ __all__ = [
     "MAX_COSE_BYTES",
     "CoseSign1",
     "VerifiedClaims",
+    "cose_sign1_length",
     "parse_cose_sign1",
     "protected_header",
     "sig_structure",
@@ -99,6 +100,20 @@ def sign_claims(claims: CertificateClaims, private_key: Ed25519PrivateKey, kid: 
     signature = private_key.sign(sig_structure(protected, payload))
     message = cbor2.CBORTag(COSE_SIGN1_TAG, [protected, {}, payload, signature])
     return cbor2.dumps(message, canonical=True)
+
+
+def cose_sign1_length(claims: CertificateClaims) -> int:
+    """Length in bytes of the COSE_Sign1 that :func:`sign_claims` makes for ``claims``.
+
+    The structure's size does not depend on the key: the kid is always
+    ``KID_BYTES`` long and an Ed25519 signature always 64 bytes, so a
+    placeholder of each gives the exact length without signing.
+    """
+    protected = cbor2.dumps(
+        {_HDR_ALG: COSE_ALG_EDDSA, _HDR_KID: bytes(KID_BYTES)}, canonical=True
+    )
+    message = cbor2.CBORTag(COSE_SIGN1_TAG, [protected, {}, encode_claims(claims), bytes(64)])
+    return len(cbor2.dumps(message, canonical=True))
 
 
 def _malformed() -> VerificationError:

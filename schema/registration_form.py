@@ -154,6 +154,7 @@ STEP_FIELDS: Mapping[Step, tuple[str, ...]] = MappingProxyType(
             "obtainedOn",
             "issuedOn",
             "certificateNumber",
+            "otherNumberFormat",
             "authority",
             "reviewBody",
             "validityScope",
@@ -177,6 +178,7 @@ FIELD_COLUMNS: Mapping[str, tuple[str, ...]] = MappingProxyType(
         "obtainedOn": ("obtained_on",),
         "issuedOn": ("issued_on",),
         "certificateNumber": ("certificate_number",),
+        "otherNumberFormat": ("other_number_format",),
         "authority": ("authority_code",),
         "reviewBody": ("review_body",),
         "validityScope": ("validity_scope",),
@@ -200,6 +202,7 @@ FIELD_LABELS: Mapping[str, str] = MappingProxyType(
         "obtainedOn": "取得时间",
         "issuedOn": "发证时间",
         "certificateNumber": "证书编号",
+        "otherNumberFormat": "证书为其他编号格式",
         "authority": "审批机关",
         "reviewBody": "评审机构",
         "validityScope": "有效范围",
@@ -820,6 +823,8 @@ class _Evaluation:
 
     def _certificate_number(self) -> None:
         text, obtained = self._text("certificateNumber"), self.known.obtained_on
+        other_format = self.state.get("otherNumberFormat") is True
+        self._set("otherNumberFormat", other_format)
         if obtained is None:
             if text is not None:
                 self._set("certificateNumber", normalize_certificate_number(str(text)))
@@ -832,11 +837,13 @@ class _Evaluation:
             else:
                 self._clear("certificateNumber")
             return
-        inputs = ("certificateNumber", "obtainedOn")
+        inputs = ("certificateNumber", "obtainedOn", "otherNumberFormat")
         checked = self._run(
             inputs,
             lambda: check_certificate_number(
-                None if text is None else str(text), obtained_year=obtained.year
+                None if text is None else str(text),
+                obtained_year=obtained.year,
+                allow_other_format=other_format,
             ),
         )
         if checked is not None:
@@ -1003,8 +1010,8 @@ def _state_from_stored(stored: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _incoming(value: Any) -> Any:
-    """A client value as the rules take it: ``None``, a date, or text."""
-    if value is None or isinstance(value, (str, date)):
+    """A client value as the rules take it: ``None``, a date, a flag, or text."""
+    if value is None or isinstance(value, (str, date, bool)):
         return value
     return str(value)
 

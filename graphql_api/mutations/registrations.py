@@ -65,6 +65,11 @@ class SaveRegistrationDocumentInput:
     certificate_number: str | None = strawberry.field(
         default=_UNSET, description="Paper number (0113…), only for titles before 2021."
     )
+    other_number_format: bool | None = strawberry.field(
+        default=_UNSET,
+        description="证书为其他编号格式: the paper number does not start with 0113 (the "
+        "reviewer checks it against the paper certificate).",
+    )
     authority: str | None = strawberry.field(
         default=_UNSET, description="审批机关 (code, name or alias); fixed for senior titles."
     )

@@ -137,6 +137,9 @@ class RegistrationType:
     obtained_on: date | None
     issued_on: date | None
     certificate_number: str | None
+    other_number_format: bool = strawberry.field(
+        description="证书为其他编号格式: the paper number does not start with 0113."
+    )
     authority: str | None = strawberry.field(description="审批机关 code.")
     authority_name: str | None
     review_body: str | None
@@ -199,6 +202,7 @@ class RegistrationType:
             obtained_on=reg.obtained_on,
             issued_on=reg.issued_on,
             certificate_number=reg.certificate_number,
+            other_number_format=reg.other_number_format,
             authority=reg.authority_code,
             authority_name=catalog_name(catalog.authority, reg.authority_code),
             review_body=reg.review_body,

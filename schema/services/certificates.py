@@ -28,6 +28,7 @@ from schema.models import (
     IssuedNumber,
     Registration,
 )
+from schema.qr_fit import qr_fit_problem
 from schema.reference.catalog import Catalog
 from schema.registration_form import FIELD_COLUMNS, STEP_FIELDS, check_step
 from schema.services.audit import write_audit
@@ -196,6 +197,15 @@ def _validated_changes(
         clean.update(result.values)
     if problems:
         raise InvalidInput(problems)
+    too_long = qr_fit_problem(
+        {**stored, **clean},
+        holder_name=reg.holder_name,
+        holder_id_masked=reg.holder_id_masked,
+        catalog=catalog,
+        fields=tuple(changes),
+    )
+    if too_long is not None:
+        raise InvalidInput([too_long])
     touched = {
         col
         for name in changes

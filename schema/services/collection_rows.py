@@ -20,6 +20,7 @@ from schema import rules
 from schema.errors import Problem
 from schema.models import ImportKind
 from schema.photos import PhotoRejected, normalize_photo
+from schema.qr_fit import qr_fit_problem
 from schema.reference.catalog import Catalog
 from schema.registration_form import FIELD_LABELS, check_loaded_record
 from schema.rules.scope import FIRST_SYSTEM_YEAR, RegistrationSource
@@ -175,6 +176,14 @@ def _check_row(
             for f in checked.missing
         )
         problems.extend(_title_system_checks(checked.values, catalog))
+    if not problems:
+        too_long = qr_fit_problem(
+            checked.values,
+            holder_name=name,
+            holder_id_masked=rules.mask_id_number(person.value),
+            catalog=catalog,
+        )
+        problems.extend([too_long] if too_long else [])
     if problems:
         return RowRefusal(number, problems)
     values = dict(checked.values)

@@ -12,13 +12,16 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 
 from crypto import (
     CertificateClaims,
+    QRTooLargeError,
     build_verification_url,
     check_code,
     new_cert_id,
     qr_png,
     qr_svg,
 )
+from schema.errors import InvalidState
 from schema.models import Certificate, CertificateStatus, Provenance, Registration
+from schema.qr_fit import QR_TOO_LONG
 from schema.services.bulk_write import insert_rows
 from schema.services.signing_keys import Signer
 from schema.storage import BlobStore
@@ -154,7 +157,15 @@ class Issuer:
         claims = _claims(cert_id, version, content, signed_at)
         kid, cose = await self.signer.sign(claims)
         url = build_verification_url(self.public_base_url, cert_id, cose)
-        png, svg = await asyncio.to_thread(lambda: (qr_png(url, scale=6), qr_svg(url)))
+        try:
+            png, svg = await asyncio.to_thread(lambda: (qr_png(url, scale=6), qr_svg(url)))
+        except QRTooLargeError:
+            # Entry refuses such content (schema.qr_fit); a record from before that check
+            # is refused here, so the decision rolls back and the reviewer can return it.
+            raise InvalidState(
+                "证书信息过长，生成的二维码将过于密集而无法扫描，请退回申请人精简评审机构或专业的写法",
+                code=QR_TOO_LONG,
+            ) from None
         png_key, svg_key = await self.store.put(png), await self.store.put(svg)
         return await Certificate.create(
             **_columns(content),

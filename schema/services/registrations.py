@@ -25,6 +25,7 @@ from schema.enums import Role
 from schema.errors import Conflict, Forbidden, InvalidInput, InvalidState, NotFound, Problem
 from schema.models import Account, Registration, RegistrationKey, RegistrationStatus
 from schema.photos import PhotoRejected, normalize_photo
+from schema.qr_fit import qr_fit_problem
 from schema.reference.catalog import Catalog
 from schema.registration_form import (
     FIELD_COLUMNS,
@@ -253,6 +254,7 @@ async def save_step(
         )
         if result.problems:
             raise InvalidInput(result.problems)
+        _require_qr_fit(reg, result.values, catalog, fields=tuple(submitted))
         for column, value in result.values.items():
             setattr(reg, column, value)
         reg.applicant_id = account.id
@@ -266,6 +268,21 @@ async def save_step(
             actor, f"registration.step.{step.value.lower()}", reg, before, now=now, conn=conn
         )
     return StepOutcome(reg, list(result.warnings), list(reg.missing))
+
+
+def _require_qr_fit(
+    reg: Registration, values: Mapping[str, Any], catalog: Catalog, *, fields: tuple[str, ...] = ()
+) -> None:
+    """Refuse, where the values are entered, a certificate too long for its QR code."""
+    problem = qr_fit_problem(
+        {**stored_values(reg), **values},
+        holder_name=reg.holder_name,
+        holder_id_masked=reg.holder_id_masked,
+        catalog=catalog,
+        fields=fields,
+    )
+    if problem is not None:
+        raise InvalidInput([problem])
 
 
 def complete_check(
@@ -333,6 +350,7 @@ async def submit_registration(
             problems.append(Problem("PHOTO_REQUIRED", "请上传个人照片", "photo"))
         if problems:
             raise InvalidInput(problems)
+        _require_qr_fit(reg, result.values, catalog)
         before = snapshot(reg)
         for column, value in result.values.items():
             setattr(reg, column, value)

@@ -116,7 +116,7 @@ def test_realistic_certificate_fits_version_15_at_level_m() -> None:
 
 
 def test_qr_version_limit_is_enforced() -> None:
-    url = "HTTPS://VERIFY.ECERT.EXAMPLE/V/UCQ2FI5EUWTKPKFJVKV2ZLNOV4/" + "A" * 700
+    url = "HTTPS://VERIFY.ECERT.EXAMPLE/V/UCQ2FI5EUWTKPKFJVKV2ZLNOV4/" + "A" * 1000
     with pytest.raises(QRTooLargeError):
         make_qr(url)
 
