@@ -10,6 +10,7 @@ from collections.abc import Callable
 import cbor2
 import nacl.exceptions
 import pytest
+import segno
 from crypto_test_support import (
     BASE_URL,
     PASSPHRASE,
@@ -41,8 +42,11 @@ from crypto.qr import (
     qr_png,
     qr_svg,
     qr_version,
+    qr_version_for_claims,
+    qr_version_for_length,
+    verification_url_length,
 )
-from crypto.signing import sign_claims
+from crypto.signing import cose_sign1_length, sign_claims
 
 ALNUM = set("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:")
 
@@ -216,3 +220,28 @@ def test_make_qr_refuses_non_alphanumeric_content() -> None:
     _, _, url = _issue()
     with pytest.raises(UrlFormatError):
         make_qr(url.lower())  # would silently become a much larger byte-mode symbol
+
+
+@pytest.mark.parametrize("specialty_chars", [0, 7, 25, 64, 100])
+def test_predicted_url_length_and_version_equal_the_signed_ones(specialty_chars: int) -> None:
+    """The entry-time budget (schema.qr_fit) predicts without signing: it must be exact."""
+    claims = realistic_claims(specialty="专" * specialty_chars)
+    _, cose, url = _issue(specialty="专" * specialty_chars)
+    assert cose_sign1_length(claims) == len(cose), "predicted COSE length differs"
+    assert verification_url_length(len(BASE_URL), claims) == len(url), "URL length differs"
+    predicted = qr_version_for_claims(claims, base_url_length=len(BASE_URL))
+    actual = segno.make_qr(url, error="M", mode="alphanumeric").version
+    assert predicted == actual, f"predicted version {predicted}, segno chose {actual}"
+
+
+def test_version_for_length_matches_segno_at_every_boundary() -> None:
+    for length in (*range(1, 60), *range(60, 1700, 31)):
+        text = "A" * length
+        assert qr_version_for_length(length) == segno.make_qr(
+            text, error="M", mode="alphanumeric"
+        ).version, f"version differs for {length} characters"
+
+
+def test_a_base_url_longer_than_the_budget_is_refused() -> None:
+    with pytest.raises(UrlFormatError):
+        build_verification_url("HTTPS://" + "A" * 33 + ".CN", "UCQ2FI5EUWTKPKFJVKV2ZLNOV4", b"x")
