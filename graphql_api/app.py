@@ -18,6 +18,7 @@ from tortoise import Tortoise
 from graphql_api.collection_routes import collection_routes
 from graphql_api.context import make_context_factory
 from graphql_api.deps import Deps, build_deps
+from graphql_api.errors import explain_oversize
 from graphql_api.graphiql import vendor_static_app
 from graphql_api.observability import Metrics, RequestContextMiddleware
 from graphql_api.root import build_schema, schema
@@ -98,6 +99,7 @@ def build_app(settings: Settings, *, deps: Deps | None = None, manage_db: bool =
             vendor_url="/static/vendor",
             max_body_bytes=4_000_000,
             max_upload_bytes=200_000_000,
+            explain_oversize=explain_oversize,
         ),
         Route("/healthz", _healthz),
         Route("/readyz", _readyz),

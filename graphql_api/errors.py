@@ -14,12 +14,14 @@ import strawberry
 from strawberry.extensions import SchemaExtension
 
 from schema.errors import DomainError
+from schema.photos import photo_too_large
 
 __all__ = [
     "DomainErrorHandler",
     "ErrorCodeExtension",
     "UserError",
     "UserErrors",
+    "explain_oversize",
     "user_errors",
 ]
 
@@ -73,3 +75,17 @@ class ErrorCodeExtension(SchemaExtension):
             original = error.original_error
             if isinstance(original, DomainError):
                 error.extensions = {**(error.extensions or {}), "code": original.code}
+
+
+def explain_oversize(prefix: bytes, limit: int) -> tuple[str, str, str | None]:
+    """Code, Chinese message and field for a request body over the transport's limit.
+
+    A photo sent as Base64 that is far over the photo limit never reaches the photo rules;
+    the applicant still gets their PHOTO_TOO_LARGE (the operation's name is at the start of
+    the body, JSON or multipart ``operations``).
+    """
+    if b"uploadRegistrationPhoto" in prefix:
+        refusal = photo_too_large()
+        return refusal.code, refusal.message, refusal.field
+    megabytes = max(1, limit // 1_000_000)
+    return "REQUEST_TOO_LARGE", f"提交的内容过大，不能超过{megabytes}MB", None

@@ -191,6 +191,22 @@ class _RequestError(Exception):
         self.status_code = status_code
         self.message = message
         self.headers = dict(headers or {})
+        self.extensions: dict[str, str] = {}
+
+
+# How much of an oversized body is kept for the application to say what was too large.
+_OVERSIZE_PREFIX_BYTES = 64 * 1024
+
+OversizeExplainer = Callable[[bytes, int], tuple[str, str, str | None]]
+"""``(body prefix, limit) -> (code, message, field)`` for a body over its limit: lets the
+application answer "the photo is too large" in its own words instead of a bare 413."""
+
+
+class _BodyTooLarge(_RequestError):
+    def __init__(self, limit: int, prefix: bytes = b"") -> None:
+        super().__init__(413, f"Request body exceeds {limit} bytes")
+        self.limit = limit
+        self.prefix = prefix[:_OVERSIZE_PREFIX_BYTES]
 
 
 def _media_ranges(accept: str) -> list[tuple[str, float]]:
@@ -264,20 +280,33 @@ def _check_declared_length(request: Request, limit: int) -> None:
     if declared is not None:
         try:
             if int(declared) > limit:
-                raise _RequestError(413, f"Request body exceeds {limit} bytes")
+                raise _BodyTooLarge(limit)
         except ValueError:
             raise _RequestError(400, "Invalid Content-Length") from None
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
-    _check_declared_length(request, limit)
+    try:
+        _check_declared_length(request, limit)
+    except _BodyTooLarge:
+        raise _BodyTooLarge(limit, await _prefix(request)) from None
     # Content-Length may be absent (chunked) or lie: count while reading.
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
         if len(body) > limit:
-            raise _RequestError(413, f"Request body exceeds {limit} bytes")
+            raise _BodyTooLarge(limit, bytes(body))
     return bytes(body)
+
+
+async def _prefix(request: Request) -> bytes:
+    """The start of a body refused by its declared length (the rest is never read)."""
+    head = bytearray()
+    async for chunk in request.stream():
+        head += chunk
+        if len(head) >= _OVERSIZE_PREFIX_BYTES:
+            break
+    return bytes(head)
 
 
 def _load_json(raw: str | bytes, what: str) -> Any:
@@ -342,18 +371,22 @@ class _UploadLimits:
 
 def _limited_request(request: Request, limit: int) -> Request:
     """``request`` whose body stream raises a 413 once more than ``limit`` bytes arrived
-    (Content-Length may be absent or lie; the parser spools files without a bound)."""
-    _check_declared_length(request, limit)
+    (Content-Length may be absent or lie; the parser spools files without a bound). The
+    caller has checked the declared length."""
     received = 0
+    head = bytearray()
     upstream = request.receive
 
     async def receive() -> Any:
         nonlocal received
         message = await upstream()
         if message["type"] == "http.request":
-            received += len(message.get("body", b""))
+            chunk = message.get("body", b"")
+            received += len(chunk)
+            if len(head) < _OVERSIZE_PREFIX_BYTES:
+                head.extend(chunk[: _OVERSIZE_PREFIX_BYTES - len(head)])
             if received > limit:
-                raise _RequestError(413, f"Request body exceeds {limit} bytes")
+                raise _BodyTooLarge(limit, bytes(head))
         return message
 
     return Request(request.scope, receive)
@@ -365,6 +398,11 @@ async def _multipart_form(request: Request, limits: _UploadLimits) -> AsyncItera
     if not any(request.headers.get(name) for name in limits.preflight_headers):
         names = " or ".join(limits.preflight_headers)
         raise _RequestError(400, f"Multipart requests must carry a {names} header")
+    try:
+        _check_declared_length(request, limits.max_upload_bytes)
+    except _BodyTooLarge:
+        # The multipart spec puts ``operations`` first: its start says what was sent.
+        raise _BodyTooLarge(limits.max_upload_bytes, await _prefix(request)) from None
     limited = _limited_request(request, limits.max_upload_bytes)
     try:
         form = await limited.form(
@@ -506,8 +544,12 @@ def _error_response(
     request_id: str,
     media_type: str,
     headers: Mapping[str, str] | None = None,
+    extensions: Mapping[str, str] | None = None,
 ) -> Response:
-    body = {"errors": [{"message": message}], "extensions": {"requestId": request_id}}
+    error: dict[str, Any] = {"message": message}
+    if extensions:
+        error["extensions"] = dict(extensions)
+    body = {"errors": [error], "extensions": {"requestId": request_id}}
     return _json_response(body, status_code, media_type, headers)
 
 
@@ -540,6 +582,7 @@ def graphql_route(
     max_upload_bytes: int = 200_000_000,
     max_upload_files: int = 10,
     upload_preflight_headers: tuple[str, ...] = ("X-CSRF-Token", "Authorization"),
+    explain_oversize: OversizeExplainer | None = None,
 ) -> Route:
     """A Starlette route serving ``schema`` per the GraphQL-over-HTTP specification.
 
@@ -551,7 +594,8 @@ def graphql_route(
     A JSON body may have ``max_body_bytes``; a multipart upload (mutations only)
     ``max_upload_bytes`` in all, at most ``max_upload_files`` files, its ``operations`` and
     ``map`` fields ``max_body_bytes`` each, and must carry one of
-    ``upload_preflight_headers`` (see the module docstring).
+    ``upload_preflight_headers`` (see the module docstring). A body over its limit is
+    answered 413; ``explain_oversize`` gives that error its message and ``extensions.code``.
     """
     policies = _masking_policies(schema)
     upload_limits = _UploadLimits(
@@ -648,12 +692,17 @@ def graphql_route(
         try:
             return await handle(request, media_type)
         except _RequestError as exc:
+            message, extensions = exc.message, exc.extensions
+            if isinstance(exc, _BodyTooLarge) and explain_oversize is not None:
+                code, message, field = explain_oversize(exc.prefix, exc.limit)
+                extensions = {"code": code} | ({"field": field} if field else {})
             return _error_response(
                 exc.status_code,
-                exc.message,
+                message,
                 _request_id(request),
                 media_type or _APPLICATION_JSON,
                 exc.headers,
+                extensions,
             )
         except Exception:
             request_id = _request_id(request)

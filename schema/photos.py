@@ -30,6 +30,7 @@ __all__ = [
     "PhotoLimits",
     "PhotoRejected",
     "normalize_photo",
+    "photo_too_large",
 ]
 
 PHOTO_RULES_ZH = (
@@ -132,10 +133,7 @@ def normalize_photo(data: bytes, *, limits: PhotoLimits = _DEFAULT_LIMITS) -> No
     Raises :class:`PhotoRejected` (codes in :class:`PhotoErrorCode`).
     """
     if len(data) > limits.max_bytes:
-        raise PhotoRejected(
-            PhotoErrorCode.TOO_LARGE,
-            f"照片文件不能超过{_format_bytes(limits.max_bytes)}，请压缩后重新上传",
-        )
+        raise photo_too_large(limits)
     if data.startswith(_JPEG_MAGIC):
         original_format = "JPEG"
     elif data.startswith(_PNG_MAGIC):
@@ -214,6 +212,16 @@ def _bomb_threshold(limits: PhotoLimits) -> int:
     if pillow_limit is None:
         return limits.bomb_pixels
     return min(limits.bomb_pixels, pillow_limit)
+
+
+def photo_too_large(limits: PhotoLimits | None = None) -> PhotoRejected:
+    """The refusal of a file over the size limit (also said when the request carrying it
+    exceeds the service's body limit, before the photo could be read)."""
+    limits = limits or PhotoLimits()
+    return PhotoRejected(
+        PhotoErrorCode.TOO_LARGE,
+        f"照片文件不能超过{_format_bytes(limits.max_bytes)}，请压缩后重新上传",
+    )
 
 
 def _dimensions_too_large(limits: PhotoLimits) -> PhotoRejected:
