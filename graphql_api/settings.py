@@ -15,6 +15,10 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
+from crypto.errors import UrlFormatError
+from crypto.qr import normalize_base_url
+from schema.db import DatabaseUrlError, tortoise_config
+
 __all__ = ["Secret", "Settings", "SettingsError", "load_settings"]
 
 Environment = Literal["development", "production", "test"]
@@ -142,8 +146,14 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     data_dir = Path(env_map.get("ECERT_DATA_DIR", "var")).resolve()
     database_url = env_map.get("ECERT_DATABASE_URL") or f"sqlite://{data_dir / 'ecert.sqlite3'}"
     scheme = urlsplit(database_url).scheme
-    if scheme not in ("sqlite", "postgres", "asyncpg", "psycopg"):
-        raise SettingsError("ECERT_DATABASE_URL must be a sqlite:// or postgres:// URL")
+    if scheme not in ("sqlite", "postgres", "postgresql", "asyncpg"):
+        raise SettingsError(
+            "ECERT_DATABASE_URL must be a sqlite:// or postgres:// (postgresql://) URL"
+        )
+    try:
+        tortoise_config(database_url)
+    except (DatabaseUrlError, OSError, ValueError) as exc:
+        raise SettingsError(f"ECERT_DATABASE_URL: {exc}") from None
 
     secret_names = ("ECERT_PII_HMAC_KEY", "ECERT_PII_ENCRYPTION_KEY", "ECERT_SIGNING_PASSPHRASE")
     missing = [n for n in secret_names if not env_map.get(n) and not env_map.get(n + "_FILE")]
@@ -158,19 +168,29 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
             return Path(env_map[name + "_FILE"]).read_text(encoding="utf-8").strip()
         return env_map.get(name) or fallback[name]
 
-    public_base_url = env_map.get("ECERT_PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+    host = env_map.get("ECERT_HOST", "127.0.0.1")
+    port = _int("ECERT_PORT", env_map.get("ECERT_PORT", "8000"), low=0, high=65535)
+    # Development default: the address this server answers on, so its QR codes open.
+    local_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104
+    public_base_url = env_map.get(
+        "ECERT_PUBLIC_BASE_URL", f"http://{local_host}:{port or 8000}"
+    ).rstrip("/")
     parts = urlsplit(public_base_url)
     if parts.scheme not in ("http", "https") or not parts.netloc or parts.path or parts.query:
         raise SettingsError(
             "ECERT_PUBLIC_BASE_URL must be an origin such as https://verify.example"
         )
+    try:
+        normalize_base_url(public_base_url)
+    except UrlFormatError as exc:
+        raise SettingsError(f"ECERT_PUBLIC_BASE_URL: {exc}") from None
     if env == "production" and parts.scheme != "https":
         raise SettingsError("ECERT_PUBLIC_BASE_URL must use https in production")
 
     return Settings(
         env=env,  # type: ignore[arg-type]
-        host=env_map.get("ECERT_HOST", "127.0.0.1"),
-        port=_int("ECERT_PORT", env_map.get("ECERT_PORT", "8000"), low=0, high=65535),
+        host=host,
+        port=port,
         data_dir=data_dir,
         database_url=database_url,
         public_base_url=public_base_url,
