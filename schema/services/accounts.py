@@ -87,7 +87,7 @@ async def _create(
     )
     lookup = pii.lookup_hash(parsed.value)
     duplicate = Conflict(
-        "该身份证号码已注册账户，请直接登录；如忘记密码请联系审批机关重置",
+        "该身份证号码已注册账户，请使用该号码直接登录",
         code="ACCOUNT_EXISTS",
         field="idNumber",
     )

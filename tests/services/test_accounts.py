@@ -69,6 +69,8 @@ async def test_second_account_for_same_person_is_refused(db, deps):
     with pytest.raises(Conflict) as caught:
         await make_applicant(deps, name="张三", mobile="13700000000")
     assert caught.value.code == "ACCOUNT_EXISTS"
+    # There is no password reset yet: the message must not send the person to one.
+    assert "重置" not in caught.value.message, caught.value.message
     assert await Account.all().count() == 1
 
 
