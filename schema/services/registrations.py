@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -149,13 +150,73 @@ def _duplicate_error(existing: Registration) -> Conflict:
     try:
         rules.check_existing_record(violation_code)
     except rules.RuleViolation as exc:
+        # The record is named the way the person knows it; its id travels in ``ref``.
+        known_as = "“我的证书”" + (f"中的{existing.title_name}记录" if existing.title_name else "")
         return Conflict(
-            f"{exc.message}（已有记录：{existing.public_id}）",
+            f"{exc.message}（见{known_as}）",
             code=exc.code,
             field="certificateNumber" if existing.certificate_number else "approvalDocument",
             ref=existing.public_id,
         )
     raise AssertionError("check_existing_record accepted an existing record")
+
+
+@asynccontextmanager
+async def _duplicate_drafts_withdrawn(
+    actor: Actor, registration_id: str, now: datetime
+) -> AsyncIterator[None]:
+    """A fresh draft refused as a duplicate of the holder's existing record is withdrawn.
+
+    When two identical submissions race, or a person starts again a certificate already on
+    record, the refused draft would stay in 我的证书 as an orphan 填写中 entry. If it was
+    never submitted and everything it holds equals the existing record, it carries nothing
+    of its own: it is withdrawn (audited) and the refusal says so. A draft that differs
+    anywhere (perhaps a mistyped number) is kept for the person to correct.
+    """
+    try:
+        yield
+    except Conflict as refused:
+        if refused.ref is None or not await _withdraw_if_duplicate(
+            actor, registration_id, refused.ref, now
+        ):
+            raise
+        raise Conflict(
+            f"{refused.message}；本次重复填写的草稿已自动撤回",
+            code=refused.code,
+            field=refused.field,
+            ref=refused.ref,
+        ) from None
+
+
+async def _withdraw_if_duplicate(
+    actor: Actor, registration_id: str, existing_id: str, now: datetime
+) -> bool:
+    async with in_transaction() as conn:
+        _, reg = await _owned_for_update(actor, registration_id, conn)
+        existing = await Registration.get_or_none(public_id=existing_id).using_db(conn)
+        if reg.status is not RegistrationStatus.DRAFT or reg.round or existing is None:
+            return False
+        own = {k: v for k, v in stored_values(reg).items() if v not in (None, "", False)}
+        theirs = stored_values(existing)
+        if reg.photo_sha256 or any(theirs.get(k) != v for k, v in own.items()):
+            return False
+        before = snapshot(reg)
+        reg.status = RegistrationStatus.WITHDRAWN
+        reg.updated_at = now
+        await reg.save(using_db=conn)
+        await RegistrationKey.filter(registration_id=reg.id).using_db(conn).delete()
+        await write_audit(
+            actor=actor,
+            action="registration.withdrawn",
+            entity_type="registration",
+            entity_id=reg.public_id,
+            now=now,
+            before=before,
+            after=snapshot(reg),
+            note=f"duplicate of {existing.public_id}",
+            using_db=conn,
+        )
+    return True
 
 
 async def claim_keys(reg: Registration, conn: BaseDBAsyncClient) -> None:
@@ -232,6 +293,26 @@ async def save_step(
     now: datetime,
 ) -> StepOutcome:
     """Validate and save one wizard step; nothing is saved when any field is refused."""
+    async with _duplicate_drafts_withdrawn(actor, registration_id, now):
+        return await _save_step(
+            actor=actor,
+            registration_id=registration_id,
+            step=step,
+            submitted=submitted,
+            catalog=catalog,
+            now=now,
+        )
+
+
+async def _save_step(
+    *,
+    actor: Actor,
+    registration_id: str,
+    step: Step,
+    submitted: Mapping[str, Any],
+    catalog: Catalog,
+    now: datetime,
+) -> StepOutcome:
     async with in_transaction() as conn:
         account, reg = await _owned_for_update(actor, registration_id, conn)
         if reg.status not in EDITABLE:
@@ -338,6 +419,13 @@ async def submit_registration(
     *, actor: Actor, registration_id: str, catalog: Catalog, now: datetime
 ) -> Registration:
     """填写中/已退回/待完善 → 待审核, once every field and the photo pass together."""
+    async with _duplicate_drafts_withdrawn(actor, registration_id, now):
+        return await _submit(actor=actor, registration_id=registration_id, catalog=catalog, now=now)
+
+
+async def _submit(
+    *, actor: Actor, registration_id: str, catalog: Catalog, now: datetime
+) -> Registration:
     async with in_transaction() as conn:
         account, reg = await _owned_for_update(actor, registration_id, conn)
         if reg.status not in EDITABLE:

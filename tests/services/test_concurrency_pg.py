@@ -44,6 +44,9 @@ async def test_two_identical_submissions_at_the_same_moment_make_one_record(db, 
     assert await Registration.filter(certificate_number="011320150042").count() == 1
     assert await Registration.filter(status=RegistrationStatus.SUBMITTED).count() == 1
     assert await RegistrationKey.filter(key="N:011320150042").count() == 1
+    assert not await Registration.filter(status=RegistrationStatus.DRAFT).exists(), (
+        "the losing submission left an orphan draft"
+    )
 
 
 async def test_concurrent_approvals_draw_distinct_consecutive_numbers(db, deps):

@@ -89,9 +89,13 @@ async def test_draft_claims_its_keys_and_withdrawal_releases_them(db, deps):
 
     second = await _draft(people.applicant)
     await _step(people.applicant, second, Step.TITLE, PAPER_2015_TITLE)
+    # Something the first record does not hold: the draft is the person's own work, kept.
+    await _step(people.applicant, second, Step.SPECIALTY, {"specialty": "建筑工程"})
     with pytest.raises(Conflict) as caught:
         await _step(people.applicant, second, Step.DOCUMENT, PAPER_2015_DOCUMENT)
     assert (caught.value.code, caught.value.ref) == ("SCOPE_ALREADY_REGISTERED", first)
+    assert first not in caught.value.message, "a raw record id reached the message"
+    assert "高级工程师" in caught.value.message, "the message does not name the record"
 
     await registrations.withdraw_registration(
         actor=people.applicant, registration_id=first, now=NOW
@@ -99,6 +103,30 @@ async def test_draft_claims_its_keys_and_withdrawal_releases_them(db, deps):
     await _step(people.applicant, second, Step.DOCUMENT, PAPER_2015_DOCUMENT)
     mine = await registrations.my_registrations(actor=people.applicant)
     assert [r.public_id for r in mine.items] == [second]
+
+
+async def test_a_draft_identical_to_an_existing_record_is_withdrawn_when_refused(db, deps):
+    """The lost race (or starting the same certificate again): the refused draft holds
+    nothing the existing record lacks, so it does not stay behind as an orphan 填写中."""
+    people = await make_people(deps)
+    first = await _draft(people.applicant)
+    await _step(people.applicant, first, Step.TITLE, PAPER_2015_TITLE)
+    await _step(people.applicant, first, Step.DOCUMENT, PAPER_2015_DOCUMENT)
+
+    second = await _draft(people.applicant)
+    await _step(people.applicant, second, Step.TITLE, PAPER_2015_TITLE)
+    with pytest.raises(Conflict) as caught:
+        await _step(people.applicant, second, Step.DOCUMENT, PAPER_2015_DOCUMENT)
+
+    assert (caught.value.code, caught.value.ref) == ("SCOPE_ALREADY_REGISTERED", first)
+    assert "草稿已自动撤回" in caught.value.message, caught.value.message
+    orphan = await Registration.get(public_id=second)
+    assert orphan.status is RegistrationStatus.WITHDRAWN, f"left {orphan.status}"
+    assert await AuditRecord.filter(entity_id=second, action="registration.withdrawn").exists(), (
+        "the automatic withdrawal left no audit record"
+    )
+    mine = await registrations.my_registrations(actor=people.applicant)
+    assert [r.public_id for r in mine.items] == [first]
 
 
 async def test_submission_checks_everything_and_locks_the_registration(db, deps):
