@@ -76,7 +76,7 @@ async def test_scanned_qr_shows_valid_page_with_public_fields(server, deps):
         "2021年12月24日",
         "2022年2月15日",
         cert.number,
-        "其他系统登记",
+        "系统签发",  # an offline review, numbered and signed here
         cert.kid,
         cert.check_code,
         f"/V/{cert.cert_id}/photo",
@@ -113,7 +113,7 @@ async def test_json_by_content_negotiation_and_lower_case_url(server, deps):
         c["authority"]["code"] == "500112"
         and c["authority"]["name"] == "渝北区人力资源和社会保障局"
     )
-    assert c["provenance"] == {"code": "OTHER_SYSTEM", "name": "其他系统登记"}
+    assert c["provenance"] == {"code": "NATIVE", "name": "系统签发"}
     assert c["signature"]["kid"] == cert.kid and c["checkCode"] == cert.check_code
     assert c["obtainedOn"] == "2021-12-24" and c["photoPath"] == f"/V/{cert.cert_id}/photo"
     assert body["superseded"] is None and body["revoked"] is None
