@@ -180,6 +180,16 @@ async def _keys(args: argparse.Namespace) -> list[str]:
                 f"revoked {row.kid} from {_iso(row.revoked_at)}: signatures made at or after "
                 "that instant no longer verify (republish/refresh the JWK Set)"
             ]
+        if args.action == "affected":
+            since = _parse_instant(args.since) if args.since else None
+            certs = await signing_keys.affected_certificates(
+                actor=SYSTEM, kid=args.kid, since=since
+            )
+            lines = [f"{'CERT_ID':<27}{'VERSION':<8}{'SIGNED_AT':<21} NUMBER"]
+            lines += [
+                f"{c.cert_id:<27}{c.version:<8}{_iso(c.signed_at):<21} {c.number}" for c in certs
+            ]
+            return [*lines, f"{len(certs)} certificate versions signed by {args.kid}"]
         if args.action == "export-jwks":
             document = await signing_keys.published_jwks()
             target = Path(args.file) if args.file else settings.data_dir / JWKS_CACHE_NAME
@@ -380,7 +390,7 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_gen_secret)
 
     p = sub.add_parser(
-        "keys", help="signing keys: list, create, rotate, retire, revoke, export-jwks"
+        "keys", help="signing keys: list, create, rotate, retire, revoke, affected, export-jwks"
     )
     keys = p.add_subparsers(dest="action", required=True)
     keys.add_parser("list", help="every key with its window; marks the one signing now")
@@ -392,6 +402,11 @@ def _parser() -> argparse.ArgumentParser:
     k.add_argument("kid")
     k.add_argument("--effective-at", help="ISO 8601 with time zone, e.g. 2026-11-27T09:30:00+08:00")
     k.add_argument("--note", required=True, help="why (kept in the audit log)")
+    k = keys.add_parser(
+        "affected", help="certificate versions KID signed at or after its revocation (or --since)"
+    )
+    k.add_argument("kid")
+    k.add_argument("--since", help="ISO 8601 with time zone (default: the key's revocation)")
     k = keys.add_parser("export-jwks", help="write the public JWK Set to FILE")
     k.add_argument("file", nargs="?", help=f"default: $ECERT_DATA_DIR/{JWKS_CACHE_NAME}")
     p.set_defaults(func=_cmd_keys)

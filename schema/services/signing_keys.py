@@ -30,11 +30,12 @@ from crypto import (
 from schema.actor import Actor
 from schema.enums import Role
 from schema.errors import Forbidden, InvalidInput, InvalidState, NotFound
-from schema.models import SigningKey
+from schema.models import Certificate, SigningKey
 from schema.services.audit import write_audit
 
 __all__ = [
     "Signer",
+    "affected_certificates",
     "create_key",
     "ensure_development_key",
     "key_records",
@@ -69,6 +70,22 @@ async def key_records() -> list[SigningKeyRecord]:
 async def list_keys(*, actor: Actor) -> list[SigningKey]:
     _require_signer(actor)
     return list(await SigningKey.all().order_by("not_before", "id"))
+
+
+async def affected_certificates(
+    *, actor: Actor, kid: str, since: datetime | None = None
+) -> list[Certificate]:
+    """Certificate versions ``kid`` signed at or after ``since`` (default: its revocation
+    instant) — the ones a revocation stops verifying, which need a new signed version."""
+    _require_signer(actor)
+    key = await SigningKey.get_or_none(kid=kid)
+    if key is None:
+        raise NotFound("签名密钥不存在", code="KEY_NOT_FOUND", field="kid")
+    since = since or key.revoked_at
+    query = Certificate.filter(kid=kid)
+    if since is not None:
+        query = query.filter(signed_at__gte=since)
+    return list(await query.order_by("signed_at", "id"))
 
 
 async def published_jwks() -> dict[str, Any]:

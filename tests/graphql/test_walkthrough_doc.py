@@ -14,9 +14,9 @@ from schema.services.accounts import create_staff
 from schema.services.reference import authority_codes
 from schema.services.signing_keys import ensure_development_key
 from tests.support.factories import NOW
-from tests.support.flows import portrait_jpeg
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "walkthrough.md"
+SAMPLE_PHOTO = DOC.parent / "sample-photo.jpg"  # the photo the walkthrough tells readers to use
 REVIEWER_ID = "500243199212310562"
 
 
@@ -27,7 +27,8 @@ def _operations() -> list[str]:
 async def _run(server, op: str, values: dict[str, str], token: str | None) -> dict:
     for name, value in values.items():
         op = op.replace(name, value)
-    variables = {"photo": base64.b64encode(portrait_jpeg()).decode()} if "$photo" in op else {}
+    photo = base64.b64encode(SAMPLE_PHOTO.read_bytes()).decode()
+    variables = {"photo": photo} if "$photo" in op else {}
     body = await server.gql(op, variables, token=token)
     assert "errors" not in body, json.dumps(body, ensure_ascii=False)[:800]
     (field,) = body["data"].values() if len(body["data"]) == 1 else (body["data"],)
@@ -87,3 +88,17 @@ async def test_walkthrough_reaches_an_approved_certificate(server, deps):
     view = (await _run(server, ops[12], values, applicant))["myIssuedCertificate"]
     assert view["verificationUrl"].startswith("HTTPS://VERIFY.ECERT.TEST/V/")
     assert view["qrSvg"].lstrip().startswith("<")
+
+
+def test_every_documented_mutation_shows_its_refusals() -> None:
+    """A newcomer who types something wrong must see the code and the Chinese message."""
+    for op in _operations():
+        if op.lstrip().startswith("mutation"):
+            assert re.search(r"\.\.\. on UserErrors \{ errors \{ code message", op), (
+                f"this walkthrough mutation selects no error fields:\n{op}"
+            )
+
+
+def test_the_sample_photo_the_walkthrough_names_is_in_the_repository() -> None:
+    assert "docs/sample-photo.jpg" in DOC.read_text(encoding="utf-8")
+    assert SAMPLE_PHOTO.read_bytes()[:3] == b"\xff\xd8\xff", "docs/sample-photo.jpg is no JPEG"

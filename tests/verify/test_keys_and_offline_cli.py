@@ -196,3 +196,23 @@ def test_development_migrate_creates_a_signing_key_once(tmp_path):
     env["ECERT_ENV"] = "test"  # tests and production never get a key implicitly
     env["ECERT_DATABASE_URL"] = f"sqlite://{tmp_path / 'test.sqlite3'}"
     assert "signing key" not in ecert(env, "migrate").stdout
+
+
+async def test_keys_affected_lists_what_a_revocation_stops_verifying(db, deps):
+    """The revocation runbook's list (docs/operations.md step 4) on both databases: a
+    hand-written SQL date comparison found nothing on SQLite."""
+    people = await make_people(deps)
+    cert = await issue_yubei_certificate(deps, people)
+    env = _env(db, deps.settings.data_dir)
+    before = (cert.signed_at - timedelta(hours=1)).isoformat()
+    after = (cert.signed_at + timedelta(seconds=1)).isoformat()
+
+    revoked = ecert(env, "keys", "revoke", cert.kid, "--effective-at", before, "--note", "泄露")
+    assert revoked.returncode == 0, revoked.stderr
+    listed = ecert(env, "keys", "affected", cert.kid)
+    assert listed.returncode == 0, listed.stderr
+    assert cert.cert_id in listed.stdout and cert.number in listed.stdout, listed.stdout
+    assert "1 certificate versions" in listed.stdout, listed.stdout
+
+    later = ecert(env, "keys", "affected", cert.kid, "--since", after)
+    assert cert.cert_id not in later.stdout and "0 certificate versions" in later.stdout
