@@ -122,6 +122,9 @@ def make_qr(url: str) -> segno.QRCode:
         # Lower-case letters or other bytes would silently force byte mode
         # (a much larger symbol); only URLs from build_verification_url belong here.
         raise UrlFormatError("QR content must use the alphanumeric character set") from None
+    # segno types the version as int | str because Micro QR versions are "M1".."M4";
+    # make_qr builds regular QR codes only, whose versions are ints.
+    assert isinstance(code.version, int)
     if code.version > MAX_QR_VERSION:
         raise QRTooLargeError(
             f"QR code needs version {code.version}; at most {MAX_QR_VERSION} allowed"
