@@ -159,7 +159,7 @@ class CertificateType:
             superseded_at=cert.superseded_at,
             revoked_at=cert.revoked_at,
             revocation_reason=revocation,
-            superseded_by_pk=cert.superseded_by_id,  # type: ignore[attr-defined]
+            superseded_by_pk=cert.superseded_by_id,
         )
 
 
@@ -224,7 +224,7 @@ class CorrectionRequestType:
             decision_note=request.decision_note,
             created_at=request.created_at,
             decided_at=request.decided_at,
-            certificate_pk=request.certificate_id,  # type: ignore[attr-defined]
-            new_certificate_pk=request.new_certificate_id,  # type: ignore[attr-defined]
+            certificate_pk=request.certificate_id,
+            new_certificate_pk=request.new_certificate_id,
             catalog=catalog,
         )

@@ -283,7 +283,7 @@ class AuditEntryType:
             action_label=_ACTION_LABELS.get(record.action, record.action),
             actor_role=role,
             actor_role_label=role.label if role else None,
-            before=record.before,
-            after=record.after,
+            before=JSON(record.before) if record.before is not None else None,
+            after=JSON(record.after) if record.after is not None else None,
             note=record.note,
         )
