@@ -18,7 +18,8 @@ class AuditRecord(Model):
     entity_id = fields.CharField(max_length=64)
     before: fields.JSONField[dict[str, Any] | None] = fields.JSONField(null=True)
     after: fields.JSONField[dict[str, Any] | None] = fields.JSONField(null=True)
-    note = fields.TextField(null=True)
+    # Tortoise types TextField as str even when null=True.
+    note: str | None = fields.TextField(null=True)
     request_id = fields.CharField(max_length=64, null=True)
 
     class Meta:

@@ -78,7 +78,8 @@ class Certificate(Model):
     superseded_at = fields.DatetimeField(null=True)
     revoked_at = fields.DatetimeField(null=True)
     revocation_reason = fields.CharField(max_length=32, null=True)
-    revocation_note = fields.TextField(null=True)  # private: never on the public page
+    # Tortoise types TextField as str even when null=True.
+    revocation_note: str | None = fields.TextField(null=True)  # private: never on the public page
 
     supersedes: fields.ReverseRelation[Certificate]
     corrections: fields.ReverseRelation[CorrectionRequest]
@@ -133,7 +134,8 @@ class CorrectionRequest(Model):
     reason = fields.TextField()
     changes: fields.JSONField[dict[str, Any]] = fields.JSONField()  # {"raw": …, "clean": …}
     status = fields.CharEnumField(CorrectionStatus, max_length=16)
-    decision_note = fields.TextField(null=True)
+    # Tortoise types TextField as str even when null=True.
+    decision_note: str | None = fields.TextField(null=True)
     decided_by_id = fields.IntField(null=True)
     decided_at = fields.DatetimeField(null=True)
     new_certificate: fields.ForeignKeyNullableRelation[Certificate] = fields.ForeignKeyField(

@@ -53,7 +53,8 @@ class ImportJob(Model):
     existing_count = fields.IntField(default=0)
     refused_count = fields.IntField(default=0)
     error_code = fields.CharField(max_length=64, null=True)
-    error_message = fields.TextField(null=True)
+    # Tortoise types TextField as str even when null=True.
+    error_message: str | None = fields.TextField(null=True)
     lease_owner = fields.CharField(max_length=64, null=True)
     lease_expires_at = fields.DatetimeField(null=True)
     attempts = fields.IntField(default=0)

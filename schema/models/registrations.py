@@ -60,14 +60,16 @@ class Registration(Model):
     # 待完善: what must be completed
     missing: fields.JSONField[list[str]] = fields.JSONField(default=list)
     # Why a bulk-loaded record is 待完善 (电子证书生成失败，需重新上传电子照片 …).
-    incomplete_reason = fields.TextField(null=True)
+    # Tortoise types TextField as str even when null=True.
+    incomplete_reason: str | None = fields.TextField(null=True)
     # Where a bulk-loaded record came from: the job and the row of its file.
     import_job_id = fields.IntField(null=True)
     import_row = fields.IntField(null=True)
     # Non-fatal findings shown to the reviewer.
     warnings: fields.JSONField[list[dict[str, Any]]] = fields.JSONField(default=list)
     return_reason_code = fields.CharField(max_length=32, null=True)
-    return_note = fields.TextField(null=True)
+    # Tortoise types TextField as str even when null=True.
+    return_note: str | None = fields.TextField(null=True)
     round = fields.IntField(default=0)  # how many times it has been submitted
     lock_version = fields.IntField(default=0)
     created_at = fields.DatetimeField()
