@@ -12,7 +12,7 @@ import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, cast, get_args
 from urllib.parse import urlsplit
 
 __all__ = ["Secret", "Settings", "SettingsError", "load_settings"]
@@ -136,9 +136,10 @@ def _dev_secrets(data_dir: Path) -> dict[str, str]:
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
     """Read settings from the environment (or the mapping given, for tests)."""
     env_map = dict(os.environ if environ is None else environ)
-    env = env_map.get("ECERT_ENV", "development")
-    if env not in ("development", "production", "test"):
+    raw_env = env_map.get("ECERT_ENV", "development")
+    if raw_env not in get_args(Environment):
         raise SettingsError("ECERT_ENV must be development, production or test")
+    env = cast("Environment", raw_env)  # one of its values, checked just above
     data_dir = Path(env_map.get("ECERT_DATA_DIR", "var")).resolve()
     database_url = env_map.get("ECERT_DATABASE_URL") or f"sqlite://{data_dir / 'ecert.sqlite3'}"
     scheme = urlsplit(database_url).scheme
@@ -168,7 +169,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         raise SettingsError("ECERT_PUBLIC_BASE_URL must use https in production")
 
     return Settings(
-        env=env,  # type: ignore[arg-type]
+        env=env,
         host=env_map.get("ECERT_HOST", "127.0.0.1"),
         port=_int("ECERT_PORT", env_map.get("ECERT_PORT", "8000"), low=0, high=65535),
         data_dir=data_dir,
