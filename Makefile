@@ -1,6 +1,6 @@
 # Two commands do all the set-up on a fresh machine with Python >= 3.11 and make:
 #   make run    create the environment, migrate, load reference data, serve on 127.0.0.1:8000
-#   make test   ruff, the SDL check and the whole suite on SQLite and (when reachable) PostgreSQL
+#   make test   ruff, mypy, the SDL check and the whole suite on SQLite and (when reachable) PostgreSQL
 SHELL := /bin/bash
 PYTHON ?= python3
 UV_VERSION := 0.13.9
@@ -11,7 +11,7 @@ ECERT := $(VENV)/bin/ecert
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test lint schema migrations assets env clean bench-collection
+.PHONY: run test lint typecheck schema migrations assets env clean bench-collection
 
 $(UV):
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "ecert needs Python >= 3.11")'
@@ -33,6 +33,7 @@ run: env assets
 
 test: env assets
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 	$(ECERT) export-schema --check --output schema.graphql
 	$(VENV)/bin/pytest
 
@@ -41,6 +42,9 @@ bench-collection: env
 
 lint: env
 	$(VENV)/bin/ruff check .
+
+typecheck: env
+	$(VENV)/bin/mypy
 
 schema: env
 	$(ECERT) export-schema --output schema.graphql

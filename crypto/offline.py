@@ -65,7 +65,9 @@ def decode_qr_image(image_bytes: bytes) -> str:
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
         raise QRDecodeError("not a readable image") from None
     results = zxingcpp.read_barcodes(
-        grey, formats=zxingcpp.BarcodeFormat.QRCode, text_mode=zxingcpp.TextMode.Plain
+        grey,
+        formats=zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode),
+        text_mode=zxingcpp.TextMode.Plain,
     )
     texts = {r.text for r in results if r.valid}
     if not texts:

@@ -18,6 +18,8 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+from collections.abc import Mapping
+from typing import cast
 
 import segno
 from segno import consts as _segno_consts
@@ -126,6 +128,10 @@ def verification_url_length(base_url_length: int, claims: CertificateClaims) -> 
     return base_url_length + len(_PATH_MARKER) + 26 + 1 + payload_chars
 
 
+# Data bits per (version, error level), from segno's tables (untyped there).
+_CAPACITY_BITS = cast("Mapping[int, Mapping[int, int]]", _segno_consts.SYMBOL_CAPACITY)
+
+
 def qr_version_for_length(length: int) -> int | None:
     """Smallest QR version (level M) holding an alphanumeric segment of ``length``
     characters, or None when none does -- the version :func:`make_qr` chooses."""
@@ -139,7 +145,7 @@ def qr_version_for_length(length: int) -> int | None:
             span = _segno_consts.VERSION_RANGE_27_40
         bits = 4 + _segno_consts.CHAR_COUNT_INDICATOR_LENGTH[mode][span]
         bits += 11 * (length // 2) + 6 * (length % 2)
-        if bits <= _segno_consts.SYMBOL_CAPACITY[version][_segno_consts.ERROR_LEVEL_M]:
+        if bits <= _CAPACITY_BITS[version][_segno_consts.ERROR_LEVEL_M]:
             return version
     return None
 
@@ -164,6 +170,9 @@ def make_qr(url: str) -> segno.QRCode:
         # Lower-case letters or other bytes would silently force byte mode
         # (a much larger symbol); only URLs from build_verification_url belong here.
         raise UrlFormatError("QR content must use the alphanumeric character set") from None
+    # segno types the version as int | str because Micro QR versions are "M1".."M4";
+    # make_qr builds regular QR codes only, whose versions are ints.
+    assert isinstance(code.version, int)
     if code.version > MAX_QR_VERSION:
         raise QRTooLargeError(
             f"QR code needs version {code.version}; at most {MAX_QR_VERSION} allowed"

@@ -16,11 +16,14 @@ import contextlib
 import signal
 import sys
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
+
+if TYPE_CHECKING:
+    from schema.collection import TemplateKind
 
 __all__ = ["add_parsers"]
 
-_KINDS = {"historical": "HISTORICAL", "title-system": "TITLE_SYSTEM"}
+_KINDS: dict[str, TemplateKind] = {"historical": "HISTORICAL", "title-system": "TITLE_SYSTEM"}
 
 
 def _fail(message: str) -> NoReturn:
@@ -118,7 +121,7 @@ async def _import(args: argparse.Namespace) -> list[str]:
             job_id = args.job
         else:
             assert file is not None
-            job = await create_import_job(
+            created = await create_import_job(
                 actor=SYSTEM,
                 kind=ImportKind(_KINDS[args.kind]),
                 file_name=file.name,
@@ -128,7 +131,7 @@ async def _import(args: argparse.Namespace) -> list[str]:
                 store=deps.store,
                 now=deps.clock(),
             )
-            job_id = job.public_id
+            job_id = created.public_id
         if args.background:
             if settings.is_postgres:
                 dispatcher = QueueDispatcher(settings)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import PurePath
-from typing import TYPE_CHECKING, get_args
+from typing import TYPE_CHECKING, cast, get_args
 from urllib.parse import quote
 
 from starlette.requests import Request
@@ -83,15 +83,16 @@ async def _actor(request: Request, deps: Deps) -> Actor:
 
 def collection_routes(deps: Deps) -> list[BaseRoute]:
     async def template(request: Request, extension: str) -> Response:
-        kind = request.query_params.get("kind", "")
-        if kind not in get_args(TemplateKind):
+        raw_kind = request.query_params.get("kind", "")
+        if raw_kind not in get_args(TemplateKind):
             return _refusal(
                 InvalidInput.one(
                     "IMPORT_KIND_INVALID", "请指定模板类型：kind=TITLE_SYSTEM或HISTORICAL", "kind"
                 )
             )
+        kind = cast("TemplateKind", raw_kind)  # one of its values, checked just above
         build, media = (template_xlsx, _XLSX) if extension == "xlsx" else (template_csv, _CSV)
-        data = await asyncio.to_thread(build, kind)  # type: ignore[arg-type]
+        data = await asyncio.to_thread(build, kind)
         disposition = content_disposition(
             f"{_TEMPLATE_NAMES[kind]}.{extension}", f"{_TEMPLATE_ASCII[kind]}.{extension}"
         )

@@ -24,7 +24,7 @@ async def _certificates_by_id(ids: Sequence[int]) -> list[Certificate | None]:
 async def _certificates_by_registration(ids: Sequence[int]) -> list[list[Certificate]]:
     grouped: dict[int, list[Certificate]] = defaultdict(list)
     for cert in await Certificate.filter(registration_id__in=list(ids)).order_by("version"):
-        grouped[cert.registration_id].append(cert)  # type: ignore[attr-defined]
+        grouped[cert.registration_id].append(cert)
     return [grouped.get(i, []) for i in ids]
 
 

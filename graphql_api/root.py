@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import strawberry
 from strawberry.extensions import DisableIntrospection
 from strawberry.tools import merge_types
@@ -22,6 +24,10 @@ from graphql_api.queries.review import ReviewQueries
 from graphql_api.queries.signing_keys import SigningKeyQueries
 from graphql_api.transport import limit_extensions, masking_extension
 from schema.errors import DomainError
+
+if TYPE_CHECKING:
+    from graphql import GraphQLError
+    from strawberry.types import ExecutionContext
 
 __all__ = ["build_schema", "schema"]
 
@@ -51,7 +57,9 @@ Mutation = merge_types(
 
 
 class _Schema(strawberry.Schema):
-    def process_errors(self, errors, execution_context=None) -> None:  # type: ignore[no-untyped-def]
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
         # Strawberry logs every error with a traceback; the masking extension already logs
         # the unexpected ones (with the request id), and user errors are not incidents.
         return None

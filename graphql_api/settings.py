@@ -12,7 +12,7 @@ import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, cast, get_args
 from urllib.parse import urlsplit
 
 from crypto.errors import UrlFormatError
@@ -140,9 +140,10 @@ def _dev_secrets(data_dir: Path) -> dict[str, str]:
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
     """Read settings from the environment (or the mapping given, for tests)."""
     env_map = dict(os.environ if environ is None else environ)
-    env = env_map.get("ECERT_ENV", "development")
-    if env not in ("development", "production", "test"):
+    raw_env = env_map.get("ECERT_ENV", "development")
+    if raw_env not in get_args(Environment):
         raise SettingsError("ECERT_ENV must be development, production or test")
+    env = cast("Environment", raw_env)  # one of its values, checked just above
     data_dir = Path(env_map.get("ECERT_DATA_DIR", "var")).resolve()
     database_url = env_map.get("ECERT_DATABASE_URL") or f"sqlite://{data_dir / 'ecert.sqlite3'}"
     scheme = urlsplit(database_url).scheme
@@ -188,7 +189,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         raise SettingsError("ECERT_PUBLIC_BASE_URL must use https in production")
 
     return Settings(
-        env=env,  # type: ignore[arg-type]
+        env=env,
         host=host,
         port=port,
         data_dir=data_dir,

@@ -476,11 +476,12 @@ def _multipart_params(form: FormData) -> _Params:
         raise _RequestError(400, "The 'variables' parameter must be an object")
     files = {key: value for key, value in form.multi_items() if isinstance(value, UploadFile)}
     for part, paths in file_map.items():
+        assert variables is not None  # a map naming files with no variables is refused above
         upload = files.get(part)
         if upload is None:
             raise _RequestError(400, f"The file part {part!r} named in 'map' is missing")
         for path in paths:
-            _place_upload(variables, path, upload)  # type: ignore[arg-type]
+            _place_upload(variables, path, upload)
     return _Params.validate(
         operations["query"],
         variables,
@@ -520,7 +521,7 @@ def _is_request_error(result: ExecutionResult) -> bool:
     return (
         result.data is None
         and bool(result.errors)
-        and all(error.path is None for error in result.errors)
+        and all(error.path is None for error in result.errors or ())
     )
 
 

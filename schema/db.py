@@ -55,7 +55,9 @@ def _postgres_connection(url: str) -> dict[str, Any]:
         "database": unquote(parts.path.lstrip("/")) or "postgres",
     }
     mode = params.pop("sslmode", None)
-    tls_files = {k: params.pop(k) for k in ("sslrootcert", "sslcert", "sslkey") if k in params}
+    tls_files: dict[str, str] = {
+        k: params.pop(k) for k in ("sslrootcert", "sslcert", "sslkey") if k in params
+    }
     if mode is not None or tls_files:
         credentials["ssl"] = _ssl(mode or "verify-full", tls_files)
     credentials.update(params)

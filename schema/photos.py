@@ -256,12 +256,14 @@ def _to_srgb_rgb(image: Image.Image) -> Image.Image:
         image = image.convert("RGBA")
     if icc and image.mode in ("RGB", "RGBA", "CMYK", "L"):
         try:
-            image = ImageCms.profileToProfile(
+            converted = ImageCms.profileToProfile(
                 image,
                 ImageCms.ImageCmsProfile(io.BytesIO(icc)),
                 ImageCms.createProfile("sRGB"),
                 outputMode="RGBA" if image.mode == "RGBA" else "RGB",
             )
+            if converted is not None:  # None only when converting in place
+                image = converted
         except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
             pass  # unusable or mismatching profile: plain conversion below
     if image.mode == "RGBA":

@@ -761,6 +761,7 @@ class _Evaluation:
         source, level, obtained = self.known.source, self.known.level, self.known.obtained_on
         if source is None or level is None:
             return
+        inputs: tuple[str, ...]
         if obtained is not None:
             year, inputs = obtained.year, ("source", "level", "obtainedOn")
         elif source is RegistrationSource.TITLE_SYSTEM:

@@ -52,7 +52,7 @@ class ImportTitleSystemResultsInput:
 
 @strawberry.input(description="Upload a collection file (multipart request).")
 class StartImportInput:
-    kind: ImportKindEnum  # type: ignore[valid-type]
+    kind: ImportKindEnum
     file: Upload = strawberry.field(
         description="The spreadsheet: CSV (UTF-8 or GB18030) or XLSX, headers as in the "
         "template (/imports/template.xlsx?kind=…)."

@@ -63,4 +63,4 @@ class ReferenceMutations:
         row = await add_reference_entry(
             actor=actor, kind=input.kind, entry=_entry_object(input.entry), now=info.context.now
         )
-        return AddReferenceEntrySuccess(kind=row.kind, code=row.code, entry=row.data)
+        return AddReferenceEntrySuccess(kind=row.kind, code=row.code, entry=JSON(row.data))

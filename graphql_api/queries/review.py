@@ -32,7 +32,7 @@ _REVIEWERS = (Role.REVIEWER, Role.ADMIN)
 
 @strawberry.input(description="Narrows the review queue; every field is optional.")
 class ReviewQueueFilter:
-    status: RegistrationStatusEnum | None = strawberry.field(  # type: ignore[valid-type]
+    status: RegistrationStatusEnum | None = strawberry.field(
         default=strawberry.UNSET,
         description="Absent: 待审核 (SUBMITTED); null: every status except drafts and withdrawn.",
     )

@@ -31,7 +31,10 @@ _STATE_LABELS = {
     SigningKeyState.REVOKED: "已吊销",
 }
 
-SigningKeyStateEnum = strawberry.enum(SigningKeyState, name="SigningKeyState")
+# strawberry.enum registers the domain enum itself and returns it; each *Enum name is an
+# alias of the domain enum, which type checkers accept in annotations.
+strawberry.enum(SigningKeyState, name="SigningKeyState")
+SigningKeyStateEnum = SigningKeyState
 
 
 def _state(row: SigningKey, now: datetime) -> SigningKeyState:
@@ -56,7 +59,7 @@ class SigningKeyType:
     revoked_at: datetime | None
     revocation_note: str | None
     created_at: datetime
-    state: SigningKeyStateEnum  # type: ignore[valid-type]
+    state: SigningKeyStateEnum
     state_label: str
     signs_now: bool = strawberry.field(
         description="The key new certificates are signed with at this moment."

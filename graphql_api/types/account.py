@@ -10,14 +10,17 @@ from schema.models import Account
 
 __all__ = ["AccountType", "RoleEnum"]
 
-RoleEnum = strawberry.enum(Role, name="Role")
+# strawberry.enum registers the domain enum itself and returns it; each *Enum name is an
+# alias of the domain enum, which type checkers accept in annotations.
+strawberry.enum(Role, name="Role")
+RoleEnum = Role
 
 
 @strawberry.type(name="Account", description="A real-name account. Shown to its owner.")
 class AccountType:
     id: strawberry.ID
     name: str
-    role: RoleEnum  # type: ignore[valid-type]
+    role: RoleEnum
     role_label: str
     id_number_masked: str = strawberry.field(description="First 4 and last 4 characters.")
     id_number: str | None = strawberry.field(

@@ -32,22 +32,27 @@ __all__ = [
     "catalog_name",
 ]
 
-CertificateStatusEnum = strawberry.enum(
+# strawberry.enum registers the domain enum itself and returns it; each *Enum name is an
+# alias of the domain enum, which type checkers accept in annotations.
+strawberry.enum(
     CertificateStatus,
     name="CertificateStatus",
     description="VALID 有效 · SUPERSEDED 已更正 (a newer version replaced it) · REVOKED 已撤销.",
 )
-CorrectionStatusEnum = strawberry.enum(
+CertificateStatusEnum = CertificateStatus
+strawberry.enum(
     CorrectionStatus,
     name="CorrectionStatus",
     description="PENDING 待处理 · APPROVED 已更正 · REJECTED 已驳回.",
 )
-ProvenanceEnum = strawberry.enum(
+CorrectionStatusEnum = CorrectionStatus
+strawberry.enum(
     Provenance,
     name="Provenance",
     description="PAPER (registered from a paper certificate), OTHER_SYSTEM (another system "
     "or an offline procedure), NATIVE (the title system).",
 )
+ProvenanceEnum = Provenance
 
 CERTIFICATE_STATUS_LABELS = {
     CertificateStatus.VALID: "有效",
@@ -85,7 +90,7 @@ class CertificateType:
         description="证书编号: the paper number (0113…) or the 15-character system number."
     )
     version: int
-    status: CertificateStatusEnum  # type: ignore[valid-type]
+    status: CertificateStatusEnum
     status_label: str = strawberry.field(description="有效 / 已更正 / 已撤销.")
     holder_name: str
     holder_id_masked: str
@@ -105,7 +110,7 @@ class CertificateType:
     review_body: str
     validity_scope: str
     validity_scope_name: str | None
-    provenance: ProvenanceEnum  # type: ignore[valid-type]
+    provenance: ProvenanceEnum
     issued_at: datetime
     superseded_at: datetime | None
     revoked_at: datetime | None
@@ -159,7 +164,7 @@ class CertificateType:
             superseded_at=cert.superseded_at,
             revoked_at=cert.revoked_at,
             revocation_reason=revocation,
-            superseded_by_pk=cert.superseded_by_id,  # type: ignore[attr-defined]
+            superseded_by_pk=cert.superseded_by_id,
         )
 
 
@@ -180,7 +185,7 @@ class CorrectionChangeType:
 @strawberry.type(name="CorrectionRequest", description="更正申请 of an issued certificate.")
 class CorrectionRequestType:
     id: strawberry.ID
-    status: CorrectionStatusEnum  # type: ignore[valid-type]
+    status: CorrectionStatusEnum
     status_label: str = strawberry.field(description="待处理 / 已更正 / 已驳回.")
     reason: str = strawberry.field(description="The holder's reason (客观原因).")
     changes: list[CorrectionChangeType]
@@ -224,7 +229,7 @@ class CorrectionRequestType:
             decision_note=request.decision_note,
             created_at=request.created_at,
             decided_at=request.decided_at,
-            certificate_pk=request.certificate_id,  # type: ignore[attr-defined]
-            new_certificate_pk=request.new_certificate_id,  # type: ignore[attr-defined]
+            certificate_pk=request.certificate_id,
+            new_certificate_pk=request.new_certificate_id,
             catalog=catalog,
         )

@@ -24,11 +24,14 @@ __all__ = [
     "VerificationStateEnum",
 ]
 
-VerificationStateEnum = strawberry.enum(
+# strawberry.enum registers the domain enum itself and returns it; each *Enum name is an
+# alias of the domain enum, which type checkers accept in annotations.
+strawberry.enum(
     VerificationState,
     name="VerificationState",
     description="有效 VALID / 已更正 SUPERSEDED / 已撤销 REVOKED / 无法验证 UNVERIFIABLE.",
 )
+VerificationStateEnum = VerificationState
 
 _STATUS_LABELS = {"VALID": "有效", "SUPERSEDED": "已更正", "REVOKED": "已撤销"}
 
@@ -102,7 +105,7 @@ class CertificateVersionLinkType:
     "when the state is UNVERIFIABLE.",
 )
 class CertificateVerificationType:
-    state: VerificationStateEnum  # type: ignore[valid-type]
+    state: VerificationStateEnum
     state_label: str
     signature_verified: bool
     checked_at: datetime

@@ -27,16 +27,20 @@ __all__ = [
     "report_path",
 ]
 
-ImportKindEnum = strawberry.enum(
+# strawberry.enum registers the domain enum itself and returns it; each *Enum name is an
+# alias of the domain enum, which type checkers accept in annotations.
+strawberry.enum(
     ImportKind,
     name="ImportKind",
     description="TITLE_SYSTEM 职称系统评审结果 · HISTORICAL 历史档案.",
 )
-ImportStatusEnum = strawberry.enum(
+ImportKindEnum = ImportKind
+strawberry.enum(
     ImportStatus,
     name="ImportStatus",
     description="QUEUED 排队中 · RUNNING 导入中 · DONE 已完成 · FAILED 失败.",
 )
+ImportStatusEnum = ImportStatus
 
 IMPORT_KIND_LABELS = {
     ImportKind.TITLE_SYSTEM: "职称系统评审结果",
@@ -58,9 +62,9 @@ def report_path(job_id: str, extension: str) -> str:
 @strawberry.type(name="ImportJob", description="One uploaded file being loaded (导入任务).")
 class ImportJobType:
     id: strawberry.ID
-    kind: ImportKindEnum  # type: ignore[valid-type]
+    kind: ImportKindEnum
     kind_label: str = strawberry.field(description="职称系统评审结果 / 历史档案.")
-    status: ImportStatusEnum  # type: ignore[valid-type]
+    status: ImportStatusEnum
     status_label: str = strawberry.field(description="排队中 / 导入中 / 已完成 / 失败.")
     file_name: str
     photos_name: str | None = strawberry.field(description="The photo archive (ZIP), if any.")

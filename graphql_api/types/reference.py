@@ -35,17 +35,22 @@ __all__ = [
     "catalog_revision",
 ]
 
-BandEnum = strawberry.enum(Band, name="Band", description="职称档次: 高级 / 中级 / 初级.")
-AuthorityKindEnum = strawberry.enum(
+# strawberry.enum registers the domain enum itself and returns it; each *Enum name is an
+# alias of the domain enum, which type checkers accept in annotations.
+strawberry.enum(Band, name="Band", description="职称档次: 高级 / 中级 / 初级.")
+BandEnum = Band
+strawberry.enum(
     AuthorityKind, name="AuthorityKind", description="What sort of body an approving authority is."
 )
-ReviewBodyRuleEnum = strawberry.enum(
+AuthorityKindEnum = AuthorityKind
+strawberry.enum(
     ReviewBodyRule,
     name="ReviewBodyRule",
     description="What 评审机构 must hold for a way of obtaining: COMMITTEE (the committee in "
     "the approval document), AUTHORITY (the approving authority: Authority.reviewBodyName), "
     "COMMITTEE_OR_AUTHORITY, EXAM_AUTHORITY (the exam body, free text).",
 )
+ReviewBodyRuleEnum = ReviewBodyRule
 
 
 class ReviewBodySource(StrEnum):
@@ -53,11 +58,12 @@ class ReviewBodySource(StrEnum):
     NOTICE_EXAMPLE = "NOTICE_EXAMPLE"
 
 
-ReviewBodySourceEnum = strawberry.enum(
+strawberry.enum(
     ReviewBodySource,
     name="ReviewBodySource",
     description="Where a committee name comes from: a known batch, or an example in the notice.",
 )
+ReviewBodySourceEnum = ReviewBodySource
 
 # The catalog has no list of review committees. Suggestions are the committees of the known
 # batches plus the committees the notice itself names as examples: (name, series, band).
@@ -92,7 +98,7 @@ def catalog_revision(catalog: Catalog) -> str:
 class LevelType:
     code: str = strawberry.field(description="ZHENG_GAO, FU_GAO, ZHONG, ZHULI, YUAN.")
     name: str
-    band: BandEnum  # type: ignore[valid-type]
+    band: BandEnum
     band_name: str = strawberry.field(description="高级 / 中级 / 初级.")
     digit: int = strawberry.field(description="The level digit of system certificate numbers.")
     post_grades: str = strawberry.field(description="事业单位岗位等级, e.g. 8-10.")
@@ -115,7 +121,7 @@ class LevelType:
 
 @strawberry.type(name="LevelBand", description="A band of the level selector with its levels.")
 class LevelBandType:
-    band: BandEnum  # type: ignore[valid-type]
+    band: BandEnum
     name: str = strawberry.field(description="高级 / 中级 / 初级.")
     levels: list[LevelType]
 
@@ -207,7 +213,7 @@ class AuthorityType:
     code: str = strawberry.field(
         description="MUNICIPAL, a GB/T 2260 district code (500112), a zone or department code."
     )
-    kind: AuthorityKindEnum  # type: ignore[valid-type]
+    kind: AuthorityKindEnum
     name: str = strawberry.field(description="What is stored as 审批机关.")
     display_name: str = strawberry.field(description="What the list shows.")
     short_name: str | None
@@ -265,7 +271,7 @@ class ReviewBodyType:
     name: str
     series_code: str
     levels: list[LevelType]
-    source: ReviewBodySourceEnum  # type: ignore[valid-type]
+    source: ReviewBodySourceEnum
     batch_code: str | None = strawberry.field(description="The known batch it comes from.")
 
 
@@ -282,7 +288,7 @@ class WayObtainedType:
     aliases: list[str]
     allowed_levels: list[LevelType]
     warn_levels: list[WayLevelWarningType]
-    review_body: ReviewBodyRuleEnum  # type: ignore[valid-type]
+    review_body: ReviewBodyRuleEnum
     verified: bool
 
 
@@ -461,7 +467,7 @@ class ReferenceType:
         self,
         level: str | None = None,
         search: str | None = None,
-        kind: AuthorityKindEnum | None = None,  # type: ignore[valid-type]
+        kind: AuthorityKindEnum | None = None,
     ) -> list[AuthorityType]:
         items = self.catalog.authorities
         if level is not None:

@@ -31,12 +31,15 @@ __all__ = [
     "photo_path",
 ]
 
-RegistrationStatusEnum = strawberry.enum(
+# strawberry.enum registers the domain enum itself and returns it; each *Enum name is an
+# alias of the domain enum, which type checkers accept in annotations.
+strawberry.enum(
     RegistrationStatus,
     name="RegistrationStatus",
     description="DRAFT 填写中 · SUBMITTED 待审核 · RETURNED 已退回 · INCOMPLETE 待完善 · "
     "PHOTO_REVIEW 照片待审核 · APPROVED 已生成 · WITHDRAWN 已撤回.",
 )
+RegistrationStatusEnum = RegistrationStatus
 
 REGISTRATION_STATUS_LABELS = {
     RegistrationStatus.DRAFT: "填写中",
@@ -111,7 +114,7 @@ class ReturnReasonInfoType:
 @strawberry.type(name="Registration", description="A certificate registration (我的证书).")
 class RegistrationType:
     id: strawberry.ID
-    status: RegistrationStatusEnum  # type: ignore[valid-type]
+    status: RegistrationStatusEnum
     status_label: str = strawberry.field(
         description="填写中 / 待审核 / 已退回 / 待完善 / 照片待审核 / 已生成 / 已撤回."
     )
@@ -272,7 +275,7 @@ class AuditEntryType:
     at: datetime
     action: str = strawberry.field(description="registration.submitted, certificate.revoked, …")
     action_label: str
-    actor_role: RoleEnum | None  # type: ignore[valid-type]
+    actor_role: RoleEnum | None
     actor_role_label: str | None
     before: JSON | None
     after: JSON | None
@@ -287,7 +290,7 @@ class AuditEntryType:
             action_label=_ACTION_LABELS.get(record.action, record.action),
             actor_role=role,
             actor_role_label=role.label if role else None,
-            before=record.before,
-            after=record.after,
+            before=JSON(record.before) if record.before is not None else None,
+            after=JSON(record.after) if record.after is not None else None,
             note=record.note,
         )

@@ -27,7 +27,7 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from pathlib import Path
 from types import TracebackType
-from typing import Literal, Protocol, Self
+from typing import Literal, Protocol, Self, TypeGuard
 
 from python_calamine import CalamineError, CalamineSheet, CalamineWorkbook, SheetVisibleEnum
 
@@ -173,7 +173,7 @@ def _number_text(value: float) -> str:
     return str(value)
 
 
-def _is_number(raw: object) -> bool:
+def _is_number(raw: object) -> TypeGuard[int | float]:
     return isinstance(raw, int | float) and not isinstance(raw, bool)
 
 
@@ -184,7 +184,7 @@ def _plain_text(raw: object) -> str:
     if isinstance(raw, bool):
         return "TRUE" if raw else "FALSE"
     if _is_number(raw):
-        return _number_text(raw)  # type: ignore[arg-type]
+        return _number_text(raw)
     if isinstance(raw, datetime):
         return raw.date().isoformat() if raw.time() == time() else raw.isoformat(sep=" ")
     if isinstance(raw, date | time):
@@ -231,12 +231,12 @@ def _date_value(raw: object) -> Value:
     if isinstance(raw, date):
         return raw
     if _is_number(raw):
-        value = float(raw)  # type: ignore[arg-type]
+        value = float(raw)
         if value.is_integer() and 19000101 <= value <= 29991231:
             parsed = _date_from_text(str(int(value)))
             if parsed is not None:
                 return parsed
-        return _date_from_serial(value) or _number_text(raw)  # type: ignore[arg-type]
+        return _date_from_serial(value) or _number_text(raw)
     text = _plain_text(raw)
     return _date_from_text(text) or text
 
@@ -262,7 +262,7 @@ def _id_number_value(raw: object) -> tuple[str, tuple[CellNote, ...]]:
     if _is_number(raw):
         # A float holds 15 significant digits: from 10**15 on, the last digits are gone.
         lost = isinstance(raw, float) and abs(raw) >= 10**15
-        return _number_text(raw), note if lost else ()  # type: ignore[arg-type]
+        return _number_text(raw), note if lost else ()
     text = _plain_text(raw)
     digits = _scientific_to_digits(text)
     if digits is not None:
@@ -283,7 +283,7 @@ def _certificate_number_value(raw: object) -> tuple[str, tuple[CellNote, ...]]:
         "certificateNumber", FileCode.CERTIFICATE_NUMBER_STORED_AS_NUMBER, _CERT_NUMBER_MESSAGE
     )
     if _is_number(raw):
-        text = _number_text(raw)  # type: ignore[arg-type]
+        text = _number_text(raw)
         if isinstance(raw, float) and abs(raw) >= 10**15:
             notes.append(lost)
     else:

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from tortoise import fields
 from tortoise.models import Model
 
 from schema.enums import Role
+
+if TYPE_CHECKING:
+    from schema.models.certificates import Certificate, CorrectionRequest
+    from schema.models.registrations import Registration
 
 
 class Account(Model):
@@ -35,6 +41,12 @@ class Account(Model):
     created_at = fields.DatetimeField()
     updated_at = fields.DatetimeField()
 
+    # Reverse relations, filled by Tortoise from the foreign keys that point here.
+    sessions: fields.ReverseRelation[Session]
+    registrations: fields.ReverseRelation[Registration]
+    certificates: fields.ReverseRelation[Certificate]
+    corrections: fields.ReverseRelation[CorrectionRequest]
+
     class Meta:
         table = "account"
 
@@ -48,6 +60,7 @@ class Session(Model):
     account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
         "models.Account", related_name="sessions", on_delete=fields.CASCADE
     )
+    account_id: int
     created_at = fields.DatetimeField()
     expires_at = fields.DatetimeField()
     revoked_at = fields.DatetimeField(null=True)

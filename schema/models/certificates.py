@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
 from tortoise import fields
 from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from schema.models.accounts import Account
+    from schema.models.registrations import Registration
 
 
 class CertificateStatus(StrEnum):
@@ -28,12 +33,14 @@ class Certificate(Model):
     cert_id = fields.CharField(max_length=32, unique=True)  # opaque, unguessable, in the QR
     lineage_id = fields.CharField(max_length=32, db_index=True)  # cert_id of version 1
     version = fields.IntField(default=1)
-    registration = fields.ForeignKeyField(
+    registration: fields.ForeignKeyRelation[Registration] = fields.ForeignKeyField(
         "models.Registration", related_name="certificates", on_delete=fields.RESTRICT
     )
-    holder = fields.ForeignKeyField(
+    registration_id: int
+    holder: fields.ForeignKeyNullableRelation[Account] = fields.ForeignKeyField(
         "models.Account", related_name="certificates", null=True, on_delete=fields.RESTRICT
     )
+    holder_id: int | None
     holder_id_hmac = fields.CharField(max_length=64, db_index=True)
     holder_name = fields.CharField(max_length=50)
     holder_id_masked = fields.CharField(max_length=18)
@@ -64,13 +71,19 @@ class Certificate(Model):
 
     status = fields.CharEnumField(CertificateStatus, max_length=16, default=CertificateStatus.VALID)
     issued_at = fields.DatetimeField()
-    superseded_by = fields.ForeignKeyField(
+    superseded_by: fields.ForeignKeyNullableRelation[Certificate] = fields.ForeignKeyField(
         "models.Certificate", related_name="supersedes", null=True, on_delete=fields.RESTRICT
     )
+    superseded_by_id: int | None
     superseded_at = fields.DatetimeField(null=True)
     revoked_at = fields.DatetimeField(null=True)
     revocation_reason = fields.CharField(max_length=32, null=True)
-    revocation_note = fields.TextField(null=True)  # private: never on the public page
+    # Tortoise types TextField as str even when null=True.
+    revocation_note: str | None = fields.TextField(null=True)  # private: never on the public page
+
+    supersedes: fields.ReverseRelation[Certificate]
+    corrections: fields.ReverseRelation[CorrectionRequest]
+    created_by_correction: fields.ReverseRelation[CorrectionRequest]
 
     class Meta:
         table = "certificate"
@@ -109,25 +122,29 @@ class CorrectionStatus(StrEnum):
 class CorrectionRequest(Model):
     id = fields.IntField(primary_key=True)
     public_id = fields.CharField(max_length=32, unique=True)
-    certificate = fields.ForeignKeyField(
+    certificate: fields.ForeignKeyRelation[Certificate] = fields.ForeignKeyField(
         "models.Certificate", related_name="corrections", on_delete=fields.RESTRICT
     )
-    applicant = fields.ForeignKeyField(
+    certificate_id: int
+    applicant: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
         "models.Account", related_name="corrections", on_delete=fields.RESTRICT
     )
+    applicant_id: int
     authority_code = fields.CharField(max_length=32, db_index=True)
     reason = fields.TextField()
-    changes = fields.JSONField()  # {field: new value}
+    changes: fields.JSONField[dict[str, Any]] = fields.JSONField()  # {"raw": …, "clean": …}
     status = fields.CharEnumField(CorrectionStatus, max_length=16)
-    decision_note = fields.TextField(null=True)
+    # Tortoise types TextField as str even when null=True.
+    decision_note: str | None = fields.TextField(null=True)
     decided_by_id = fields.IntField(null=True)
     decided_at = fields.DatetimeField(null=True)
-    new_certificate = fields.ForeignKeyField(
+    new_certificate: fields.ForeignKeyNullableRelation[Certificate] = fields.ForeignKeyField(
         "models.Certificate",
         related_name="created_by_correction",
         null=True,
         on_delete=fields.RESTRICT,
     )
+    new_certificate_id: int | None
     created_at = fields.DatetimeField()
 
     class Meta:

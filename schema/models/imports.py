@@ -53,7 +53,8 @@ class ImportJob(Model):
     existing_count = fields.IntField(default=0)
     refused_count = fields.IntField(default=0)
     error_code = fields.CharField(max_length=64, null=True)
-    error_message = fields.TextField(null=True)
+    # Tortoise types TextField as str even when null=True.
+    error_message: str | None = fields.TextField(null=True)
     lease_owner = fields.CharField(max_length=64, null=True)
     lease_expires_at = fields.DatetimeField(null=True)
     attempts = fields.IntField(default=0)
@@ -61,6 +62,8 @@ class ImportJob(Model):
     started_at = fields.DatetimeField(null=True)
     progressed_at = fields.DatetimeField(null=True)
     finished_at = fields.DatetimeField(null=True)
+
+    issues: fields.ReverseRelation[ImportIssue]
 
     class Meta:
         table = "import_job"
@@ -71,7 +74,10 @@ class ImportIssue(Model):
     """A row of the job's report: a refused row, a row already on record, or a file note."""
 
     id = fields.BigIntField(primary_key=True)
-    job = fields.ForeignKeyField("models.ImportJob", related_name="issues", on_delete=fields.CASCADE)
+    job: fields.ForeignKeyRelation[ImportJob] = fields.ForeignKeyField(
+        "models.ImportJob", related_name="issues", on_delete=fields.CASCADE
+    )
+    job_id: int
     row = fields.IntField(null=True)  # the row number as the spreadsheet shows it
     column = fields.CharField(max_length=64, null=True)  # the header as written in the file
     outcome = fields.CharEnumField(ImportOutcome, max_length=16)

@@ -7,6 +7,8 @@ never overwrite.
 
 from __future__ import annotations
 
+from typing import Any
+
 from tortoise import fields
 from tortoise.models import Model
 
@@ -15,7 +17,7 @@ class ReferenceEntry(Model):
     id = fields.IntField(primary_key=True)
     kind = fields.CharField(max_length=32)
     code = fields.CharField(max_length=64)
-    data = fields.JSONField()
+    data: fields.JSONField[dict[str, Any]] = fields.JSONField()
     source = fields.CharField(max_length=8, default="file")
     file_version = fields.IntField(default=0)
     active = fields.BooleanField(default=True)

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
 from tortoise import fields
 from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from schema.models.accounts import Account
+    from schema.models.certificates import Certificate
 
 
 class RegistrationStatus(StrEnum):
@@ -23,9 +28,10 @@ class Registration(Model):
     public_id = fields.CharField(max_length=32, unique=True)
     # The holder: an account when the applicant registered; identified by the keyed hash
     # of the ID number in every case (bulk-loaded records may precede the account).
-    applicant = fields.ForeignKeyField(
+    applicant: fields.ForeignKeyNullableRelation[Account] = fields.ForeignKeyField(
         "models.Account", related_name="registrations", null=True, on_delete=fields.RESTRICT
     )
+    applicant_id: int | None
     holder_id_hmac = fields.CharField(max_length=64, db_index=True)
     holder_name = fields.CharField(max_length=50)
     holder_id_masked = fields.CharField(max_length=18, default="")
@@ -54,21 +60,28 @@ class Registration(Model):
     employer_type = fields.CharField(max_length=32, null=True)
     photo_sha256 = fields.CharField(max_length=64, null=True)
 
-    missing = fields.JSONField(default=list)  # 待完善: what must be completed
+    # 待完善: what must be completed
+    missing: fields.JSONField[list[str]] = fields.JSONField(default=list)
     # Why a bulk-loaded record is 待完善 (电子证书生成失败，需重新上传电子照片 …).
-    incomplete_reason = fields.TextField(null=True)
+    # Tortoise types TextField as str even when null=True.
+    incomplete_reason: str | None = fields.TextField(null=True)
     # Where a bulk-loaded record came from: the job and the row of its file.
     import_job_id = fields.IntField(null=True)
     import_row = fields.IntField(null=True)
-    warnings = fields.JSONField(default=list)  # non-fatal findings shown to the reviewer
+    # Non-fatal findings shown to the reviewer.
+    warnings: fields.JSONField[list[dict[str, Any]]] = fields.JSONField(default=list)
     return_reason_code = fields.CharField(max_length=32, null=True)
-    return_note = fields.TextField(null=True)
+    # Tortoise types TextField as str even when null=True.
+    return_note: str | None = fields.TextField(null=True)
     round = fields.IntField(default=0)  # how many times it has been submitted
     lock_version = fields.IntField(default=0)
     created_at = fields.DatetimeField()
     updated_at = fields.DatetimeField()
     submitted_at = fields.DatetimeField(null=True)
     decided_at = fields.DatetimeField(null=True)
+
+    certificates: fields.ReverseRelation[Certificate]
+    keys: fields.ReverseRelation[RegistrationKey]
 
     class Meta:
         table = "registration"
@@ -86,9 +99,10 @@ class RegistrationKey(Model):
     id = fields.IntField(primary_key=True)
     holder_id_hmac = fields.CharField(max_length=64)
     key = fields.CharField(max_length=200)
-    registration = fields.ForeignKeyField(
+    registration: fields.ForeignKeyRelation[Registration] = fields.ForeignKeyField(
         "models.Registration", related_name="keys", on_delete=fields.CASCADE
     )
+    registration_id: int
 
     class Meta:
         table = "registration_key"

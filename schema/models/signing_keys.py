@@ -14,7 +14,8 @@ class SigningKey(Model):
     not_before = fields.DatetimeField()
     retired_at = fields.DatetimeField(null=True)
     revoked_at = fields.DatetimeField(null=True)
-    revocation_note = fields.TextField(null=True)
+    # Tortoise types TextField as str even when null=True.
+    revocation_note: str | None = fields.TextField(null=True)
     created_at = fields.DatetimeField()
 
     class Meta:

@@ -144,7 +144,7 @@ async def request_correction(
             .exists()
         ):
             raise InvalidState("该证书已有待处理的更正申请", code="CORRECTION_PENDING")
-        reg = await Registration.get(id=cert.registration_id).using_db(conn)
+        reg = await Registration.get(id=cert.registration_id, using_db=conn)
         clean = _validated_changes(reg, changes, catalog, now, account.birth_date)
         request = await CorrectionRequest.create(
             public_id=secrets.token_hex(12),
@@ -267,7 +267,7 @@ async def decide_correction(
         if not approve:
             request.status = CorrectionStatus.REJECTED
             await request.save(using_db=conn)
-            cert = await Certificate.get(id=request.certificate_id).using_db(conn)
+            cert = await Certificate.get(id=request.certificate_id, using_db=conn)
             await write_audit(
                 actor=actor,
                 action="correction.rejected",

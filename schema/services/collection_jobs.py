@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import cast
 
 from tortoise.expressions import F, Q
 
@@ -243,7 +244,8 @@ async def claimable_jobs(*, now: datetime) -> list[str]:
         Q(status=ImportStatus.QUEUED)
         | Q(status=ImportStatus.RUNNING, lease_expires_at__lt=now)
     ).order_by("id").values_list("public_id", flat=True)
-    return list(rows)
+    # Tortoise types values_list as tuples even with flat=True.
+    return list(cast("list[str]", rows))
 
 
 async def _claim(job_id: str, owner: str, now: datetime, lease: timedelta) -> ImportJob | None:

@@ -88,10 +88,12 @@ class _Rows:
         chunk = list(islice(self.rows, self.spec.chunk_rows))
         if not chunk:
             return 0, []
+        catalog = catalog or self.catalog
+        assert catalog is not None, "a catalog is given to the reader or to each chunk"
         checked = check_rows(
             (_cells(r) for r in chunk),
             kind=self.spec.kind,
-            catalog=catalog or self.catalog,  # type: ignore[arg-type]
+            catalog=catalog,
             today=self.spec.today,
             hmac=self.spec.hmac,
             photos=self.photos,

@@ -13,9 +13,13 @@ __all__ = ["listed_reason"]
 
 
 class _Reason(Protocol):
-    code: str
-    name: str
-    requires_comment: bool
+    # Read-only members, so frozen dataclasses (the catalog's reasons) match.
+    @property
+    def code(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def requires_comment(self) -> bool: ...
 
 
 R = TypeVar("R", bound=_Reason)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from tortoise.functions import Count, Max
 from tortoise.transactions import in_transaction
@@ -208,4 +208,5 @@ async def authority_codes() -> frozenset[str]:
     rows = await ReferenceEntry.filter(kind="authorities", active=True).values_list(
         "code", flat=True
     )
-    return frozenset(rows)
+    # Tortoise types values_list as tuples even with flat=True.
+    return frozenset(cast("list[str]", rows))

@@ -193,7 +193,7 @@ async def _withdraw_if_duplicate(
 ) -> bool:
     async with in_transaction() as conn:
         _, reg = await _owned_for_update(actor, registration_id, conn)
-        existing = await Registration.get_or_none(public_id=existing_id).using_db(conn)
+        existing = await Registration.filter(public_id=existing_id).using_db(conn).first()
         if reg.status is not RegistrationStatus.DRAFT or reg.round or existing is None:
             return False
         own = {k: v for k, v in stored_values(reg).items() if v not in (None, "", False)}

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from schema.actor import Actor
@@ -108,10 +109,10 @@ async def open_registration(*, actor: Actor, registration_id: str) -> Registrati
     return reg
 
 
-async def _locked_for_decision(  # type: ignore[no-untyped-def]
+async def _locked_for_decision(
     actor: Actor,
     registration_id: str,
-    conn,
+    conn: BaseDBAsyncClient,
     status: RegistrationStatus = RegistrationStatus.SUBMITTED,
 ) -> Registration:
     _require_reviewer(actor)
@@ -157,7 +158,7 @@ async def approve_registration(
     async with in_transaction() as conn:
         reg = await _locked_for_decision(actor, registration_id, conn, status)
         holder = (
-            await Account.get_or_none(id=reg.applicant_id).using_db(conn)
+            await Account.get_or_none(id=reg.applicant_id, using_db=conn)
             if reg.applicant_id
             else None
         )
@@ -174,6 +175,7 @@ async def approve_registration(
             )
         before = snapshot(reg)
         assert reg.obtained_on is not None and reg.level is not None
+        assert reg.issued_on is not None  # a required field: complete_check passed
         if reg.obtained_on.year >= SYSTEM_NUMBERING_FROM:
             number = await allocate_system_number(
                 year=reg.obtained_on.year, level_code=reg.level, catalog=catalog, conn=conn
@@ -234,7 +236,7 @@ async def approve_registration(
     return cert
 
 
-async def _claim_number(number: str, lineage_id: str, conn) -> None:  # type: ignore[no-untyped-def]
+async def _claim_number(number: str, lineage_id: str, conn: BaseDBAsyncClient) -> None:
     from tortoise.exceptions import IntegrityError
 
     try:
