@@ -39,8 +39,8 @@ def test_columns_are_the_registration_columns() -> None:
     assert set(COLUMNS) == {
         "source", "level", "series_code", "title_name", "way_obtained", "batch_code",
         "employer_type", "approval_document_raw", "approval_document", "obtained_on",
-        "issued_on", "certificate_number", "authority_code", "review_body", "validity_scope",
-        "specialty", "local_specialty",
+        "issued_on", "certificate_number", "other_number_format", "authority_code",
+        "review_body", "validity_scope", "specialty", "local_specialty",
     }  # fmt: skip
 
 
