@@ -197,6 +197,29 @@ def test_q4_paper_number_must_start_with_0113(paper_title_saved: dict[str, objec
     ]
 
 
+def test_q4_other_number_format_option_registers_a_non_0113_number_for_review(
+    paper_title_saved: dict[str, object],
+) -> None:
+    """The refusal tells the person to tick 证书为其他编号格式: the option exists, the number
+    is kept and the reviewer is warned to check it against the paper certificate."""
+    refused = save(
+        Step.DOCUMENT, {**DOCUMENT_PAPER_SENIOR, "certificateNumber": "JS2018-00123"},
+        paper_title_saved,
+    )  # fmt: skip
+    assert "证书为其他编号格式" in refused.problems[0].message
+    result = save(
+        Step.DOCUMENT,
+        {**DOCUMENT_PAPER_SENIOR, "certificateNumber": "JS2018-00123", "otherNumberFormat": True},
+        paper_title_saved,
+    )
+    assert result.ok, result.problems
+    assert (result.values["certificate_number"], result.values["other_number_format"]) == (
+        "JS201800123",
+        True,
+    )
+    assert warning_codes(result) == [("CERTIFICATE_NUMBER_OTHER_FORMAT", "certificateNumber")]
+
+
 def test_q4_too_short_paper_number_is_refused(paper_title_saved: dict[str, object]) -> None:
     """A bare 0113 prefix is not a number."""
     submitted = {**DOCUMENT_PAPER_SENIOR, "certificateNumber": "0113-9"}
