@@ -76,6 +76,7 @@ _EXAMPLES: Mapping[str, str] = MappingProxyType(
     {
         "name": "张三",
         "idNumber": "500112198001011234",
+        "otherNumberFormat": "否",
         "level": "中级",
         "series": "工程技术人员",
         "titleName": "工程师",

@@ -52,7 +52,7 @@ class Registration(Model):
     certificate_number = fields.CharField(max_length=32, null=True)
     # 证书为其他编号格式: the holder says the paper number does not start with 0113; the
     # reviewer sees the CERTIFICATE_NUMBER_OTHER_FORMAT warning and checks the paper certificate.
-    other_number_format = fields.BooleanField(default=False)
+    other_number_format = fields.BooleanField(default=False, db_default=False)
     authority_code = fields.CharField(max_length=32, null=True, db_index=True)
     review_body = fields.CharField(max_length=100, null=True)
     validity_scope = fields.CharField(max_length=16, null=True)

@@ -138,6 +138,14 @@ def _photo(
     return None
 
 
+_YES = frozenset({"是", "Y", "YES", "TRUE", "1", "√", "✓"})
+
+
+def _yes(cell: object) -> bool:
+    """A yes/no cell (是, Y, TRUE, 1, √); anything else, blank included, is no."""
+    return isinstance(cell, bool) and cell or str(cell).strip().upper() in _YES
+
+
 def _check_row(
     number: int,
     row: Mapping[str, Any],
@@ -161,6 +169,8 @@ def _check_row(
         code, message = cell_notes.get("idNumber", (exc.code, exc.message))
         return RowRefusal(number, [*problems, Problem(code, message, "idNumber")])
     submitted = {k: v for k, v in row.items() if k not in _PERSON_FIELDS and v is not None}
+    if "otherNumberFormat" in submitted:
+        submitted["otherNumberFormat"] = _yes(submitted["otherNumberFormat"])
     submitted["source"] = _source_for(kind, row)
     checked = check_loaded_record(
         submitted, catalog=catalog, today=today, birth_date=person.birth_date

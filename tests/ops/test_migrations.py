@@ -89,3 +89,33 @@ async def test_migrate_twice_is_a_no_op(empty_database_url):
         assert rows[0]["n"] == len(files)
     finally:
         await close_db()
+
+
+async def test_new_not_null_column_gets_its_default_on_existing_registrations(
+    empty_database_url,
+):
+    """0004 adds registration.other_number_format NOT NULL: rows already there get false."""
+    forget_cached_sql()
+    await migrate(empty_database_url, target="models.0003_collection")
+    await open_db(empty_database_url)
+    try:
+        conn = Tortoise.get_connection("default")
+        await conn.execute_query(
+            "INSERT INTO registration (public_id, holder_id_hmac, holder_name, "
+            "holder_id_masked, status, missing, warnings, round, lock_version, created_at, "
+            "updated_at) VALUES ('r1', 'h1', '张三', '5001**********0238', 'DRAFT', '[]', '[]', "
+            "0, 0, '2026-01-01 00:00:00+00:00', '2026-01-01 00:00:00+00:00')"
+        )
+    finally:
+        await close_db()
+
+    forget_cached_sql()
+    await migrate(empty_database_url)
+    await open_db(empty_database_url)
+    try:
+        from schema.models import Registration
+
+        reg = await Registration.get(public_id="r1")
+        assert reg.other_number_format is False, reg.other_number_format
+    finally:
+        await close_db()
