@@ -1,4 +1,7 @@
-"""Role gates. Every query, field and mutation that needs one calls a gate here."""
+"""The edge's gates: an authenticated actor, of the given roles, and (for a mutation over a
+cookie session) a valid CSRF token. Whether an actor reviews an authority or holds a record
+is the domain's policy (``schema.access``): a reviewer's or holder's resolver composes both,
+``require_reviewer(require(info))``."""
 
 from __future__ import annotations
 

@@ -10,18 +10,28 @@ from strawberry.tools import merge_types
 
 from graphql_api.errors import DomainErrorHandler, ErrorCodeExtension
 from graphql_api.mutations.accounts import AccountMutations
+from graphql_api.mutations.corrections import (
+    CorrectionDecisionMutations,
+    CorrectionRequestMutations,
+)
 from graphql_api.mutations.imports import ImportMutations
 from graphql_api.mutations.reference import ReferenceMutations
 from graphql_api.mutations.registrations import RegistrationMutations
 from graphql_api.mutations.review import ReviewMutations
+from graphql_api.mutations.revocation import RevocationMutations
 from graphql_api.mutations.signing_keys import SigningKeyMutations
 from graphql_api.queries.accounts import AccountQueries
-from graphql_api.queries.certificates import CertificateViewQueries
+from graphql_api.queries.corrections import CorrectionQueueQueries, HolderCorrectionQueries
+from graphql_api.queries.holder_certificates import (
+    HolderCertificateQueries,
+    IssuedCertificateQueries,
+)
 from graphql_api.queries.imports import ImportQueries
 from graphql_api.queries.reference import ReferenceQueries
 from graphql_api.queries.registrations import RegistrationQueries
-from graphql_api.queries.review import ReviewQueries
+from graphql_api.queries.review import CertificateHistoryQueries, ReviewQueries
 from graphql_api.queries.signing_keys import SigningKeyQueries
+from graphql_api.queries.verification import VerificationQueries
 from graphql_api.transport import limit_extensions, masking_extension
 from schema.errors import DomainError
 
@@ -31,14 +41,22 @@ if TYPE_CHECKING:
 
 __all__ = ["build_schema", "schema"]
 
+# The order of these tuples is the order of the root fields in the published SDL
+# (schema.graphql): a use case's queries for different audiences are separate classes so
+# each can keep its published place beside the same audience's other fields.
 Query = merge_types(
     "Query",
     (
         AccountQueries,
         ReferenceQueries,
         RegistrationQueries,
+        HolderCertificateQueries,
+        HolderCorrectionQueries,
         ReviewQueries,
-        CertificateViewQueries,
+        CorrectionQueueQueries,
+        CertificateHistoryQueries,
+        VerificationQueries,
+        IssuedCertificateQueries,
         ImportQueries,
         SigningKeyQueries,
     ),
@@ -50,7 +68,10 @@ Mutation = merge_types(
         ImportMutations,
         ReferenceMutations,
         RegistrationMutations,
+        CorrectionRequestMutations,
         ReviewMutations,
+        CorrectionDecisionMutations,
+        RevocationMutations,
         SigningKeyMutations,
     ),
 )

@@ -15,7 +15,7 @@ from starlette.routing import BaseRoute, Route
 
 from graphql_api.auth import resolve_auth
 from schema.errors import DomainError, Forbidden, NotAuthenticated, NotFound
-from schema.services.verification import holder_qr
+from schema.services.holder_certificates import holder_qr
 
 if TYPE_CHECKING:
     from graphql_api.deps import Deps

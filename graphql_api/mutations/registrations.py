@@ -1,4 +1,4 @@
-"""The applicant's mutations: 登记证书信息 step by step, the photo, submit, withdraw, 更正.
+"""The applicant's mutations: 登记证书信息 step by step, the photo, submit, withdraw.
 
 The three step mutations pass on only the fields the client sent: an absent field is left
 as stored, an explicit ``null`` clears it (``strawberry.UNSET`` tells them apart).
@@ -16,12 +16,11 @@ import strawberry
 from graphql_api.context import Info
 from graphql_api.errors import UserErrors
 from graphql_api.permissions import require_mutation_actor
-from graphql_api.types.certificate import CorrectionRequestType
 from graphql_api.types.registration import FieldWarningType, RegistrationType
-from schema.enums import Role
-from schema.errors import InvalidInput, Problem
+from schema.access import require_holder
+from schema.errors import InvalidInput
 from schema.registration_form import STEP_FIELDS, Step
-from schema.services import certificates, registrations
+from schema.services import registrations
 from schema.services.reference import current_catalog
 from schema.services.registrations import StepOutcome
 
@@ -101,19 +100,6 @@ class RegistrationIdInput:
     id: strawberry.ID
 
 
-@strawberry.input(description="A field to correct and its new value.")
-class CorrectionChangeInput:
-    field: str = strawberry.field(description="API field name (see reference.correctionFields).")
-    value: str | None
-
-
-@strawberry.input(description="更正申请 of an issued certificate (notice Q9).")
-class RequestCorrectionInput:
-    cert_id: strawberry.ID
-    reason: str = strawberry.field(description="The objective reason (at least 5 characters).")
-    changes: list[CorrectionChangeInput]
-
-
 @strawberry.type
 class RegistrationSuccess:
     registration: RegistrationType
@@ -130,19 +116,11 @@ class SaveRegistrationStepSuccess:
     )
 
 
-@strawberry.type
-class RequestCorrectionSuccess:
-    correction_request: CorrectionRequestType
-
-
 RegistrationPayload = Annotated[
     RegistrationSuccess | UserErrors, strawberry.union("RegistrationPayload")
 ]
 SaveRegistrationStepPayload = Annotated[
     SaveRegistrationStepSuccess | UserErrors, strawberry.union("SaveRegistrationStepPayload")
-]
-RequestCorrectionPayload = Annotated[
-    RequestCorrectionSuccess | UserErrors, strawberry.union("RequestCorrectionPayload")
 ]
 
 
@@ -167,19 +145,8 @@ def _photo_bytes(text: str) -> bytes:
         ) from None
 
 
-def _changes(items: list[CorrectionChangeInput]) -> dict[str, Any]:
-    changes: dict[str, Any] = {}
-    for item in items:
-        if item.field in changes:
-            raise InvalidInput(
-                [Problem("CORRECTION_FIELD_REPEATED", f"更正项目“{item.field}”重复", "changes")]
-            )
-        changes[item.field] = item.value
-    return changes
-
-
 async def _save(info: Info, id: strawberry.ID, step: Step, input: object) -> StepOutcome:
-    actor = require_mutation_actor(info, Role.APPLICANT)
+    actor = require_holder(require_mutation_actor(info))
     return await registrations.save_step(
         actor=actor,
         registration_id=str(id),
@@ -202,7 +169,7 @@ async def _step_success(outcome: StepOutcome) -> SaveRegistrationStepSuccess:
 class RegistrationMutations:
     @strawberry.mutation(description="Start a registration (填写中) for the logged-in applicant.")
     async def create_registration(self, info: Info) -> RegistrationPayload:
-        actor = require_mutation_actor(info, Role.APPLICANT)
+        actor = require_holder(require_mutation_actor(info))
         reg = await registrations.create_registration(actor=actor, now=info.context.now)
         return RegistrationSuccess(
             registration=RegistrationType.from_model(reg, await current_catalog())
@@ -230,7 +197,7 @@ class RegistrationMutations:
     async def upload_registration_photo(
         self, info: Info, input: UploadRegistrationPhotoInput
     ) -> RegistrationPayload:
-        actor = require_mutation_actor(info, Role.APPLICANT)
+        actor = require_holder(require_mutation_actor(info))
         catalog = await current_catalog()
         reg = await registrations.attach_photo(
             actor=actor,
@@ -246,7 +213,7 @@ class RegistrationMutations:
     async def submit_registration(
         self, info: Info, input: RegistrationIdInput
     ) -> RegistrationPayload:
-        actor = require_mutation_actor(info, Role.APPLICANT)
+        actor = require_holder(require_mutation_actor(info))
         catalog = await current_catalog()
         reg = await registrations.submit_registration(
             actor=actor, registration_id=str(input.id), catalog=catalog, now=info.context.now
@@ -257,30 +224,10 @@ class RegistrationMutations:
     async def withdraw_registration(
         self, info: Info, input: RegistrationIdInput
     ) -> RegistrationPayload:
-        actor = require_mutation_actor(info, Role.APPLICANT)
+        actor = require_holder(require_mutation_actor(info))
         reg = await registrations.withdraw_registration(
             actor=actor, registration_id=str(input.id), now=info.context.now
         )
         return RegistrationSuccess(
             registration=RegistrationType.from_model(reg, await current_catalog())
-        )
-
-    @strawberry.mutation(
-        description="Ask the authority to correct an issued certificate (a new version follows)."
-    )
-    async def request_correction(
-        self, info: Info, input: RequestCorrectionInput
-    ) -> RequestCorrectionPayload:
-        actor = require_mutation_actor(info, Role.APPLICANT)
-        catalog = await current_catalog()
-        request = await certificates.request_correction(
-            actor=actor,
-            cert_id=str(input.cert_id),
-            reason=input.reason,
-            changes=_changes(input.changes),
-            catalog=catalog,
-            now=info.context.now,
-        )
-        return RequestCorrectionSuccess(
-            correction_request=CorrectionRequestType.from_model(request, catalog)
         )

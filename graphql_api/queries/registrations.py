@@ -1,4 +1,5 @@
-"""The applicant's queries: 我的证书 (registrations and certificates), one registration, history."""
+"""The applicant's queries: 我的证书 (registrations), one registration, its history.
+The certificates: ``queries.holder_certificates``; corrections: ``queries.corrections``."""
 
 from __future__ import annotations
 
@@ -6,11 +7,11 @@ import strawberry
 
 from graphql_api.context import Info
 from graphql_api.permissions import require
-from graphql_api.types.certificate import CertificateType, CorrectionRequestType
 from graphql_api.types.connection import Connection, connection
 from graphql_api.types.registration import AuditEntryType, RegistrationType
+from schema.access import require_holder
 from schema.enums import Role
-from schema.services import certificates, history, registrations
+from schema.services import history, registrations
 from schema.services.reference import current_catalog
 
 __all__ = ["RegistrationQueries"]
@@ -26,14 +27,14 @@ class RegistrationQueries:
     async def my_registrations(
         self, info: Info, first: int = 20, after: str | None = None
     ) -> Connection[RegistrationType]:
-        actor = require(info, Role.APPLICANT)
+        actor = require_holder(require(info))
         page = await registrations.my_registrations(actor=actor, first=first, after=after)
         catalog = await current_catalog()
         return connection(page, lambda r: RegistrationType.from_model(r, catalog))
 
     @strawberry.field(description="One of the applicant's own registrations.")
     async def registration(self, info: Info, id: strawberry.ID) -> RegistrationType:
-        actor = require(info, Role.APPLICANT)
+        actor = require_holder(require(info))
         reg = await registrations.get_own_registration(actor=actor, registration_id=str(id))
         return RegistrationType.from_model(reg, await current_catalog())
 
@@ -45,27 +46,3 @@ class RegistrationQueries:
         actor = require(info, Role.APPLICANT, Role.REVIEWER, Role.ADMIN)
         rows = await history.registration_history(actor=actor, registration_id=str(id))
         return [AuditEntryType.from_model(r) for r in rows]
-
-    @strawberry.field(
-        description="The applicant's e-certificates, every version in the order issued "
-        "(cursor pagination; 已更正 ones point to the version that replaced them)."
-    )
-    async def my_certificates(
-        self, info: Info, first: int = 20, after: str | None = None
-    ) -> Connection[CertificateType]:
-        actor = require(info, Role.APPLICANT)
-        page = await certificates.my_certificates(actor=actor, first=first, after=after)
-        catalog = await current_catalog()
-        return connection(page, lambda c: CertificateType.from_model(c, catalog))
-
-    @strawberry.field(
-        description="The applicant's correction requests, newest first (cursor pagination), "
-        "with the decision."
-    )
-    async def my_correction_requests(
-        self, info: Info, first: int = 20, after: str | None = None
-    ) -> Connection[CorrectionRequestType]:
-        actor = require(info, Role.APPLICANT)
-        page = await certificates.my_correction_requests(actor=actor, first=first, after=after)
-        catalog = await current_catalog()
-        return connection(page, lambda r: CorrectionRequestType.from_model(r, catalog))

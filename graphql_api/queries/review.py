@@ -1,5 +1,6 @@
-"""The reviewing authority's queries: the queue, one registration with its photo, corrections,
-a certificate's history. A reviewer sees only its own authority's work; an admin sees all."""
+"""The reviewing authority's queries: the queue, one registration with its photo, a
+certificate's history. A reviewer sees only its own authority's work; an admin sees all.
+Pending corrections: ``queries.corrections``."""
 
 from __future__ import annotations
 
@@ -11,23 +12,20 @@ import strawberry
 
 from graphql_api.context import Info
 from graphql_api.permissions import require
-from graphql_api.types.certificate import CorrectionRequestType
 from graphql_api.types.connection import Connection, connection
 from graphql_api.types.registration import (
     AuditEntryType,
     RegistrationStatusEnum,
     RegistrationType,
 )
-from schema.enums import Role
+from schema.access import require_reviewer
 from schema.models import RegistrationStatus
 from schema.reference.catalog import Catalog
-from schema.services import certificates, history, review
+from schema.services import history, review
 from schema.services.reference import current_catalog
 from schema.storage import BlobNotFound
 
-__all__ = ["ReviewQueries"]
-
-_REVIEWERS = (Role.REVIEWER, Role.ADMIN)
+__all__ = ["CertificateHistoryQueries", "ReviewQueries"]
 
 
 @strawberry.input(description="Narrows the review queue; every field is optional.")
@@ -62,7 +60,7 @@ class RegistrationReview:
 
     @strawberry.field(description="Every recorded change, oldest first (each review round).")
     async def history(self, info: Info) -> list[AuditEntryType]:
-        actor = require(info, *_REVIEWERS)
+        actor = require_reviewer(require(info))
         rows = await history.registration_history(
             actor=actor, registration_id=str(self.registration.id)
         )
@@ -99,7 +97,7 @@ class ReviewQueries:
         first: int = 20,
         after: str | None = None,
     ) -> Connection[RegistrationType]:
-        actor = require(info, *_REVIEWERS)
+        actor = require_reviewer(require(info))
         catalog = await current_catalog()
         page = await review.review_queue(
             actor=actor, filters=_queue_filter(filter, catalog), first=first, after=after
@@ -108,30 +106,22 @@ class ReviewQueries:
 
     @strawberry.field(description="Open a registration of the reviewer's authority.")
     async def review_registration(self, info: Info, id: strawberry.ID) -> RegistrationReview:
-        actor = require(info, *_REVIEWERS)
+        actor = require_reviewer(require(info))
         reg = await review.open_registration(actor=actor, registration_id=str(id))
         return RegistrationReview(
             registration=RegistrationType.from_model(reg, await current_catalog()),
             photo_sha256=reg.photo_sha256,
         )
 
-    @strawberry.field(
-        description="Pending correction requests of the reviewer's authority, oldest first "
-        "(cursor pagination)."
-    )
-    async def correction_requests(
-        self, info: Info, first: int = 20, after: str | None = None
-    ) -> Connection[CorrectionRequestType]:
-        actor = require(info, *_REVIEWERS)
-        page = await certificates.pending_corrections(actor=actor, first=first, after=after)
-        catalog = await current_catalog()
-        return connection(page, lambda r: CorrectionRequestType.from_model(r, catalog))
 
+# Its own class: the root lists it after the correction queue (``graphql_api.root``).
+@strawberry.type
+class CertificateHistoryQueries:
     @strawberry.field(
         description="Every event of a certificate's lineage (issue, corrections, revocation, "
         "reinstatement), oldest first, with the authority's notes."
     )
     async def certificate_history(self, info: Info, cert_id: strawberry.ID) -> list[AuditEntryType]:
-        actor = require(info, *_REVIEWERS)
+        actor = require_reviewer(require(info))
         rows = await history.certificate_history(actor=actor, cert_id=str(cert_id))
         return [AuditEntryType.from_model(r) for r in rows]

@@ -10,8 +10,8 @@ from datetime import date, datetime
 
 import strawberry
 
+from schema.services.holder_certificates import HolderQr
 from schema.services.verification import (
-    HolderQr,
     PublicCertificate,
     VerificationOutcome,
     VerificationState,

@@ -143,7 +143,7 @@ _YES = frozenset({"是", "Y", "YES", "TRUE", "1", "√", "✓"})
 
 def _yes(cell: object) -> bool:
     """A yes/no cell (是, Y, TRUE, 1, √); anything else, blank included, is no."""
-    return isinstance(cell, bool) and cell or str(cell).strip().upper() in _YES
+    return (isinstance(cell, bool) and cell) or str(cell).strip().upper() in _YES
 
 
 def _check_row(

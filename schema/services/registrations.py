@@ -21,9 +21,9 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from schema import rules
+from schema.access import holder_account, require_holder_of
 from schema.actor import Actor
-from schema.enums import Role
-from schema.errors import Conflict, Forbidden, InvalidInput, InvalidState, NotFound, Problem
+from schema.errors import Conflict, InvalidInput, InvalidState, NotFound, Problem
 from schema.models import Account, Registration, RegistrationKey, RegistrationStatus
 from schema.photos import PhotoRejected, normalize_photo
 from schema.qr_fit import qr_fit_problem
@@ -125,20 +125,20 @@ def identity_keys(values: Mapping[str, Any]) -> set[str]:
     return keys
 
 
-async def _account(actor: Actor) -> Account:
-    if actor.account_id is None or actor.role is not Role.APPLICANT:
-        raise Forbidden("只有专业技术人员本人可以登记证书信息")
-    return await Account.get(id=actor.account_id)
+def _registration_not_found() -> NotFound:
+    return NotFound("登记记录不存在", code="REGISTRATION_NOT_FOUND", field="id")
 
 
 async def _owned_for_update(
     actor: Actor, public_id: str, conn: BaseDBAsyncClient
 ) -> tuple[Account, Registration]:
-    account = await _account(actor)
-    reg = await Registration.select_for_update().using_db(conn).get_or_none(public_id=public_id)
+    account = await holder_account(actor)
     # Someone else's record is "not found": its existence is not disclosed.
-    if reg is None or reg.holder_id_hmac != account.id_number_hmac:
-        raise NotFound("登记记录不存在", code="REGISTRATION_NOT_FOUND", field="id")
+    reg = require_holder_of(
+        account,
+        await Registration.select_for_update().using_db(conn).get_or_none(public_id=public_id),
+        missing=_registration_not_found(),
+    )
     return account, reg
 
 
@@ -264,7 +264,7 @@ async def _claim_keys(reg: Registration, conn: BaseDBAsyncClient) -> None:
 
 async def create_registration(*, actor: Actor, now: datetime) -> Registration:
     """Start a draft (填写中) for the logged-in applicant."""
-    account = await _account(actor)
+    account = await holder_account(actor)
     async with in_transaction() as conn:
         reg = await Registration.create(
             public_id=secrets.token_hex(12),
@@ -485,7 +485,7 @@ async def my_registrations(
 ) -> Page[Registration]:
     """我的证书: every registration of the holder, including records loaded in bulk, newest
     first (keyset pagination on the registration id)."""
-    account = await _account(actor)
+    account = await holder_account(actor)
     query = Registration.filter(holder_id_hmac=account.id_number_hmac).exclude(
         status=RegistrationStatus.WITHDRAWN
     )
@@ -495,8 +495,6 @@ async def my_registrations(
 
 
 async def get_own_registration(*, actor: Actor, registration_id: str) -> Registration:
-    account = await _account(actor)
+    account = await holder_account(actor)
     reg = await Registration.get_or_none(public_id=registration_id)
-    if reg is None or reg.holder_id_hmac != account.id_number_hmac:
-        raise NotFound("登记记录不存在", code="REGISTRATION_NOT_FOUND", field="id")
-    return reg
+    return require_holder_of(account, reg, missing=_registration_not_found())

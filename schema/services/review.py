@@ -14,9 +14,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
+from schema.access import require_reviewer, require_reviewer_of
 from schema.actor import Actor
 from schema.enums import Role
-from schema.errors import Forbidden, InvalidState, NotFound
+from schema.errors import InvalidState, NotFound
 from schema.models import Account, Certificate, IssuedNumber, Registration, RegistrationStatus
 from schema.reference.catalog import Catalog
 from schema.services.audit import write_audit
@@ -40,17 +41,8 @@ __all__ = [
 SYSTEM_NUMBERING_FROM = 2021
 
 
-def _require_reviewer(actor: Actor) -> None:
-    if actor.role not in (Role.REVIEWER, Role.ADMIN):
-        raise Forbidden("只有审批机关审核人员可以审核登记")
-    if actor.role is Role.REVIEWER and not actor.authority_code:
-        raise Forbidden("审核账户未绑定审批机关")
-
-
-def _may_review(actor: Actor, authority_code: str | None) -> bool:
-    return actor.role is Role.ADMIN or (
-        actor.role is Role.REVIEWER and actor.authority_code == authority_code
-    )
+def _registration_not_found() -> NotFound:
+    return NotFound("登记记录不存在或不属于本审批机关", code="REGISTRATION_NOT_FOUND", field="id")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -76,7 +68,7 @@ async def review_queue(
     *, actor: Actor, filters: QueueFilter, first: int = 20, after: str | None = None
 ) -> QueuePage:
     """Oldest first; keyset pagination on the registration id (stable under inserts)."""
-    _require_reviewer(actor)
+    require_reviewer(actor)
     query = Registration.all()
     if actor.role is Role.REVIEWER:
         query = query.filter(authority_code=actor.authority_code)
@@ -100,13 +92,9 @@ async def review_queue(
 
 
 async def open_registration(*, actor: Actor, registration_id: str) -> Registration:
-    _require_reviewer(actor)
+    require_reviewer(actor)
     reg = await Registration.get_or_none(public_id=registration_id)
-    if reg is None or not _may_review(actor, reg.authority_code):
-        raise NotFound(
-            "登记记录不存在或不属于本审批机关", code="REGISTRATION_NOT_FOUND", field="id"
-        )
-    return reg
+    return require_reviewer_of(actor, reg, missing=_registration_not_found())
 
 
 async def _locked_for_decision(
@@ -115,14 +103,14 @@ async def _locked_for_decision(
     conn: BaseDBAsyncClient,
     status: RegistrationStatus = RegistrationStatus.SUBMITTED,
 ) -> Registration:
-    _require_reviewer(actor)
-    reg = (
-        await Registration.select_for_update().using_db(conn).get_or_none(public_id=registration_id)
+    require_reviewer(actor)
+    reg = require_reviewer_of(
+        actor,
+        await Registration.select_for_update()
+        .using_db(conn)
+        .get_or_none(public_id=registration_id),
+        missing=_registration_not_found(),
     )
-    if reg is None or not _may_review(actor, reg.authority_code):
-        raise NotFound(
-            "登记记录不存在或不属于本审批机关", code="REGISTRATION_NOT_FOUND", field="id"
-        )
     if reg.status is not status:
         if status is RegistrationStatus.PHOTO_REVIEW:
             raise InvalidState("该记录不在照片待审核状态", code="REGISTRATION_NOT_IN_PHOTO_REVIEW")

@@ -1,4 +1,4 @@
-"""Public verification: a scanned QR code → one state, and the holder's QR images.
+"""Public verification: a scanned QR code → one state.
 
 The verdict is exactly one of four states (``VerificationState``):
 
@@ -20,8 +20,6 @@ backdated into its window, but those payloads are not in the register.
 
 from __future__ import annotations
 
-import asyncio
-import base64
 import logging
 import re
 from collections.abc import Callable, Iterable
@@ -38,26 +36,19 @@ from crypto import (
     VerifiedClaims,
     check_code,
     parse_verification_url,
-    qr_png,
-    qr_svg,
     verify_cose,
     verify_url,
 )
 from crypto.qr import normalize_base_url
-from schema.actor import Actor
-from schema.errors import NotFound
 from schema.models import Certificate, CertificateStatus, SigningKey
 from schema.reference.catalog import Catalog, UnknownCodeError
-from schema.services.certificates import get_holder_certificate
 from schema.storage import BlobNotFound, BlobStore
 
 __all__ = [
-    "HolderQr",
     "PublicCertificate",
     "VerificationOutcome",
     "VerificationState",
     "certificate_photo",
-    "holder_qr",
     "outcome_for_record",
     "public_keys",
     "verification_path",
@@ -349,57 +340,3 @@ async def certificate_photo(*, cert_id: str, store: BlobStore) -> bytes | None:
     except BlobNotFound:
         _log.error("certificate photo missing from the store", extra={"cert": cert_id[:6]})
         return None
-
-
-@dataclass(frozen=True, kw_only=True)
-class HolderQr:
-    """The holder's verification material, read from the blob store (rendered at issuance)."""
-
-    cert_id: str
-    version: int
-    status: CertificateStatus
-    verification_url: str
-    check_code: str
-    qr_png: bytes
-    qr_svg: bytes
-
-    @property
-    def qr_png_base64(self) -> str:
-        return base64.b64encode(self.qr_png).decode("ascii")
-
-    @property
-    def qr_svg_text(self) -> str:
-        return self.qr_svg.decode("utf-8")
-
-
-async def holder_qr(*, actor: Actor, cert_id: str, store: BlobStore) -> HolderQr:
-    """The holder's own certificate's QR images and URL. Anyone else: NotFound/Forbidden
-    (from ``get_holder_certificate``: another holder's id looks exactly like a missing one)."""
-    if not _CERT_ID_RE.fullmatch(cert_id):
-        raise NotFound("证书不存在", code="CERTIFICATE_NOT_FOUND", field="certId")
-    cert = await get_holder_certificate(actor=actor, cert_id=cert_id)
-    if not cert.verification_url:
-        raise NotFound("证书不存在", code="CERTIFICATE_NOT_FOUND", field="certId")
-    if not (cert.qr_png_sha256 and cert.qr_svg_sha256):
-        await _render_qr(cert, store)
-    assert cert.qr_png_sha256 and cert.qr_svg_sha256
-    return HolderQr(
-        cert_id=cert.cert_id,
-        version=cert.version,
-        status=cert.status,
-        verification_url=cert.verification_url,
-        check_code=cert.check_code or "",
-        qr_png=await store.get(cert.qr_png_sha256),
-        qr_svg=await store.get(cert.qr_svg_sha256),
-    )
-
-
-async def _render_qr(cert: Certificate, store: BlobStore) -> None:
-    """Draw and store a certificate's QR images on first use (bulk issuance leaves them
-    to this, since drawing dominates issuing). Concurrent first uses store identical blobs."""
-    url = cert.verification_url or ""
-    png, svg = await asyncio.to_thread(lambda: (qr_png(url, scale=6), qr_svg(url)))
-    cert.qr_png_sha256, cert.qr_svg_sha256 = await store.put(png), await store.put(svg)
-    await Certificate.filter(id=cert.id).update(
-        qr_png_sha256=cert.qr_png_sha256, qr_svg_sha256=cert.qr_svg_sha256
-    )

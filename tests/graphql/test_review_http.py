@@ -10,7 +10,7 @@ from typing import Any
 
 from schema.enums import Role
 from schema.rules.iso7064 import mod11_2_check_char
-from schema.services import certificates, review
+from schema.services import corrections, review
 from schema.services.reference import current_catalog
 from tests.support.factories import ID_MALE_1985, NOW, PASSWORD, make_staff
 from tests.support.flows import (
@@ -296,7 +296,7 @@ async def pending_corrections(deps: Any, people: Any) -> list[str]:
             catalog=catalog,
             now=NOW,
         )
-        request = await certificates.request_correction(
+        request = await corrections.request_correction(
             actor=people.applicant,
             cert_id=cert.cert_id,
             reason="登记时专业选择有误，以评审表为准",

@@ -21,9 +21,10 @@ from schema.models import (
 )
 from schema.services import registrations, review
 from schema.services.collection_rows import GENERATION_FAILED
+from schema.services.holder_certificates import holder_qr
 from schema.services.reference import current_catalog
 from schema.services.signing_keys import published_jwks
-from schema.services.verification import VerificationState, holder_qr, outcome_for_record
+from schema.services.verification import VerificationState, outcome_for_record
 from tests.support.collection import TITLE_ROW, importer, load, photos_zip, write_csv
 from tests.support.factories import ID_MALE_1985, NOW
 from tests.support.flows import make_people, portrait_jpeg

@@ -21,7 +21,7 @@ from schema.models import (
     Registration,
 )
 from schema.rules.iso7064 import mod11_2_check_char
-from schema.services import certificates, history, review
+from schema.services import corrections, history, holder_certificates, review, revocation
 from schema.services.reference import current_catalog
 from tests.support.factories import NOW, make_staff
 from tests.support.flows import (
@@ -39,7 +39,7 @@ REASON = "登记时专业选择有误，评审表为建筑工程"
 
 
 async def _request(people, cert, changes, reason=REASON):
-    return await certificates.request_correction(
+    return await corrections.request_correction(
         actor=people.applicant,
         cert_id=cert.cert_id,
         reason=reason,
@@ -50,7 +50,7 @@ async def _request(people, cert, changes, reason=REASON):
 
 
 async def _decide(deps, request, *, actor, approve, note=None):
-    return await certificates.decide_correction(
+    return await corrections.decide_correction(
         actor=actor,
         correction_id=request.public_id,
         approve=approve,
@@ -111,13 +111,13 @@ async def test_holder_sees_own_correction_requests_with_the_decision(db, deps):
     cert = await issue_yubei_certificate(deps, people)
     request = await _request(people, cert, {"specialty": "建筑工程"})
     await _decide(deps, request, actor=people.reviewer, approve=False, note="不予更正")
-    mine = await certificates.my_correction_requests(actor=people.applicant)
+    mine = await corrections.my_correction_requests(actor=people.applicant)
     assert [(r.public_id, r.status, r.decision_note) for r in mine.items] == [
         (request.public_id, CorrectionStatus.REJECTED, "不予更正")
     ]
-    assert await certificates.my_correction_requests(actor=people.applicant) == mine
+    assert await corrections.my_correction_requests(actor=people.applicant) == mine
     with pytest.raises(Exception) as caught:
-        await certificates.my_correction_requests(actor=people.reviewer)
+        await corrections.my_correction_requests(actor=people.reviewer)
     assert getattr(caught.value, "code", None) == "FORBIDDEN"
 
 
@@ -148,7 +148,7 @@ async def test_pending_corrections_page_oldest_first_with_cursors(db, deps):
     ids = await _pending_requests(deps, people)
 
     async def pending(first, after=None):
-        page = await certificates.pending_corrections(
+        page = await corrections.pending_corrections(
             actor=people.reviewer, first=first, after=after
         )
         return [r.public_id for r in page.items], page.has_next_page, page.end_cursor
@@ -167,22 +167,22 @@ async def test_pending_corrections_page_oldest_first_with_cursors(db, deps):
 async def test_holder_correction_requests_page_newest_first(db, deps):
     people = await make_people(deps)
     ids = await _pending_requests(deps, people)
-    page = await certificates.my_correction_requests(actor=people.applicant, first=2)
+    page = await corrections.my_correction_requests(actor=people.applicant, first=2)
     assert ([r.public_id for r in page.items], page.has_next_page) == ([ids[2], ids[1]], True)
-    rest = await certificates.my_correction_requests(
+    rest = await corrections.my_correction_requests(
         actor=people.applicant, first=2, after=page.end_cursor
     )
     assert ([r.public_id for r in rest.items], rest.has_next_page) == ([ids[0]], False)
-    certs = await certificates.my_certificates(actor=people.applicant, first=2)
-    more = await certificates.my_certificates(actor=people.applicant, after=certs.end_cursor)
+    certs = await holder_certificates.my_certificates(actor=people.applicant, first=2)
+    more = await holder_certificates.my_certificates(actor=people.applicant, after=certs.end_cursor)
     assert len(certs.items) == 2 and certs.has_next_page and len(more.items) == 1
     assert [c.id for c in certs.items + more.items] == sorted(c.id for c in await Certificate.all())
     # A cursor of one list is not a cursor of another; page sizes are 1 to 100.
     with pytest.raises(InvalidInput) as caught:
-        await certificates.pending_corrections(actor=people.reviewer, after=page.end_cursor)
+        await corrections.pending_corrections(actor=people.reviewer, after=page.end_cursor)
     assert caught.value.code == "CURSOR_INVALID"
     with pytest.raises(InvalidInput) as caught:
-        await certificates.pending_corrections(actor=people.reviewer, first=0)
+        await corrections.pending_corrections(actor=people.reviewer, first=0)
     assert caught.value.code == "PAGE_SIZE"
 
 
@@ -266,7 +266,7 @@ async def test_other_authority_cannot_decide_a_correction(db, deps):
     )
     assert [
         r.public_id
-        for r in (await certificates.pending_corrections(actor=actor_of(other.account))).items
+        for r in (await corrections.pending_corrections(actor=actor_of(other.account))).items
     ] == []
     with pytest.raises(NotFound) as caught:
         await _decide(deps, request, actor=actor_of(other.account), approve=True)
@@ -278,7 +278,7 @@ async def test_revocation_keeps_category_public_and_note_private_and_reinstates(
     catalog = await current_catalog()
     cert = await issue_yubei_certificate(deps, people)
     with pytest.raises(InvalidInput) as caught:
-        await certificates.revoke_certificate(
+        await revocation.revoke_certificate(
             actor=people.reviewer,
             cert_id=cert.cert_id,
             reason_code="NOPE",
@@ -287,7 +287,7 @@ async def test_revocation_keeps_category_public_and_note_private_and_reinstates(
             now=NOW,
         )
     assert caught.value.code == "REVOCATION_REASON_UNKNOWN"
-    revoked = await certificates.revoke_certificate(
+    revoked = await revocation.revoke_certificate(
         actor=people.reviewer,
         cert_id=cert.cert_id,
         reason_code="DUPLICATE",
@@ -297,7 +297,7 @@ async def test_revocation_keeps_category_public_and_note_private_and_reinstates(
     )
     assert (revoked.status, revoked.revocation_reason) == (CertificateStatus.REVOKED, "DUPLICATE")
     with pytest.raises(InvalidState) as caught:
-        await certificates.revoke_certificate(
+        await revocation.revoke_certificate(
             actor=people.reviewer,
             cert_id=cert.cert_id,
             reason_code="DUPLICATE",
@@ -310,7 +310,7 @@ async def test_revocation_keeps_category_public_and_note_private_and_reinstates(
         await _request(people, cert, {"specialty": "建筑工程"})
     assert caught.value.code == "CERTIFICATE_NOT_VALID"
 
-    back = await certificates.reinstate_certificate(
+    back = await revocation.reinstate_certificate(
         actor=people.reviewer, cert_id=cert.cert_id, note="重复发证认定有误，予以恢复", now=NOW
     )
     assert (back.status, back.revocation_reason, back.revoked_at) == (
@@ -319,7 +319,7 @@ async def test_revocation_keeps_category_public_and_note_private_and_reinstates(
         None,
     )
     with pytest.raises(InvalidState) as caught:
-        await certificates.reinstate_certificate(
+        await revocation.reinstate_certificate(
             actor=people.reviewer, cert_id=cert.cert_id, note="再次恢复证书理由", now=NOW
         )
     assert caught.value.code == "CERTIFICATE_NOT_REVOKED"
@@ -337,7 +337,7 @@ async def test_superseded_version_cannot_be_revoked(db, deps):
     request = await _request(people, old, {"specialty": "建筑工程"})
     await _decide(deps, request, actor=people.reviewer, approve=True)
     with pytest.raises(InvalidState) as caught:
-        await certificates.revoke_certificate(
+        await revocation.revoke_certificate(
             actor=people.reviewer,
             cert_id=old.cert_id,
             reason_code="DUPLICATE",

@@ -9,9 +9,10 @@ from urllib.parse import urlsplit
 from graphql_api.deps import Deps
 from schema.actor import Actor
 from schema.models import Certificate
-from schema.services.certificates import decide_correction, request_correction, revoke_certificate
+from schema.services.corrections import decide_correction, request_correction
 from schema.services.reference import current_catalog
 from schema.services.review import approve_registration
+from schema.services.revocation import revoke_certificate
 from tests.support.factories import NOW, make_applicant
 from tests.support.flows import (
     YUBEI_TITLE,

@@ -1,4 +1,5 @@
-"""Public verification over GraphQL, the lookup by number and name, and the holder's QR."""
+"""Public verification over GraphQL and the lookup by number and name (no login).
+Mirrors ``schema.services.verification`` and ``schema.services.lookup``."""
 
 from __future__ import annotations
 
@@ -8,17 +9,12 @@ import strawberry
 
 from graphql_api.context import Info
 from graphql_api.errors import UserErrors
-from graphql_api.permissions import require
-from graphql_api.types.certificate_views import (
-    CertificateVerificationType,
-    IssuedCertificateViewType,
-)
-from schema.enums import Role
+from graphql_api.types.certificate_views import CertificateVerificationType
 from schema.services.lookup import lookup_certificate
 from schema.services.reference import current_catalog
-from schema.services.verification import holder_qr, verify_text
+from schema.services.verification import verify_text
 
-__all__ = ["CertificateViewQueries"]
+__all__ = ["VerificationQueries"]
 
 LookupCertificatePayload = Annotated[
     CertificateVerificationType | UserErrors, strawberry.union("LookupCertificatePayload")
@@ -26,7 +22,7 @@ LookupCertificatePayload = Annotated[
 
 
 @strawberry.type
-class CertificateViewQueries:
+class VerificationQueries:
     @strawberry.field(
         description="The verdict for the text of a certificate's QR code (the verification "
         "URL), exactly as the public page gives it. Public (no login)."
@@ -58,12 +54,3 @@ class CertificateViewQueries:
             now=ctx.now,
         )
         return CertificateVerificationType.of(outcome)
-
-    @strawberry.field(
-        description="The holder's own issued certificate: verification URL, check code and "
-        "the QR code (SVG text and base64 PNG) as rendered at issuance."
-    )
-    async def my_issued_certificate(self, info: Info, cert_id: str) -> IssuedCertificateViewType:
-        actor = require(info, Role.APPLICANT)
-        found = await holder_qr(actor=actor, cert_id=cert_id, store=info.context.deps.store)
-        return IssuedCertificateViewType.of(found)
