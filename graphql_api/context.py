@@ -9,10 +9,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from strawberry.types import Info as _Info
 
-from graphql_api.auth import RequestAuth, client_ip, resolve_auth
-from graphql_api.deps import Deps
 from graphql_api.loaders import Loaders
 from schema.actor import Actor
+from schema.http_edge.auth import RequestAuth, resolve_auth
+from schema.http_edge.client import client_ip
+from schema.http_edge.deps import Deps
 
 __all__ = ["Context", "Info", "make_context_factory"]
 

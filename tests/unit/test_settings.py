@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from graphql_api.settings import SettingsError, load_settings
+from schema.http_edge.settings import SettingsError, load_settings
 
 
 def test_development_defaults_generate_secrets_once(tmp_path):

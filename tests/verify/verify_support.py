@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from graphql_api.deps import Deps
 from schema.actor import Actor
+from schema.http_edge.deps import Deps
 from schema.models import Certificate
 from schema.services.certificates import decide_correction, request_correction, revoke_certificate
 from schema.services.reference import current_catalog
