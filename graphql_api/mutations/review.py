@@ -15,7 +15,6 @@ from graphql_api.types.registration import RegistrationType
 from schema.enums import Role
 from schema.models import RegistrationStatus
 from schema.services import certificates, review
-from schema.services.reference import current_catalog
 
 __all__ = ["ReviewMutations"]
 
@@ -96,7 +95,7 @@ async def _approve(
 ) -> ApproveRegistrationSuccess:
     """Approve from the queue of ``status`` (待审核 or 照片待审核): the certificate is issued."""
     actor = require_mutation_actor(info, *_REVIEWERS)
-    catalog = await current_catalog()
+    catalog = info.context.catalog
     cert = await review.approve_registration(
         actor=actor,
         registration_id=str(input.id),
@@ -116,7 +115,7 @@ async def _return(
 ) -> ReturnRegistrationSuccess:
     """Return from the queue of ``status`` with a listed reason."""
     actor = require_mutation_actor(info, *_REVIEWERS)
-    catalog = await current_catalog()
+    catalog = info.context.catalog
     reg = await review.return_registration(
         actor=actor,
         registration_id=str(input.id),
@@ -168,7 +167,7 @@ class ReviewMutations:
         self, info: Info, input: DecideCorrectionInput
     ) -> DecideCorrectionPayload:
         actor = require_mutation_actor(info, *_REVIEWERS)
-        catalog = await current_catalog()
+        catalog = info.context.catalog
         request = await certificates.decide_correction(
             actor=actor,
             correction_id=str(input.id),
@@ -187,7 +186,7 @@ class ReviewMutations:
         self, info: Info, input: RevokeCertificateInput
     ) -> CertificatePayload:
         actor = require_mutation_actor(info, *_REVIEWERS)
-        catalog = await current_catalog()
+        catalog = info.context.catalog
         cert = await certificates.revoke_certificate(
             actor=actor,
             cert_id=str(input.cert_id),
@@ -207,5 +206,5 @@ class ReviewMutations:
             actor=actor, cert_id=str(input.cert_id), note=input.note, now=info.context.now
         )
         return CertificateSuccess(
-            certificate=CertificateType.from_model(cert, await current_catalog())
+            certificate=CertificateType.from_model(cert, info.context.catalog)
         )

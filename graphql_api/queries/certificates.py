@@ -15,7 +15,6 @@ from graphql_api.types.certificate_views import (
 )
 from schema.enums import Role
 from schema.services.lookup import lookup_certificate
-from schema.services.reference import current_catalog
 from schema.services.verification import holder_qr, verify_text
 
 __all__ = ["CertificateViewQueries"]
@@ -36,7 +35,7 @@ class CertificateViewQueries:
         outcome = await verify_text(
             text=url,
             public_base_url=ctx.deps.settings.public_base_url,
-            catalog=await current_catalog(),
+            catalog=info.context.catalog,
             now=ctx.now,
         )
         return CertificateVerificationType.of(outcome)
@@ -54,7 +53,7 @@ class CertificateViewQueries:
             number=number,
             holder_name=holder_name,
             client_ip=ctx.client_ip,
-            catalog=await current_catalog(),
+            catalog=info.context.catalog,
             now=ctx.now,
         )
         return CertificateVerificationType.of(outcome)

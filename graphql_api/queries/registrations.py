@@ -11,7 +11,6 @@ from graphql_api.types.connection import Connection, connection
 from graphql_api.types.registration import AuditEntryType, RegistrationType
 from schema.enums import Role
 from schema.services import certificates, history, registrations
-from schema.services.reference import current_catalog
 
 __all__ = ["RegistrationQueries"]
 
@@ -28,14 +27,14 @@ class RegistrationQueries:
     ) -> Connection[RegistrationType]:
         actor = require(info, Role.APPLICANT)
         page = await registrations.my_registrations(actor=actor, first=first, after=after)
-        catalog = await current_catalog()
+        catalog = info.context.catalog
         return connection(page, lambda r: RegistrationType.from_model(r, catalog))
 
     @strawberry.field(description="One of the applicant's own registrations.")
     async def registration(self, info: Info, id: strawberry.ID) -> RegistrationType:
         actor = require(info, Role.APPLICANT)
         reg = await registrations.get_own_registration(actor=actor, registration_id=str(id))
-        return RegistrationType.from_model(reg, await current_catalog())
+        return RegistrationType.from_model(reg, info.context.catalog)
 
     @strawberry.field(
         description="Every recorded change of a registration, oldest first: its holder, the "
@@ -55,7 +54,7 @@ class RegistrationQueries:
     ) -> Connection[CertificateType]:
         actor = require(info, Role.APPLICANT)
         page = await certificates.my_certificates(actor=actor, first=first, after=after)
-        catalog = await current_catalog()
+        catalog = info.context.catalog
         return connection(page, lambda c: CertificateType.from_model(c, catalog))
 
     @strawberry.field(
@@ -67,5 +66,5 @@ class RegistrationQueries:
     ) -> Connection[CorrectionRequestType]:
         actor = require(info, Role.APPLICANT)
         page = await certificates.my_correction_requests(actor=actor, first=first, after=after)
-        catalog = await current_catalog()
+        catalog = info.context.catalog
         return connection(page, lambda r: CorrectionRequestType.from_model(r, catalog))

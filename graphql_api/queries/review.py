@@ -22,7 +22,6 @@ from schema.enums import Role
 from schema.models import RegistrationStatus
 from schema.reference.catalog import Catalog
 from schema.services import certificates, history, review
-from schema.services.reference import current_catalog
 from schema.storage import BlobNotFound
 
 __all__ = ["ReviewQueries"]
@@ -100,7 +99,7 @@ class ReviewQueries:
         after: str | None = None,
     ) -> Connection[RegistrationType]:
         actor = require(info, *_REVIEWERS)
-        catalog = await current_catalog()
+        catalog = info.context.catalog
         page = await review.review_queue(
             actor=actor, filters=_queue_filter(filter, catalog), first=first, after=after
         )
@@ -111,7 +110,7 @@ class ReviewQueries:
         actor = require(info, *_REVIEWERS)
         reg = await review.open_registration(actor=actor, registration_id=str(id))
         return RegistrationReview(
-            registration=RegistrationType.from_model(reg, await current_catalog()),
+            registration=RegistrationType.from_model(reg, info.context.catalog),
             photo_sha256=reg.photo_sha256,
         )
 
@@ -124,7 +123,7 @@ class ReviewQueries:
     ) -> Connection[CorrectionRequestType]:
         actor = require(info, *_REVIEWERS)
         page = await certificates.pending_corrections(actor=actor, first=first, after=after)
-        catalog = await current_catalog()
+        catalog = info.context.catalog
         return connection(page, lambda r: CorrectionRequestType.from_model(r, catalog))
 
     @strawberry.field(
