@@ -66,7 +66,9 @@ async def test_production_refuses_introspection(db, database_url, tmp_path):
     )
     async with live_server(build_deps(load_settings(env))) as live:
         refused = await live.client.post(
-            "/graphql", json={"query": "{ __schema { types { name } } }"}
+            "/graphql",
+            json={"query": "{ __schema { types { name } } }"},
+            headers={"Accept": "application/graphql-response+json"},
         )
         served = await live.client.post(
             "/graphql", json={"query": "{ reference { levels { code } } }"}
