@@ -28,6 +28,7 @@ __all__ = [
     "ACCOUNT_LOCK_AFTER",
     "ACCOUNT_LOCK_FOR",
     "IP_BLOCK_AFTER",
+    "IP_FAILURES",
     "IP_WINDOW",
     "IssuedSession",
     "authenticate",
