@@ -16,9 +16,9 @@ import tempfile
 import time
 from urllib.parse import urlsplit
 
-from graphql_api.deps import build_deps
-from graphql_api.settings import load_settings
 from schema.db import close_db, open_db
+from schema.http_edge.deps import build_deps
+from schema.http_edge.settings import load_settings
 from tests.support.databases import prepare_template
 from tests.support.flows import issue_yubei_certificate, make_people
 from tests.support.server import live_server

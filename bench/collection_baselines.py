@@ -46,8 +46,9 @@ from crypto.keys import kid_for, public_key_bytes
 from crypto.signing import protected_header, sig_structure
 from schema.reference.catalog import Catalog, load_catalog
 from schema.rules import RuleViolation, mask_id_number, normalize_approval_document
-from schema.rules.certificate_number import SYSTEM_NUMBERING_FROM, format_system_number
+from schema.rules.certificate_number import format_system_number
 from schema.rules.review_body import normalize_review_body
+from schema.rules.title_system import TITLE_SYSTEM_FROM_YEAR
 
 try:
     from bench.collection_data import API_FIELDS
@@ -143,7 +144,7 @@ def _stored_values(
         "holder_name": "".join(str(record.get("name") or "").split()),
         "holder_id_masked": mask_id_number(id_number),
         "status": "INCOMPLETE",
-        "source": "PAPER" if obtained and obtained.year < SYSTEM_NUMBERING_FROM else "TITLE_SYSTEM",
+        "source": "PAPER" if obtained and obtained.year < TITLE_SYSTEM_FROM_YEAR else "TITLE_SYSTEM",
         "level": _code(level, record.get("level")),
         "series_code": _code(series, record.get("series")),
         "title_name": title,
@@ -393,7 +394,7 @@ def signing_payloads(
         level = v["level"] if v["level"] in {lv.code for lv in catalog.levels} else "ZHONG"
         obtained = v["obtained_on"] or date(2023, 6, 30)
         issued = v["issued_on"] or obtained
-        if obtained.year >= SYSTEM_NUMBERING_FROM:
+        if obtained.year >= TITLE_SYSTEM_FROM_YEAR:
             seq = sequence[(obtained.year, level)] = sequence.get((obtained.year, level), 0) + 1
             number = format_system_number(obtained.year, level, seq, catalog=catalog)
             provenance = "NATIVE"

@@ -17,14 +17,14 @@ from tortoise import Tortoise
 
 from graphql_api.collection_routes import collection_routes
 from graphql_api.context import make_context_factory
-from graphql_api.deps import Deps, build_deps
 from graphql_api.errors import explain_oversize
 from graphql_api.graphiql import vendor_static_app
 from graphql_api.observability import Metrics, RequestContextMiddleware
 from graphql_api.root import build_schema, schema
-from graphql_api.settings import Settings
 from graphql_api.transport import graphql_route
 from schema.db import close_db, open_db
+from schema.http_edge.deps import Deps, build_deps
+from schema.http_edge.settings import Settings
 from verify_page.endpoints import verify_routes
 from verify_page.holder_qr import holder_qr_routes
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from graphql_api.settings import Settings
 from schema.db import close_db, migrate, open_db
+from schema.http_edge.settings import Settings
 
 __all__ = ["prepare_database"]
 

@@ -22,7 +22,7 @@ __all__ = ["main"]
 
 
 def _settings():
-    from graphql_api.settings import SettingsError, load_settings
+    from schema.http_edge.settings import SettingsError, load_settings
 
     try:
         return load_settings()
@@ -65,11 +65,11 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
 
 
 async def _create_staff(args: argparse.Namespace, password: str) -> str:
-    from graphql_api.deps import build_deps
     from schema.actor import SYSTEM
     from schema.db import close_db, open_db
     from schema.enums import Role
     from schema.errors import DomainError
+    from schema.http_edge.deps import build_deps
     from schema.services.accounts import create_staff
     from schema.services.reference import authority_codes
 
@@ -150,10 +150,10 @@ def _iso(value: datetime | None) -> str:
 
 async def _keys(args: argparse.Namespace) -> list[str]:
     from crypto import KeyRing, NoActiveKeyError
-    from graphql_api.deps import build_deps
     from schema.actor import SYSTEM
     from schema.db import close_db, open_db
     from schema.errors import DomainError
+    from schema.http_edge.deps import build_deps
     from schema.services import signing_keys
 
     settings = _settings()

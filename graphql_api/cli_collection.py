@@ -32,7 +32,7 @@ def _fail(message: str) -> NoReturn:
 
 
 def _settings() -> Any:
-    from graphql_api.settings import SettingsError, load_settings
+    from schema.http_edge.settings import SettingsError, load_settings
 
     try:
         return load_settings()
@@ -101,11 +101,11 @@ async def _write_report(actor: Any, job_id: str, target: Path) -> int:
 async def _import(args: argparse.Namespace) -> list[str]:
     from tqdm import tqdm
 
-    from graphql_api.deps import build_deps
     from graphql_api.worker import QueueDispatcher, build_collector, worker_name
     from schema.actor import SYSTEM
     from schema.db import close_db, open_db
     from schema.errors import DomainError
+    from schema.http_edge.deps import build_deps
     from schema.models import ImportKind
     from schema.services.collection_jobs import create_import_job, run_import_job
     from schema.services.reference import current_catalog
@@ -223,9 +223,9 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
 
 async def _worker(args: argparse.Namespace) -> None:
-    from graphql_api.deps import build_deps
     from graphql_api.worker import InProcessWorker, build_collector, run_queue_worker
     from schema.db import close_db, open_db
+    from schema.http_edge.deps import build_deps
 
     settings = _settings()
     deps = build_deps(settings)

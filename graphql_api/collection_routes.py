@@ -24,7 +24,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from graphql_api.auth import resolve_auth
 from schema.actor import Actor
 from schema.collection import (
     TemplateKind,
@@ -35,12 +34,13 @@ from schema.collection import (
 )
 from schema.enums import Role
 from schema.errors import DomainError, Forbidden, InvalidInput, NotAuthenticated, NotFound
+from schema.http_edge.auth import resolve_auth
 from schema.services import registrations, review
 from schema.services.collection_jobs import import_report
 from schema.storage import BlobNotFound
 
 if TYPE_CHECKING:
-    from graphql_api.deps import Deps
+    from schema.http_edge.deps import Deps
 
 __all__ = ["collection_routes", "content_disposition"]
 

@@ -1,4 +1,10 @@
-"""The per-request GraphQL context."""
+"""The per-request GraphQL context.
+
+The catalog (reference data) is read once here, when the context is built, and reaches the
+use cases as an argument (``catalog=info.context.catalog``): resolvers never look it up
+themselves. ``current_catalog()`` rebuilds it only when the stored rows changed, so an entry
+an admin added is in the catalog of every request that starts after the addition.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +15,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from strawberry.types import Info as _Info
 
-from graphql_api.auth import RequestAuth, client_ip, resolve_auth
-from graphql_api.deps import Deps
 from graphql_api.loaders import Loaders
 from schema.actor import Actor
+from schema.http_edge.auth import RequestAuth, resolve_auth
+from schema.http_edge.client import client_ip
+from schema.http_edge.deps import Deps
+from schema.reference.catalog import Catalog
+from schema.services.reference import current_catalog
 
 __all__ = ["Context", "Info", "make_context_factory"]
 
@@ -26,6 +35,7 @@ class Context:
     now: datetime
     client_ip: str
     loaders: Loaders
+    catalog: Catalog
 
     @property
     def actor(self) -> Actor | None:
@@ -34,6 +44,11 @@ class Context:
     @property
     def request_id(self) -> str | None:
         return getattr(self.request.state, "request_id", None)
+
+    async def reload_catalog(self) -> Catalog:
+        """Read the catalog again, for a mutation that changed the reference data."""
+        self.catalog = await current_catalog()
+        return self.catalog
 
 
 Info = _Info[Context, None]
@@ -50,6 +65,7 @@ def make_context_factory(deps: Deps):
             now=now,
             client_ip=client_ip(request, deps.settings.trusted_proxies),
             loaders=Loaders(),
+            catalog=await current_catalog(),
         )
 
     return factory

@@ -14,6 +14,9 @@ so this small endpoint calls ``schema.execute`` itself:
   ``upload_preflight_headers`` (``X-CSRF-Token`` or ``Authorization``), which no page of
   another origin can add. (The mutation's own gate then checks that the CSRF token is the
   session's.)
+* Content negotiation: ``application/graphql-response+json`` only when the client names
+  it in ``Accept``; ``application/json`` when it names that instead, sends ``*/*`` or
+  ``application/*``, or sends no ``Accept`` at all; 406 when it accepts neither.
 * ``application/graphql-response+json`` responses use HTTP status codes: a *request
   error* (nothing was executed, there is no ``data`` key) is a 400, a response with
   ``data`` is a 200. Legacy ``application/json`` clients always get 200 for well-formed
@@ -57,6 +60,7 @@ from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
 from graphql_api.graphiql import DEFAULT_VENDOR_DIR, render_graphiql_page
+from schema.http_edge.accept import Accept
 
 __all__ = [
     "GRAPHQL_RESPONSE_JSON",
@@ -209,49 +213,26 @@ class _BodyTooLarge(_RequestError):
         self.prefix = prefix[:_OVERSIZE_PREFIX_BYTES]
 
 
-def _media_ranges(accept: str) -> list[tuple[str, float]]:
-    ranges = []
-    for item in accept.split(","):
-        media, *params = (part.strip() for part in item.split(";"))
-        if not media:
-            continue
-        quality = 1.0
-        for param in params:
-            key, _, value = param.partition("=")
-            if key.strip().lower() == "q":
-                try:
-                    quality = min(max(float(value), 0.0), 1.0)
-                except ValueError:
-                    quality = 0.0
-        ranges.append((media.lower(), quality))
-    return ranges
+def _negotiate(header: str | None) -> str | None:
+    """The response media type, or None if the client accepts neither (a 406).
 
-
-def _quality(ranges: list[tuple[str, float]], media_type: str) -> float:
-    # RFC 9110: the most specific matching range decides.
-    main = media_type.split("/", 1)[0]
-    for candidate in (media_type, f"{main}/*", "*/*"):
-        qualities = [q for media, q in ranges if media == candidate]
-        if qualities:
-            return max(qualities)
-    return 0.0
-
-
-def _negotiate(accept: str | None) -> str | None:
-    """The response media type, or None if the client accepts neither."""
-    if accept is None or not accept.strip():
-        return GRAPHQL_RESPONSE_JSON
-    ranges = _media_ranges(accept)
-    preferred = _quality(ranges, GRAPHQL_RESPONSE_JSON)
-    legacy = _quality(ranges, _APPLICATION_JSON)
+    ``application/graphql-response+json`` only when the client names it (and does not
+    prefer ``application/json``); ``application/json`` for no Accept header, ``*/*``,
+    ``application/*`` and every other client that accepts it (graphql-http audit 47DE/80D8).
+    """
+    accept = Accept.parse(header)
+    if not accept:
+        return _APPLICATION_JSON
+    preferred = accept.named(GRAPHQL_RESPONSE_JSON)
+    legacy = accept.quality(_APPLICATION_JSON)
     if preferred <= 0 and legacy <= 0:
         return None
     return GRAPHQL_RESPONSE_JSON if preferred >= legacy else _APPLICATION_JSON
 
 
-def _accepts_html(accept: str | None) -> bool:
+def _accepts_html(header: str | None) -> bool:
     # Only an explicit text/html (a browser); "*/*" from curl means "the API, please".
-    return any(media == "text/html" and q > 0 for media, q in _media_ranges(accept or ""))
+    return Accept.parse(header).named("text/html") > 0
 
 
 # ------------------------------------------------------------------------- parsing

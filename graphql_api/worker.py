@@ -24,8 +24,8 @@ from typing import Any, Protocol
 
 import procrastinate
 
-from graphql_api.deps import utc_now
-from graphql_api.settings import Settings
+from schema.http_edge.deps import utc_now
+from schema.http_edge.settings import Settings
 from schema.services.collection_jobs import Collector, claimable_jobs, run_import_job
 from schema.services.reference import current_catalog
 

@@ -18,10 +18,6 @@ class Actor:
     authority_code: str | None = None
     session_id: int | None = None
 
-    @property
-    def is_system(self) -> bool:
-        return self.account_id is None
-
 
 # Command-line tools act as the system (the operator is recorded in the audit note).
 SYSTEM = Actor(account_id=None, public_id="system", name="系统", role=Role.ADMIN)

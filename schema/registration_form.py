@@ -94,8 +94,8 @@ from schema.rules import (
     require_validity_scope,
     require_way,
 )
-from schema.rules.scope import FIRST_SYSTEM_YEAR
 from schema.rules.text import compact, is_blank
+from schema.rules.title_system import TITLE_SYSTEM_FROM_YEAR
 
 __all__ = [
     "COLUMNS",
@@ -707,7 +707,7 @@ class _Evaluation:
             self._run(
                 ("source",),
                 lambda: check_registration_scope(
-                    obtained_year=FIRST_SYSTEM_YEAR, band=Band.ZHONG, source=str(text)
+                    obtained_year=TITLE_SYSTEM_FROM_YEAR, band=Band.ZHONG, source=str(text)
                 ),
             )
             return
@@ -766,7 +766,7 @@ class _Evaluation:
             year, inputs = obtained.year, ("source", "level", "obtainedOn")
         elif source is RegistrationSource.TITLE_SYSTEM:
             # The title system exists since 2021: refuse it before any date is entered.
-            year, inputs = FIRST_SYSTEM_YEAR, ("source", "level")
+            year, inputs = TITLE_SYSTEM_FROM_YEAR, ("source", "level")
         else:
             return
         self._run(
@@ -833,7 +833,7 @@ class _Evaluation:
                 # No date yet, but a paper certificate is a pre-2021 one: its number is needed.
                 self._require(
                     "certificateNumber",
-                    lambda: check_certificate_number(None, obtained_year=FIRST_SYSTEM_YEAR - 1),
+                    lambda: check_certificate_number(None, obtained_year=TITLE_SYSTEM_FROM_YEAR - 1),
                 )
             else:
                 self._clear("certificateNumber")

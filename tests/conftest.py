@@ -127,8 +127,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # ty
 @pytest.fixture
 def deps(database_url: str, tmp_path: Path):
     """Process dependencies built from test settings, pointing at this test's database."""
-    from graphql_api.deps import build_deps
-    from graphql_api.settings import load_settings
+    from schema.http_edge.deps import build_deps
+    from schema.http_edge.settings import load_settings
     from tests.support.settings import test_environ
 
     data_dir = tmp_path / "data"

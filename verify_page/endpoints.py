@@ -13,8 +13,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from graphql_api.auth import client_ip
 from schema.errors import NotFound, RateLimited
+from schema.http_edge.accept import Accept
+from schema.http_edge.client import client_ip
 from schema.services.lookup import lookup_certificate
 from schema.services.reference import current_catalog
 from schema.services.signing_keys import published_jwks
@@ -27,7 +28,7 @@ from verify_page.presenter import (
 )
 
 if TYPE_CHECKING:
-    from graphql_api.deps import Deps
+    from schema.http_edge.deps import Deps
 
 __all__ = ["JWKS_CACHE_CONTROL", "PAGE_HEADERS", "verify_routes", "wants_json"]
 
@@ -67,29 +68,12 @@ _PHOTO_HEADERS = {
 }
 
 
-def _media_quality(accept: str) -> dict[str, float]:
-    qualities: dict[str, float] = {}
-    for part in accept.split(","):
-        media, *params = (p.strip() for p in part.split(";"))
-        if not media:
-            continue
-        q = 1.0
-        for param in params:
-            name, _, value = param.partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    q = float(value)
-                except ValueError:
-                    q = 0.0
-        qualities[media.lower()] = max(q, qualities.get(media.lower(), 0.0))
-    return qualities
-
-
 def wants_json(request: Request) -> bool:
-    """JSON when the client prefers ``application/json`` to ``text/html`` (browsers never do)."""
-    q = _media_quality(request.headers.get("accept", ""))
-    json_q = q.get("application/json", 0.0)
-    html_q = max(q.get("text/html", 0.0), q.get("application/xhtml+xml", 0.0))
+    """JSON when the client names ``application/json`` and prefers it to HTML (browsers
+    never do; ``*/*`` alone gets the page)."""
+    accept = Accept.parse(request.headers.get("accept"))
+    json_q = accept.named("application/json")
+    html_q = max(accept.quality("text/html"), accept.quality("application/xhtml+xml"))
     return json_q > 0 and json_q >= html_q
 
 

@@ -13,12 +13,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from graphql_api.auth import resolve_auth
 from schema.errors import DomainError, Forbidden, NotAuthenticated, NotFound
+from schema.http_edge.auth import resolve_auth
 from schema.services.holder_certificates import holder_qr
 
 if TYPE_CHECKING:
-    from graphql_api.deps import Deps
+    from schema.http_edge.deps import Deps
 
 __all__ = ["holder_qr_routes"]
 

@@ -7,11 +7,11 @@ from typing import Annotated
 
 import strawberry
 
-from graphql_api.auth import COOKIE_NAME
 from graphql_api.context import Info
 from graphql_api.errors import UserErrors
 from graphql_api.permissions import require_mutation_actor
 from graphql_api.types.account import AccountType
+from schema.http_edge.auth import COOKIE_NAME
 from schema.services import accounts, sessions
 
 __all__ = ["AccountMutations"]

@@ -18,7 +18,6 @@ from graphql_api.types.certificate import CorrectionRequestType
 from schema.access import require_holder, require_reviewer
 from schema.errors import InvalidInput, Problem
 from schema.services import corrections
-from schema.services.reference import current_catalog
 
 __all__ = ["CorrectionDecisionMutations", "CorrectionRequestMutations"]
 
@@ -81,7 +80,7 @@ class CorrectionRequestMutations:
         self, info: Info, input: RequestCorrectionInput
     ) -> RequestCorrectionPayload:
         actor = require_holder(require_mutation_actor(info))
-        catalog = await current_catalog()
+        catalog = info.context.catalog
         request = await corrections.request_correction(
             actor=actor,
             cert_id=str(input.cert_id),
@@ -104,7 +103,7 @@ class CorrectionDecisionMutations:
         self, info: Info, input: DecideCorrectionInput
     ) -> DecideCorrectionPayload:
         actor = require_reviewer(require_mutation_actor(info))
-        catalog = await current_catalog()
+        catalog = info.context.catalog
         request = await corrections.decide_correction(
             actor=actor,
             correction_id=str(input.id),

@@ -13,7 +13,7 @@ from graphql_api.permissions import require_mutation_actor
 from graphql_api.types.reference import ReferenceType
 from schema.enums import Role
 from schema.errors import InvalidInput
-from schema.services.reference import add_reference_entry, current_catalog
+from schema.services.reference import add_reference_entry
 
 __all__ = ["ReferenceMutations"]
 
@@ -35,8 +35,8 @@ class AddReferenceEntrySuccess:
     entry: JSON
 
     @strawberry.field(description="The reference data, now with the entry.")
-    async def reference(self) -> ReferenceType:
-        return ReferenceType.of(await current_catalog())
+    async def reference(self, info: Info) -> ReferenceType:
+        return ReferenceType.of(info.context.catalog)
 
 
 AddReferenceEntryPayload = Annotated[
@@ -63,4 +63,6 @@ class ReferenceMutations:
         row = await add_reference_entry(
             actor=actor, kind=input.kind, entry=_entry_object(input.entry), now=info.context.now
         )
+        # The rest of this operation (and this payload's reference field) sees the entry.
+        await info.context.reload_catalog()
         return AddReferenceEntrySuccess(kind=row.kind, code=row.code, entry=JSON(row.data))

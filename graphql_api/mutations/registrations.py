@@ -21,7 +21,6 @@ from schema.access import require_holder
 from schema.errors import InvalidInput
 from schema.registration_form import STEP_FIELDS, Step
 from schema.services import registrations
-from schema.services.reference import current_catalog
 from schema.services.registrations import StepOutcome
 
 __all__ = ["RegistrationMutations"]
@@ -152,14 +151,14 @@ async def _save(info: Info, id: strawberry.ID, step: Step, input: object) -> Ste
         registration_id=str(id),
         step=step,
         submitted=_submitted(input, step),
-        catalog=await current_catalog(),
+        catalog=info.context.catalog,
         now=info.context.now,
     )
 
 
-async def _step_success(outcome: StepOutcome) -> SaveRegistrationStepSuccess:
+async def _step_success(info: Info, outcome: StepOutcome) -> SaveRegistrationStepSuccess:
     return SaveRegistrationStepSuccess(
-        registration=RegistrationType.from_model(outcome.registration, await current_catalog()),
+        registration=RegistrationType.from_model(outcome.registration, info.context.catalog),
         warnings=[FieldWarningType.from_dict(w.to_dict()) for w in outcome.warnings],
         missing=list(outcome.missing),
     )
@@ -172,33 +171,33 @@ class RegistrationMutations:
         actor = require_holder(require_mutation_actor(info))
         reg = await registrations.create_registration(actor=actor, now=info.context.now)
         return RegistrationSuccess(
-            registration=RegistrationType.from_model(reg, await current_catalog())
+            registration=RegistrationType.from_model(reg, info.context.catalog)
         )
 
     @strawberry.mutation(description="Save step 1, 职称信息 (a known batch fills step 2).")
     async def save_registration_title(
         self, info: Info, input: SaveRegistrationTitleInput
     ) -> SaveRegistrationStepPayload:
-        return await _step_success(await _save(info, input.id, Step.TITLE, input))
+        return await _step_success(info, await _save(info, input.id, Step.TITLE, input))
 
     @strawberry.mutation(description="Save step 2, 批准文件.")
     async def save_registration_document(
         self, info: Info, input: SaveRegistrationDocumentInput
     ) -> SaveRegistrationStepPayload:
-        return await _step_success(await _save(info, input.id, Step.DOCUMENT, input))
+        return await _step_success(info, await _save(info, input.id, Step.DOCUMENT, input))
 
     @strawberry.mutation(description="Save step 3, 专业.")
     async def save_registration_specialty(
         self, info: Info, input: SaveRegistrationSpecialtyInput
     ) -> SaveRegistrationStepPayload:
-        return await _step_success(await _save(info, input.id, Step.SPECIALTY, input))
+        return await _step_success(info, await _save(info, input.id, Step.SPECIALTY, input))
 
     @strawberry.mutation(description="Upload the personal photo (JPEG/PNG, reviewed later).")
     async def upload_registration_photo(
         self, info: Info, input: UploadRegistrationPhotoInput
     ) -> RegistrationPayload:
         actor = require_holder(require_mutation_actor(info))
-        catalog = await current_catalog()
+        catalog = info.context.catalog
         reg = await registrations.attach_photo(
             actor=actor,
             registration_id=str(input.id),
@@ -214,7 +213,7 @@ class RegistrationMutations:
         self, info: Info, input: RegistrationIdInput
     ) -> RegistrationPayload:
         actor = require_holder(require_mutation_actor(info))
-        catalog = await current_catalog()
+        catalog = info.context.catalog
         reg = await registrations.submit_registration(
             actor=actor, registration_id=str(input.id), catalog=catalog, now=info.context.now
         )
@@ -229,5 +228,5 @@ class RegistrationMutations:
             actor=actor, registration_id=str(input.id), now=info.context.now
         )
         return RegistrationSuccess(
-            registration=RegistrationType.from_model(reg, await current_catalog())
+            registration=RegistrationType.from_model(reg, info.context.catalog)
         )

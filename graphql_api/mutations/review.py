@@ -16,7 +16,6 @@ from graphql_api.types.registration import RegistrationType
 from schema.access import require_reviewer
 from schema.models import RegistrationStatus
 from schema.services import review
-from schema.services.reference import current_catalog
 
 __all__ = ["ReviewMutations"]
 
@@ -57,7 +56,7 @@ async def _approve(
 ) -> ApproveRegistrationSuccess:
     """Approve from the queue of ``status`` (待审核 or 照片待审核): the certificate is issued."""
     actor = require_reviewer(require_mutation_actor(info))
-    catalog = await current_catalog()
+    catalog = info.context.catalog
     cert = await review.approve_registration(
         actor=actor,
         registration_id=str(input.id),
@@ -77,7 +76,7 @@ async def _return(
 ) -> ReturnRegistrationSuccess:
     """Return from the queue of ``status`` with a listed reason."""
     actor = require_reviewer(require_mutation_actor(info))
-    catalog = await current_catalog()
+    catalog = info.context.catalog
     reg = await review.return_registration(
         actor=actor,
         registration_id=str(input.id),

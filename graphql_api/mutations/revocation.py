@@ -13,7 +13,6 @@ from graphql_api.permissions import require_mutation_actor
 from graphql_api.types.certificate import CertificateType
 from schema.access import require_reviewer
 from schema.services import revocation
-from schema.services.reference import current_catalog
 
 __all__ = ["RevocationMutations"]
 
@@ -50,7 +49,7 @@ class RevocationMutations:
         self, info: Info, input: RevokeCertificateInput
     ) -> CertificatePayload:
         actor = require_reviewer(require_mutation_actor(info))
-        catalog = await current_catalog()
+        catalog = info.context.catalog
         cert = await revocation.revoke_certificate(
             actor=actor,
             cert_id=str(input.cert_id),
@@ -70,5 +69,5 @@ class RevocationMutations:
             actor=actor, cert_id=str(input.cert_id), note=input.note, now=info.context.now
         )
         return CertificateSuccess(
-            certificate=CertificateType.from_model(cert, await current_catalog())
+            certificate=CertificateType.from_model(cert, info.context.catalog)
         )

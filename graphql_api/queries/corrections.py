@@ -15,7 +15,6 @@ from graphql_api.types.certificate import CorrectionRequestType
 from graphql_api.types.connection import Connection, connection
 from schema.access import require_holder, require_reviewer
 from schema.services import corrections
-from schema.services.reference import current_catalog
 
 __all__ = ["CorrectionQueueQueries", "HolderCorrectionQueries"]
 
@@ -31,7 +30,7 @@ class HolderCorrectionQueries:
     ) -> Connection[CorrectionRequestType]:
         actor = require_holder(require(info))
         page = await corrections.my_correction_requests(actor=actor, first=first, after=after)
-        catalog = await current_catalog()
+        catalog = info.context.catalog
         return connection(page, lambda r: CorrectionRequestType.from_model(r, catalog))
 
 
@@ -46,5 +45,5 @@ class CorrectionQueueQueries:
     ) -> Connection[CorrectionRequestType]:
         actor = require_reviewer(require(info))
         page = await corrections.pending_corrections(actor=actor, first=first, after=after)
-        catalog = await current_catalog()
+        catalog = info.context.catalog
         return connection(page, lambda r: CorrectionRequestType.from_model(r, catalog))

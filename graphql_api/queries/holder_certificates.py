@@ -16,7 +16,6 @@ from graphql_api.types.certificate_views import IssuedCertificateViewType
 from graphql_api.types.connection import Connection, connection
 from schema.access import require_holder
 from schema.services import holder_certificates
-from schema.services.reference import current_catalog
 
 __all__ = ["HolderCertificateQueries", "IssuedCertificateQueries"]
 
@@ -32,7 +31,7 @@ class HolderCertificateQueries:
     ) -> Connection[CertificateType]:
         actor = require_holder(require(info))
         page = await holder_certificates.my_certificates(actor=actor, first=first, after=after)
-        catalog = await current_catalog()
+        catalog = info.context.catalog
         return connection(page, lambda c: CertificateType.from_model(c, catalog))
 
 

@@ -7,7 +7,6 @@ from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode, Selection
 
 from graphql_api.context import Info
 from graphql_api.types.reference import ReferenceType, catalog_revision
-from schema.services.reference import current_catalog
 
 __all__ = ["CACHE_CONTROL", "ReferenceQueries"]
 
@@ -51,7 +50,7 @@ class ReferenceQueries:
         "bodies, ways obtained, validity scopes, batches and reasons. Public (no login)."
     )
     async def reference(self, info: Info) -> ReferenceType:
-        catalog = await current_catalog()
+        catalog = info.context.catalog
         if _is_cacheable(info):
             headers = info.context.response.headers
             headers["Cache-Control"] = CACHE_CONTROL

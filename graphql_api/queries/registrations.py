@@ -12,7 +12,6 @@ from graphql_api.types.registration import AuditEntryType, RegistrationType
 from schema.access import require_holder
 from schema.enums import Role
 from schema.services import history, registrations
-from schema.services.reference import current_catalog
 
 __all__ = ["RegistrationQueries"]
 
@@ -29,14 +28,14 @@ class RegistrationQueries:
     ) -> Connection[RegistrationType]:
         actor = require_holder(require(info))
         page = await registrations.my_registrations(actor=actor, first=first, after=after)
-        catalog = await current_catalog()
+        catalog = info.context.catalog
         return connection(page, lambda r: RegistrationType.from_model(r, catalog))
 
     @strawberry.field(description="One of the applicant's own registrations.")
     async def registration(self, info: Info, id: strawberry.ID) -> RegistrationType:
         actor = require_holder(require(info))
         reg = await registrations.get_own_registration(actor=actor, registration_id=str(id))
-        return RegistrationType.from_model(reg, await current_catalog())
+        return RegistrationType.from_model(reg, info.context.catalog)
 
     @strawberry.field(
         description="Every recorded change of a registration, oldest first: its holder, the "

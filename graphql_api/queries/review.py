@@ -22,7 +22,6 @@ from schema.access import require_reviewer
 from schema.models import RegistrationStatus
 from schema.reference.catalog import Catalog
 from schema.services import history, review
-from schema.services.reference import current_catalog
 from schema.storage import BlobNotFound
 
 __all__ = ["CertificateHistoryQueries", "ReviewQueries"]
@@ -98,7 +97,7 @@ class ReviewQueries:
         after: str | None = None,
     ) -> Connection[RegistrationType]:
         actor = require_reviewer(require(info))
-        catalog = await current_catalog()
+        catalog = info.context.catalog
         page = await review.review_queue(
             actor=actor, filters=_queue_filter(filter, catalog), first=first, after=after
         )
@@ -109,7 +108,7 @@ class ReviewQueries:
         actor = require_reviewer(require(info))
         reg = await review.open_registration(actor=actor, registration_id=str(id))
         return RegistrationReview(
-            registration=RegistrationType.from_model(reg, await current_catalog()),
+            registration=RegistrationType.from_model(reg, info.context.catalog),
             photo_sha256=reg.photo_sha256,
         )
 

@@ -11,7 +11,6 @@ from graphql_api.context import Info
 from graphql_api.errors import UserErrors
 from graphql_api.types.certificate_views import CertificateVerificationType
 from schema.services.lookup import lookup_certificate
-from schema.services.reference import current_catalog
 from schema.services.verification import verify_text
 
 __all__ = ["VerificationQueries"]
@@ -32,7 +31,7 @@ class VerificationQueries:
         outcome = await verify_text(
             text=url,
             public_base_url=ctx.deps.settings.public_base_url,
-            catalog=await current_catalog(),
+            catalog=info.context.catalog,
             now=ctx.now,
         )
         return CertificateVerificationType.of(outcome)
@@ -50,7 +49,7 @@ class VerificationQueries:
             number=number,
             holder_name=holder_name,
             client_ip=ctx.client_ip,
-            catalog=await current_catalog(),
+            catalog=info.context.catalog,
             now=ctx.now,
         )
         return CertificateVerificationType.of(outcome)

@@ -7,9 +7,7 @@ authority, kept in the audit trail).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any
 
 import strawberry
 
@@ -29,7 +27,6 @@ __all__ = [
     "CertificateStatusEnum",
     "CertificateType",
     "CorrectionRequestType",
-    "catalog_name",
 ]
 
 # strawberry.enum registers the domain enum itself and returns it; each *Enum name is an
@@ -64,16 +61,6 @@ CORRECTION_STATUS_LABELS = {
     CorrectionStatus.APPROVED: "已更正",
     CorrectionStatus.REJECTED: "已驳回",
 }
-
-
-def catalog_name(lookup: Callable[[str], Any], code: str | None) -> str | None:
-    """The catalog name of a code, or the code itself when the catalog no longer has it."""
-    if not code:
-        return None
-    try:
-        return str(lookup(code).name)
-    except UnknownCodeError:
-        return code
 
 
 @strawberry.type(name="RevocationInfo", description="Why a certificate was revoked (category).")
@@ -132,7 +119,7 @@ class CertificateType:
         if cert.status is CertificateStatus.REVOKED and cert.revocation_reason:
             revocation = RevocationInfoType(
                 code=cert.revocation_reason,
-                name=catalog_name(catalog.revocation_reason, cert.revocation_reason) or "",
+                name=catalog.name_of("revocation_reason", cert.revocation_reason) or "",
             )
         return cls(
             cert_id=strawberry.ID(cert.cert_id),
@@ -144,21 +131,21 @@ class CertificateType:
             holder_name=cert.holder_name,
             holder_id_masked=cert.holder_id_masked,
             level=cert.level,
-            level_name=catalog_name(catalog.level, cert.level),
+            level_name=catalog.name_of("level", cert.level),
             series=cert.series_code,
-            series_name=catalog_name(catalog.series, cert.series_code),
+            series_name=catalog.name_of("series", cert.series_code),
             title_name=cert.title_name,
             way_obtained=cert.way_obtained,
-            way_obtained_name=catalog_name(catalog.way, cert.way_obtained),
+            way_obtained_name=catalog.name_of("way_obtained", cert.way_obtained),
             specialty=cert.specialty,
             approval_document=cert.approval_document,
             obtained_on=cert.obtained_on,
             issued_on=cert.issued_on,
             authority=cert.authority_code,
-            authority_name=catalog_name(catalog.authority, cert.authority_code),
+            authority_name=catalog.name_of("authority", cert.authority_code),
             review_body=cert.review_body,
             validity_scope=cert.validity_scope,
-            validity_scope_name=catalog_name(catalog.validity_scope, cert.validity_scope),
+            validity_scope_name=catalog.name_of("validity_scope", cert.validity_scope),
             provenance=cert.provenance,
             issued_at=cert.issued_at,
             superseded_at=cert.superseded_at,

@@ -14,7 +14,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from graphql_api.types.account import RoleEnum
-from graphql_api.types.certificate import CertificateType, catalog_name
+from graphql_api.types.certificate import CertificateType
 from schema.enums import Role
 from schema.models import AuditRecord, Registration, RegistrationStatus
 from schema.reference.catalog import Catalog, UnknownCodeError
@@ -191,14 +191,14 @@ class RegistrationType:
             holder_id_masked=reg.holder_id_masked,
             source=reg.source,
             level=reg.level,
-            level_name=catalog_name(catalog.level, reg.level),
+            level_name=catalog.name_of("level", reg.level),
             series=reg.series_code,
-            series_name=catalog_name(catalog.series, reg.series_code),
+            series_name=catalog.name_of("series", reg.series_code),
             title_name=reg.title_name,
             way_obtained=reg.way_obtained,
-            way_obtained_name=catalog_name(catalog.way, reg.way_obtained),
+            way_obtained_name=catalog.name_of("way_obtained", reg.way_obtained),
             batch=reg.batch_code,
-            batch_name=catalog_name(catalog.batch, reg.batch_code),
+            batch_name=catalog.name_of("batch", reg.batch_code),
             employer_type=reg.employer_type,
             approval_document=reg.approval_document,
             approval_document_as_typed=reg.approval_document_raw,
@@ -207,12 +207,12 @@ class RegistrationType:
             certificate_number=reg.certificate_number,
             other_number_format=reg.other_number_format,
             authority=reg.authority_code,
-            authority_name=catalog_name(catalog.authority, reg.authority_code),
+            authority_name=catalog.name_of("authority", reg.authority_code),
             review_body=reg.review_body,
             validity_scope=reg.validity_scope,
-            validity_scope_name=catalog_name(catalog.validity_scope, reg.validity_scope),
+            validity_scope_name=catalog.name_of("validity_scope", reg.validity_scope),
             specialty=reg.specialty,
-            specialty_name=_specialty_name(reg, catalog),
+            specialty_name=catalog.specialty_name(reg.series_code, reg.specialty),
             local_specialty=reg.local_specialty,
             has_photo=bool(reg.photo_sha256),
             photo_url=photo_path(reg.public_id) if reg.photo_sha256 else None,
@@ -255,19 +255,6 @@ def _status_detail(
             return "待完善：请核对信息后提交审核"
         return "待完善：请完善" + "、".join(m.label for m in missing)
     return None
-
-
-def _specialty_name(reg: Registration, catalog: Catalog) -> str | None:
-    if not reg.specialty:
-        return None
-    if reg.series_code:
-        try:
-            found = catalog.specialty(reg.series_code, reg.specialty)
-        except UnknownCodeError:
-            found = None
-        if found is not None:
-            return found.name
-    return reg.specialty
 
 
 @strawberry.type(name="AuditEntry", description="One recorded change of a record.")

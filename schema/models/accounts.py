@@ -72,7 +72,7 @@ class Session(Model):
 
 
 class LoginThrottle(Model):
-    """Failed-login counters per client address, in a fixed window."""
+    """Fixed-window counters per key (failed logins, lookups): see schema.services.throttle."""
 
     id = fields.IntField(primary_key=True)
     key = fields.CharField(max_length=100, unique=True)

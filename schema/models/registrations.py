@@ -74,6 +74,8 @@ class Registration(Model):
     # Tortoise types TextField as str even when null=True.
     return_note: str | None = fields.TextField(null=True)
     round = fields.IntField(default=0)  # how many times it has been submitted
+    # Unused (optimistic locking was never built; rows are locked with select_for_update).
+    # The column stays until a migration drops it: bulk inserts still fill it with 0.
     lock_version = fields.IntField(default=0)
     created_at = fields.DatetimeField()
     updated_at = fields.DatetimeField()

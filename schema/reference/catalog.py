@@ -38,7 +38,7 @@ from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 __all__ = [
     "DATA_DIR",
@@ -52,6 +52,7 @@ __all__ = [
     "EmployerType",
     "FormerTitle",
     "Level",
+    "NamedKind",
     "ReturnReason",
     "ReviewBodyRule",
     "RevocationReason",
@@ -70,6 +71,31 @@ __all__ = [
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
 _T = TypeVar("_T")
+
+#: The kinds of entry :meth:`Catalog.name_of` names.
+NamedKind = Literal[
+    "level",
+    "series",
+    "way_obtained",
+    "authority",
+    "validity_scope",
+    "batch",
+    "return_reason",
+    "revocation_reason",
+    "correction_field",
+]
+# … and the index of each, by code.
+_NAMED_INDEX: Mapping[str, str] = {
+    "level": "_levels",
+    "series": "_series",
+    "way_obtained": "_ways",
+    "authority": "_authorities",
+    "validity_scope": "_scopes",
+    "batch": "_batches",
+    "return_reason": "_return_reasons",
+    "revocation_reason": "_revocation_reasons",
+    "correction_field": "_correction_fields",
+}
 
 
 class CatalogError(ValueError):
@@ -567,6 +593,30 @@ class Catalog:
     def correction_field(self, field_name: str) -> CorrectionField:
         """A correctable field by its API name (approvalDocument, …)."""
         return _get(self._correction_fields, field_name, "correction field")
+
+    # --- names for display -------------------------------------------------------------------
+
+    def name_of(self, kind: NamedKind, code: str | None) -> str | None:
+        """The Chinese name of the ``kind`` entry with this code, for display.
+
+        Stored records outlive reference entries: a code the catalog no longer has is shown
+        as the code itself (never an error). ``None`` when there is no code.
+        """
+        if not code:
+            return None
+        entry = getattr(self, _NAMED_INDEX[kind]).get(code)
+        return str(entry.name) if entry is not None else code
+
+    def specialty_name(self, series_code: str | None, text: str | None) -> str | None:
+        """The listed name of a specialty as stored (code or name) in this series; the stored
+        text itself when it is not listed (or the series is unknown); ``None`` for none."""
+        if not text:
+            return None
+        if series_code and series_code in self._series:
+            found = self.specialty(series_code, text)
+            if found is not None:
+                return found.name
+        return text
 
 
 def _get(mapping: Mapping[str, _T], code: str, what: str) -> _T:

@@ -49,8 +49,10 @@ from schema.rules.scope import (
 )
 from schema.rules.specialty import SpecialtyChoice, check_specialty
 from schema.rules.title import TitleMatch, check_title
+from schema.rules.title_system import TITLE_SYSTEM_FROM_YEAR
 
 __all__ = [
+    "TITLE_SYSTEM_FROM_YEAR",
     "ApprovalDocument",
     "ExistingRecord",
     "IdNumber",

@@ -25,12 +25,12 @@ from typing import TYPE_CHECKING
 from schema.rules.errors import RuleCode, RuleViolation, RuleWarning
 from schema.rules.iso7064 import has_valid_mod11_2, mod11_2_check_char
 from schema.rules.text import compact, is_blank
+from schema.rules.title_system import TITLE_SYSTEM_FROM_YEAR
 
 if TYPE_CHECKING:
     from schema.reference.catalog import Catalog
 
 _FIELD = "certificateNumber"
-SYSTEM_NUMBERING_FROM = 2021  # notice Q4: titles from 2021 on are numbered by the system
 PAPER_PREFIX = "0113"
 PROVINCE_CODE = "50"
 MAX_SEQUENCE = 9_999_999
@@ -74,7 +74,7 @@ def check_certificate_number(
     (e.g. issued by another system): the prefix is then not required and a warning is returned.
     From 2021 the field must be empty (CERTIFICATE_NUMBER_NOT_ALLOWED).
     """
-    if obtained_year >= SYSTEM_NUMBERING_FROM:
+    if obtained_year >= TITLE_SYSTEM_FROM_YEAR:
         if not is_blank(raw):
             raise RuleViolation(
                 RuleCode.CERTIFICATE_NUMBER_NOT_ALLOWED,
@@ -114,21 +114,15 @@ def check_certificate_number(
     return PaperNumberCheck(value=value)
 
 
-def format_system_number(
-    year: int, level_code: str, seq: int, *, catalog: Catalog | None = None
-) -> str:
+def format_system_number(year: int, level_code: str, seq: int, *, catalog: Catalog) -> str:
     """Build a system number ``{YYYY}50{level digit}{seq:07d}{check}`` (see module docstring).
 
-    ``level_code`` is a level code such as ``ZHONG``; its digit comes from the catalog (the
-    default catalog when none is given). Raises ``ValueError`` for an out-of-range year or
-    sequence or an unknown level: these come from our own numbering, not from a person.
+    ``level_code`` is a level code such as ``ZHONG``; its digit comes from the catalog.
+    Raises ``ValueError`` for an out-of-range year or sequence or an unknown level: these
+    come from our own numbering, not from a person.
     """
-    if catalog is None:
-        from schema.reference.catalog import load_catalog
-
-        catalog = load_catalog()
-    if not SYSTEM_NUMBERING_FROM <= year <= 9999:
-        raise ValueError(f"system numbers start in {SYSTEM_NUMBERING_FROM}; got year {year}")
+    if not TITLE_SYSTEM_FROM_YEAR <= year <= 9999:
+        raise ValueError(f"system numbers start in {TITLE_SYSTEM_FROM_YEAR}; got year {year}")
     if not 1 <= seq <= MAX_SEQUENCE:
         raise ValueError(f"sequence must be 1..{MAX_SEQUENCE}; got {seq}")
     body = f"{year:04d}{PROVINCE_CODE}{catalog.level(level_code).digit}{seq:07d}"
@@ -139,7 +133,7 @@ def validate_system_number(raw: str) -> SystemNumber:
     """Parse a system number; raises CERTIFICATE_NUMBER_FORMAT or CERTIFICATE_NUMBER_CHECKSUM."""
     value = normalize_certificate_number(raw)
     match = _SYSTEM.match(value)
-    if match is None or int(match["year"]) < SYSTEM_NUMBERING_FROM or int(match["seq"]) == 0:
+    if match is None or int(match["year"]) < TITLE_SYSTEM_FROM_YEAR or int(match["seq"]) == 0:
         raise _format_error(
             "电子证书编号应为15位：4位年份（2021年起）+50+1位级别代码+7位序号+1位校验码"
         )

@@ -15,8 +15,8 @@ from enum import StrEnum
 
 from schema.reference.catalog import Band
 from schema.rules.errors import RuleCode, RuleViolation
+from schema.rules.title_system import TITLE_SYSTEM_FROM_YEAR
 
-FIRST_SYSTEM_YEAR = 2021
 _FIELD = "source"
 
 
@@ -57,7 +57,7 @@ def check_registration_scope(
             "请选择证书来源：纸质证书、其他职称系统、线下评审、线下初定或线下确认",
             _FIELD,
         ) from None
-    if obtained_year < FIRST_SYSTEM_YEAR:
+    if obtained_year < TITLE_SYSTEM_FROM_YEAR:
         if src is not RegistrationSource.PAPER:
             raise RuleViolation(
                 RuleCode.SCOPE_PRE_2021_NOT_PAPER,

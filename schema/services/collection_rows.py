@@ -23,7 +23,8 @@ from schema.photos import PhotoRejected, normalize_photo
 from schema.qr_fit import qr_fit_problem
 from schema.reference.catalog import Catalog
 from schema.registration_form import FIELD_LABELS, check_loaded_record
-from schema.rules.scope import FIRST_SYSTEM_YEAR, RegistrationSource
+from schema.rules.scope import RegistrationSource
+from schema.rules.title_system import TITLE_SYSTEM_FROM_YEAR
 from schema.services.registrations import identity_keys
 
 __all__ = [
@@ -93,7 +94,7 @@ def _source_for(kind: ImportKind, row: Mapping[str, Any]) -> str:
         return str(declared)
     obtained = row.get("obtainedOn")
     year = obtained.year if isinstance(obtained, date) else None
-    if year is None or year < FIRST_SYSTEM_YEAR or row.get("certificateNumber"):
+    if year is None or year < TITLE_SYSTEM_FROM_YEAR or row.get("certificateNumber"):
         return RegistrationSource.PAPER.value
     way = str(row.get("wayObtained") or "")
     return _SOURCE_BY_WAY.get(way, RegistrationSource.OFFLINE_REVIEW.value)
@@ -102,7 +103,7 @@ def _source_for(kind: ImportKind, row: Mapping[str, Any]) -> str:
 def _title_system_checks(values: Mapping[str, Any], catalog: Catalog) -> list[Problem]:
     problems: list[Problem] = []
     obtained = values.get("obtained_on")
-    if obtained is not None and obtained.year < FIRST_SYSTEM_YEAR:
+    if obtained is not None and obtained.year < TITLE_SYSTEM_FROM_YEAR:
         problems.append(
             Problem("IMPORT_BEFORE_2021", "职称系统评审结果应为2021年以来取得的职称", "obtainedOn")
         )

@@ -13,13 +13,13 @@ import re
 import unicodedata
 from datetime import datetime, timedelta
 
-from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from schema.errors import NotFound, RateLimited
-from schema.models import Certificate, LoginThrottle
+from schema.models import Certificate
 from schema.reference.catalog import Catalog
 from schema.rules import normalize_certificate_number
+from schema.services.throttle import FixedWindowCounter, minutes_left
 from schema.services.verification import VerificationOutcome, outcome_for_record
 
 __all__ = [
@@ -31,9 +31,9 @@ __all__ = [
 ]
 
 LOOKUP_LIMIT = 10  # attempts per client address …
-LOOKUP_WINDOW = timedelta(minutes=15)  # … in this fixed window
+LOOKUP_WINDOW = timedelta(minutes=15)  # … in each fixed window (see schema.services.throttle)
 NO_MATCH_MESSAGE = "未找到证书编号与持证人姓名均一致的证书，请核对后重新输入"
-_KEY_PREFIX = "lookup:"
+_ATTEMPTS = FixedWindowCounter("lookup:", limit=LOOKUP_LIMIT, window=LOOKUP_WINDOW)
 _MAX_INPUT = 64
 _NUMBER_MAX = 32  # the columns' sizes: longer input cannot match
 _NAME_MAX = 50
@@ -53,30 +53,10 @@ def _no_match() -> NotFound:
 
 async def _admit(client_ip: str, now: datetime) -> None:
     """Count this attempt; raise RateLimited (after committing the count) when over the limit."""
-    key = _KEY_PREFIX + client_ip
-    blocked_until: datetime | None = None
     async with in_transaction() as conn:
-        row = await LoginThrottle.select_for_update().using_db(conn).get_or_none(key=key)
-        if row is None:
-            try:
-                async with in_transaction() as inner:
-                    row = await LoginThrottle.create(
-                        key=key, failures=0, window_started_at=now, using_db=inner
-                    )
-            except IntegrityError:  # a concurrent first attempt created it
-                row = await LoginThrottle.select_for_update().using_db(conn).get(key=key)
-        if now - row.window_started_at >= LOOKUP_WINDOW:
-            row.failures, row.window_started_at, row.blocked_until = 0, now, None
-        if row.blocked_until is not None and row.blocked_until > now:
-            blocked_until = row.blocked_until
-        else:
-            row.failures += 1  # the column counts attempts here, not only failures
-            if row.failures > LOOKUP_LIMIT:
-                row.blocked_until = row.window_started_at + LOOKUP_WINDOW
-                blocked_until = row.blocked_until
-            await row.save(using_db=conn)
-    if blocked_until is not None:
-        minutes = max(1, int((blocked_until - now).total_seconds() // 60) + 1)
+        hit = await _ATTEMPTS.hit(client_ip, now=now, using_db=conn)
+    if hit.refused and hit.blocked_until is not None:
+        minutes = minutes_left(hit.blocked_until, now)
         raise RateLimited(f"查询次数过多，请{minutes}分钟后再试", code="LOOKUP_RATE_LIMITED")
 
 

@@ -342,7 +342,6 @@ async def _save_step(
         reg.warnings = [w.to_dict() for w in result.warnings]
         reg.missing = _missing(reg, catalog)
         reg.updated_at = now
-        reg.lock_version += 1
         await reg.save(using_db=conn)
         await _claim_keys(reg, conn)
         await _audit(

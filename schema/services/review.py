@@ -20,6 +20,7 @@ from schema.enums import Role
 from schema.errors import InvalidState, NotFound
 from schema.models import Account, Certificate, IssuedNumber, Registration, RegistrationStatus
 from schema.reference.catalog import Catalog
+from schema.rules.title_system import TITLE_SYSTEM_FROM_YEAR
 from schema.services.audit import write_audit
 from schema.services.issuance import CertificateContent, Issuer, provenance_for
 from schema.services.numbering import allocate_system_number
@@ -37,8 +38,6 @@ __all__ = [
     "review_queue",
     "specialty_text",
 ]
-
-SYSTEM_NUMBERING_FROM = 2021
 
 
 def _registration_not_found() -> NotFound:
@@ -164,7 +163,7 @@ async def approve_registration(
         before = snapshot(reg)
         assert reg.obtained_on is not None and reg.level is not None
         assert reg.issued_on is not None  # a required field: complete_check passed
-        if reg.obtained_on.year >= SYSTEM_NUMBERING_FROM:
+        if reg.obtained_on.year >= TITLE_SYSTEM_FROM_YEAR:
             number = await allocate_system_number(
                 year=reg.obtained_on.year, level_code=reg.level, catalog=catalog, conn=conn
             )

@@ -12,22 +12,23 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from schema import rules
 from schema.actor import Actor
 from schema.enums import AuditAction
 from schema.errors import InvalidInput, RateLimited
-from schema.models import Account, LoginThrottle, Session
+from schema.models import Account, Session
 from schema.passwords import DUMMY_HASH, hash_password, needs_rehash, verify_password
 from schema.pii import PiiProtector
 from schema.services.audit import write_audit
+from schema.services.throttle import FixedWindowCounter, minutes_left
 
 __all__ = [
     "ACCOUNT_LOCK_AFTER",
     "ACCOUNT_LOCK_FOR",
     "IP_BLOCK_AFTER",
+    "IP_FAILURES",
     "IP_WINDOW",
     "IssuedSession",
     "authenticate",
@@ -38,8 +39,9 @@ __all__ = [
 
 ACCOUNT_LOCK_AFTER = 5
 ACCOUNT_LOCK_FOR = timedelta(minutes=15)
-IP_BLOCK_AFTER = 20
-IP_WINDOW = timedelta(minutes=15)
+IP_BLOCK_AFTER = 20  # failed logins per client address …
+IP_WINDOW = timedelta(minutes=15)  # … in each fixed window (see schema.services.throttle)
+IP_FAILURES = FixedWindowCounter("ip:", limit=IP_BLOCK_AFTER, window=IP_WINDOW)
 
 _BAD_CREDENTIALS = InvalidInput.one("INVALID_CREDENTIALS", "身份证号码或密码错误", "password")
 
@@ -56,40 +58,20 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def _minutes_left(until: datetime, now: datetime) -> int:
-    return max(1, int((until - now).total_seconds() // 60) + 1)
-
-
-async def _ip_throttle(client_ip: str, now: datetime) -> LoginThrottle | None:
-    row = await LoginThrottle.get_or_none(key=f"ip:{client_ip}")
-    if row and row.blocked_until and row.blocked_until > now:
+async def _ip_throttle(client_ip: str, now: datetime) -> None:
+    blocked_until = await IP_FAILURES.blocked_until(client_ip, now=now)
+    if blocked_until is not None:
         raise RateLimited(
-            f"该网络地址登录失败次数过多，请{_minutes_left(row.blocked_until, now)}分钟后再试",
+            f"该网络地址登录失败次数过多，请{minutes_left(blocked_until, now)}分钟后再试",
             code="LOGIN_RATE_LIMITED",
         )
-    return row
 
 
 async def _record_failure(
     *, client_ip: str, account: Account | None, now: datetime
 ) -> Account | None:
     async with in_transaction() as conn:
-        key = f"ip:{client_ip}"
-        row = await LoginThrottle.select_for_update().using_db(conn).get_or_none(key=key)
-        if row is None:
-            try:
-                async with in_transaction() as inner:
-                    row = await LoginThrottle.create(
-                        key=key, failures=0, window_started_at=now, using_db=inner
-                    )
-            except IntegrityError:
-                row = await LoginThrottle.select_for_update().using_db(conn).get(key=key)
-        if now - row.window_started_at > IP_WINDOW:
-            row.failures, row.window_started_at, row.blocked_until = 0, now, None
-        row.failures += 1
-        if row.failures >= IP_BLOCK_AFTER:
-            row.blocked_until = row.window_started_at + IP_WINDOW
-        await row.save(using_db=conn)
+        hit = await IP_FAILURES.hit(client_ip, now=now, using_db=conn)
         if account is not None:
             account = await Account.select_for_update().using_db(conn).get(id=account.id)
             account.failed_login_count += 1
@@ -114,7 +96,7 @@ async def _record_failure(
                 entity_type="client",
                 entity_id=client_ip[:64],
                 now=now,
-                after={"failures": row.failures, "blocked": row.blocked_until is not None},
+                after={"failures": hit.count, "blocked": hit.blocked_until is not None},
                 using_db=conn,
             )
     return account
@@ -144,7 +126,7 @@ async def login(
     if account and account.locked_until and account.locked_until > now:
         raise RateLimited(
             "密码错误次数过多，账户已临时锁定，请"
-            f"{_minutes_left(account.locked_until, now)}分钟后再试",
+            f"{minutes_left(account.locked_until, now)}分钟后再试",
             code="ACCOUNT_LOCKED",
         )
     ok = verify_password(account.password_hash if account else DUMMY_HASH, password)

@@ -239,14 +239,6 @@ class Signer:
     def __repr__(self) -> str:
         return f"Signer(cached={sorted(self._cache)})"
 
-    async def current_kid(self, now: datetime) -> str:
-        try:
-            return KeyRing(await key_records()).signing_key(now).kid
-        except NoActiveKeyError:
-            raise InvalidState(
-                "当前没有可用的签名密钥，无法生成电子证书，请联系签章管理员", code="NO_SIGNING_KEY"
-            ) from None
-
     async def sign(self, claims: CertificateClaims) -> tuple[str, bytes]:
         kid, sign = await self.signing_function(claims.signed_at)
         return kid, sign(claims)

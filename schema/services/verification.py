@@ -26,7 +26,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
 
 from crypto import (
     KeyWindow,
@@ -41,7 +40,7 @@ from crypto import (
 )
 from crypto.qr import normalize_base_url
 from schema.models import Certificate, CertificateStatus, SigningKey
-from schema.reference.catalog import Catalog, UnknownCodeError
+from schema.reference.catalog import Catalog
 from schema.storage import BlobNotFound, BlobStore
 
 __all__ = [
@@ -176,13 +175,6 @@ def verification_path(verification_url: str) -> str:
     return verification_url[marker:] if marker >= 0 else verification_url
 
 
-def _name(lookup: Callable[[str], Any], code: str) -> str:
-    try:
-        return str(lookup(code).name)
-    except UnknownCodeError:
-        return code
-
-
 def _public(
     verified: VerifiedClaims, cose: bytes, cert: Certificate, catalog: Catalog
 ) -> PublicCertificate:
@@ -196,12 +188,12 @@ def _public(
         has_photo=bool(cert.photo_sha256),
         title_name=claims.title_name,
         level_code=claims.level,
-        level_name=_name(catalog.level, claims.level),
+        level_name=catalog.name_of("level", claims.level) or claims.level,
         series_code=claims.series_code,
-        series_name=_name(catalog.series, claims.series_code),
+        series_name=catalog.name_of("series", claims.series_code) or claims.series_code,
         specialty=claims.specialty,
         authority_code=claims.authority_code,
-        authority_name=_name(catalog.authority, claims.authority_code),
+        authority_name=catalog.name_of("authority", claims.authority_code) or claims.authority_code,
         review_body=claims.review_body,
         obtained_on=claims.obtained_on,
         issued_on=claims.issued_on,
@@ -249,7 +241,7 @@ async def _decide(
             certificate=public,
             revoked_at=cert.revoked_at,
             revocation_reason_code=code,
-            revocation_reason_name=_name(catalog.revocation_reason, code) if code else None,
+            revocation_reason_name=catalog.name_of("revocation_reason", code),
         )
     return VerificationOutcome(state=VerificationState.VALID, checked_at=now, certificate=public)
 

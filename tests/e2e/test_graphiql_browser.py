@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from graphql_api.app import VENDOR_DIR
-from graphql_api.deps import build_deps
-from graphql_api.settings import load_settings
+from schema.http_edge.deps import build_deps
+from schema.http_edge.settings import load_settings
 from tests.e2e.test_verify_page_browser import ARTIFACTS, _chromium, _chromium_run
 from tests.support.server import live_server
 from tests.support.settings import test_environ

@@ -52,8 +52,8 @@ def test_json_log_lines_carry_extras():
 
 
 async def test_production_refuses_introspection(db, database_url, tmp_path):
-    from graphql_api.deps import build_deps
-    from graphql_api.settings import load_settings
+    from schema.http_edge.deps import build_deps
+    from schema.http_edge.settings import load_settings
     from tests.support.server import live_server
     from tests.support.settings import test_environ
 
@@ -66,7 +66,9 @@ async def test_production_refuses_introspection(db, database_url, tmp_path):
     )
     async with live_server(build_deps(load_settings(env))) as live:
         refused = await live.client.post(
-            "/graphql", json={"query": "{ __schema { types { name } } }"}
+            "/graphql",
+            json={"query": "{ __schema { types { name } } }"},
+            headers={"Accept": "application/graphql-response+json"},
         )
         served = await live.client.post(
             "/graphql", json={"query": "{ reference { levels { code } } }"}

@@ -9,9 +9,9 @@ from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from pathlib import Path
 
-from graphql_api.deps import Deps
 from schema.actor import Actor
 from schema.enums import Role
+from schema.http_edge.deps import Deps
 from schema.models import ImportJob, ImportKind
 from schema.services.collection_jobs import Collector, create_import_job, run_import_job
 from schema.services.reference import current_catalog

@@ -49,7 +49,7 @@ async def prepare_template(url: str) -> None:
     """Migrate and load reference data exactly as `ecert migrate` does."""
     forget_cached_sql()
     from graphql_api.bootstrap import prepare_database
-    from graphql_api.settings import load_settings
+    from schema.http_edge.settings import load_settings
     from tests.support.settings import test_environ
 
     await prepare_database(load_settings(test_environ(database_url=url)))

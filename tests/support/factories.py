@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from graphql_api.deps import Deps
 from schema.actor import SYSTEM
 from schema.enums import Role
+from schema.http_edge.deps import Deps
 from schema.services import accounts
 
 # Synthetic, valid ID numbers from REFERENCE.md §7 (tests only).

@@ -10,9 +10,9 @@ from typing import Any
 
 from PIL import Image, ImageDraw
 
-from graphql_api.deps import Deps
 from schema.actor import Actor
 from schema.enums import Role
+from schema.http_edge.deps import Deps
 from schema.models import Account, Certificate, Registration
 from schema.registration_form import Step
 from schema.services import registrations, review, signing_keys

@@ -12,7 +12,7 @@ import httpx
 import uvicorn
 
 from graphql_api.app import build_app
-from graphql_api.deps import Deps
+from schema.http_edge.deps import Deps
 
 
 @dataclass

@@ -6,8 +6,8 @@ import ssl
 
 import pytest
 
-from graphql_api.settings import SettingsError, load_settings
 from schema.db import tortoise_config
+from schema.http_edge.settings import SettingsError, load_settings
 
 
 def test_development_defaults_generate_secrets_once(tmp_path):

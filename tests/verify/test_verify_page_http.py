@@ -126,6 +126,18 @@ async def test_json_by_content_negotiation_and_lower_case_url(server, deps):
         path, headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
     )
     assert html.headers["content-type"].startswith("text/html")
+    # The shared Accept parser: JSON only when named and preferred to HTML.
+    for accept, kind in (
+        ("*/*", "text/html"),
+        ("application/*", "text/html"),
+        ("application/json, text/plain, */*", "application/json"),
+        ("application/json;q=0.5, text/html", "text/html"),
+        ("text/html;q=0.5, application/json", "application/json"),
+        ("APPLICATION/JSON", "application/json"),
+    ):
+        answer = await server.client.get(path, headers={"Accept": accept})
+        assert answer.headers["content-type"].startswith(kind), accept
+        assert answer.headers["vary"] == "Accept"
 
 
 async def test_signature_verifies_with_pynacl_from_published_jwks_alone(server, deps):

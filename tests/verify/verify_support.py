@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from graphql_api.deps import Deps
 from schema.actor import Actor
+from schema.http_edge.deps import Deps
 from schema.models import Certificate
 from schema.services.corrections import decide_correction, request_correction
 from schema.services.reference import current_catalog

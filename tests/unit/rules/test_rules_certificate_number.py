@@ -2,6 +2,7 @@
 
 import pytest
 
+from schema.reference.catalog import load_catalog
 from schema.rules import (
     RuleViolation,
     check_certificate_number,
@@ -10,6 +11,8 @@ from schema.rules import (
     normalize_certificate_number,
     validate_system_number,
 )
+
+CATALOG = load_catalog()
 
 
 def test_normalize_strips_spaces_hyphens_and_upper_cases() -> None:
@@ -62,7 +65,7 @@ def test_number_must_be_empty_from_2021() -> None:
 
 
 def test_system_number_layout_and_check_character() -> None:
-    number = format_system_number(2022, "ZHONG", 1)
+    number = format_system_number(2022, "ZHONG", 1, catalog=CATALOG)
     assert number[:14] == "20225030000001"
     assert len(number) == 15 and has_valid_mod11_2(number)
 
@@ -71,11 +74,13 @@ def test_system_number_layout_and_check_character() -> None:
     ("level", "digit"), [("ZHENG_GAO", "1"), ("FU_GAO", "2"), ("ZHULI", "4"), ("YUAN", "5")]
 )
 def test_system_number_level_digit(level: str, digit: str) -> None:
-    assert format_system_number(2023, level, 42)[6] == digit
+    assert format_system_number(2023, level, 42, catalog=CATALOG)[6] == digit
 
 
 def test_system_number_round_trips() -> None:
-    parsed = validate_system_number(format_system_number(2024, "FU_GAO", 1234567))
+    parsed = validate_system_number(
+        format_system_number(2024, "FU_GAO", 1234567, catalog=CATALOG)
+    )
     assert (parsed.year, parsed.level_digit, parsed.sequence) == (2024, 2, 1234567)
 
 
@@ -86,11 +91,11 @@ def test_system_number_round_trips() -> None:
 )
 def test_system_number_out_of_range_is_a_programming_error(year: int, seq: int) -> None:
     with pytest.raises(ValueError):
-        format_system_number(year, "ZHONG", seq)
+        format_system_number(year, "ZHONG", seq, catalog=CATALOG)
 
 
 def test_system_number_with_wrong_check_is_refused() -> None:
-    good = format_system_number(2022, "ZHONG", 7)
+    good = format_system_number(2022, "ZHONG", 7, catalog=CATALOG)
     bad = good[:-1] + ("0" if good[-1] != "0" else "1")
     with pytest.raises(RuleViolation) as info:
         validate_system_number(bad)

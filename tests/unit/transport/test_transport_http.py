@@ -217,7 +217,13 @@ async def client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
                     task.result()  # surfaces the start-up error
                 await asyncio.sleep(0.01)
         port = server.servers[0].sockets[0].getsockname()[1]
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as c:
+        # A client of the specification: it names the spec's media type, so status codes
+        # follow the spec (the negotiation tests below set their own Accept).
+        async with httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{port}",
+            timeout=30,
+            headers={"Accept": GRAPHQL_RESPONSE_JSON},
+        ) as c:
             yield c
     finally:
         server.should_exit = True
@@ -343,18 +349,60 @@ async def test_legacy_json_accept_gets_200(client: httpx.AsyncClient) -> None:
     assert "data" not in bad.json()
 
 
-async def test_accept_negotiation(client: httpx.AsyncClient) -> None:
-    for accept in ("*/*", f"{GRAPHQL_RESPONSE_JSON}, application/json;q=0.9", "application/*"):
-        response = await client.post(
-            "/graphql", json={"query": "{ hello }"}, headers={"Accept": accept}
-        )
-        assert response.headers["content-type"] == GRAPHQL_RESPONSE_CT, accept
-    preferred_legacy = await client.post(
-        "/graphql",
-        json={"query": "{ hello }"},
-        headers={"Accept": f"application/json, {GRAPHQL_RESPONSE_JSON};q=0.5"},
-    )
-    assert preferred_legacy.headers["content-type"] == JSON_CT
+async def _post_with_accept(client: httpx.AsyncClient, accept: str | None) -> httpx.Response:
+    """POST ``{ hello }`` with this Accept header, or with none at all."""
+    request = client.build_request("POST", "/graphql", json={"query": "{ hello }"})
+    del request.headers["accept"]
+    if accept is not None:
+        request.headers["accept"] = accept
+    return await client.send(request)
+
+
+@pytest.mark.parametrize(
+    ("accept", "content_type"),
+    [
+        (None, JSON_CT),  # graphql-http 80D8: no Accept is application/json
+        ("*/*", JSON_CT),  # graphql-http 47DE
+        ("application/*", JSON_CT),
+        ("application/json", JSON_CT),
+        (GRAPHQL_RESPONSE_JSON, GRAPHQL_RESPONSE_CT),
+        (f"{GRAPHQL_RESPONSE_JSON}, */*", GRAPHQL_RESPONSE_CT),  # named: it wins the tie
+        (f"{GRAPHQL_RESPONSE_JSON}, application/json", GRAPHQL_RESPONSE_CT),
+        (f"{GRAPHQL_RESPONSE_JSON}, application/json;q=0.9", GRAPHQL_RESPONSE_CT),
+        (f"application/json, {GRAPHQL_RESPONSE_JSON};q=0.5", JSON_CT),
+        (f"{GRAPHQL_RESPONSE_JSON};q=0.5, */*", JSON_CT),  # q-values are honoured
+        (f"{GRAPHQL_RESPONSE_JSON};q=0, */*", JSON_CT),  # q=0: refused by name
+        (f"{GRAPHQL_RESPONSE_JSON.upper()};Q=1", GRAPHQL_RESPONSE_CT),
+        (f"text/html, {GRAPHQL_RESPONSE_JSON};q=0.1", GRAPHQL_RESPONSE_CT),
+        ("text/plain, application/json;q=0.2", JSON_CT),
+    ],
+)
+async def test_accept_negotiation(
+    client: httpx.AsyncClient, accept: str | None, content_type: str
+) -> None:
+    response = await _post_with_accept(client, accept)
+    assert response.status_code == 200, accept
+    assert response.headers["content-type"] == content_type, accept
+    assert response.json()["data"] == {"hello": "Hello, world"}
+
+
+async def test_request_errors_are_200_for_json_and_400_when_named(
+    client: httpx.AsyncClient,
+) -> None:
+    for accept in (None, "*/*", "application/*"):
+        legacy = await client.send(_syntax_error_request(client, accept))
+        assert (legacy.status_code, legacy.headers["content-type"]) == (200, JSON_CT), accept
+        assert "data" not in legacy.json()
+    named = await client.send(_syntax_error_request(client, GRAPHQL_RESPONSE_JSON))
+    assert (named.status_code, named.headers["content-type"]) == (400, GRAPHQL_RESPONSE_CT)
+
+
+def _syntax_error_request(client: httpx.AsyncClient, accept: str | None) -> httpx.Request:
+    request = client.build_request("POST", "/graphql", json={"query": "{ hello "})
+    del request.headers["accept"]
+    if accept is not None:
+        request.headers["accept"] = accept
+    return request
 
 
 async def test_unacceptable_accept_is_406(client: httpx.AsyncClient) -> None:
@@ -368,6 +416,12 @@ async def test_unacceptable_accept_is_406(client: httpx.AsyncClient) -> None:
         headers={"Accept": f"{GRAPHQL_RESPONSE_JSON};q=0, application/json;q=0"},
     )
     assert refused.status_code == 406
+    # The most specific range decides: application/json refused by name, whatever */* says.
+    for accept in ("application/json;q=0, */*", "application/json;q=bogus, */*"):
+        assert (await _post_with_accept(client, accept)).status_code == 406, accept
+    other_kind = await _post_with_accept(client, "text/*, image/*")
+    assert other_kind.status_code == 406
+    assert other_kind.headers["content-type"] == JSON_CT
 
 
 async def test_wrong_content_type_is_415(client: httpx.AsyncClient) -> None:
@@ -539,7 +593,7 @@ async def test_graphiql_disabled_is_404(client: httpx.AsyncClient) -> None:
         "/graphql-off", params={"query": "{ hello }"}, headers={"Accept": BROWSER_ACCEPT}
     )
     assert query.status_code == 200
-    assert query.headers["content-type"] == GRAPHQL_RESPONSE_CT
+    assert query.headers["content-type"] == JSON_CT  # */*: the browser did not name it
 
 
 async def test_graphiql_without_assets_is_503(client: httpx.AsyncClient) -> None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from graphql_api.settings import Settings
+from schema.http_edge.settings import Settings
 from schema.pii import PiiProtector
 from schema.services.issuance import Issuer
 from schema.services.signing_keys import Signer

@@ -8,7 +8,6 @@ since a browser never attaches them on its own.
 from __future__ import annotations
 
 import hmac
-import ipaddress
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -18,7 +17,7 @@ from starlette.requests import Request
 from schema.actor import Actor
 from schema.services.sessions import authenticate, token_digest
 
-__all__ = ["COOKIE_NAME", "CSRF_HEADER", "RequestAuth", "client_ip", "resolve_auth"]
+__all__ = ["COOKIE_NAME", "CSRF_HEADER", "RequestAuth", "resolve_auth"]
 
 COOKIE_NAME = "ecert_session"
 CSRF_HEADER = "x-csrf-token"
@@ -32,20 +31,9 @@ class RequestAuth:
     token: str | None = None
 
 
-def client_ip(request: Request, trusted_proxies: tuple[str, ...]) -> str:
-    """The client's address; X-Forwarded-For is believed only from a trusted proxy."""
-    peer = request.client.host if request.client else "unknown"
-    if peer in trusted_proxies:
-        forwarded = request.headers.get("x-forwarded-for", "")
-        first = forwarded.split(",")[0].strip()
-        try:
-            return str(ipaddress.ip_address(first))
-        except ValueError:
-            return peer
-    return peer
-
-
 async def resolve_auth(request: Request, *, now: datetime) -> RequestAuth:
+    """Who sent ``request``: a bearer token wins over the cookie; a malformed
+    ``Authorization`` header authenticates no one (it never falls back to the cookie)."""
     header = request.headers.get("authorization", "")
     if header:
         scheme, _, token = header.partition(" ")

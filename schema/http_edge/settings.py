@@ -81,10 +81,6 @@ class Settings:
     def graphiql_enabled(self) -> bool:
         return self.env == "development"
 
-    @property
-    def photo_dir(self) -> Path:
-        return self.data_dir / "photos"
-
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
