@@ -24,8 +24,6 @@ from schema.reference.catalog import Catalog, UnknownCodeError
 from schema.registration_form import FIELD_LABELS
 
 __all__ = [
-    "CERTIFICATE_STATUS_LABELS",
-    "CORRECTION_STATUS_LABELS",
     "CertificateStatusEnum",
     "CertificateType",
     "CorrectionRequestType",
@@ -48,17 +46,6 @@ ProvenanceEnum = strawberry.enum(
     description="PAPER (registered from a paper certificate), OTHER_SYSTEM (another system "
     "or an offline procedure), NATIVE (the title system).",
 )
-
-CERTIFICATE_STATUS_LABELS = {
-    CertificateStatus.VALID: "有效",
-    CertificateStatus.SUPERSEDED: "已更正",
-    CertificateStatus.REVOKED: "已撤销",
-}
-CORRECTION_STATUS_LABELS = {
-    CorrectionStatus.PENDING: "待处理",
-    CorrectionStatus.APPROVED: "已更正",
-    CorrectionStatus.REJECTED: "已驳回",
-}
 
 
 def catalog_name(lookup: Callable[[str], Any], code: str | None) -> str | None:
@@ -135,7 +122,7 @@ class CertificateType:
             number=cert.number,
             version=cert.version,
             status=cert.status,
-            status_label=CERTIFICATE_STATUS_LABELS[cert.status],
+            status_label=cert.status.label,
             holder_name=cert.holder_name,
             holder_id_masked=cert.holder_id_masked,
             level=cert.level,
@@ -211,7 +198,7 @@ class CorrectionRequestType:
         return cls(
             id=strawberry.ID(request.public_id),
             status=request.status,
-            status_label=CORRECTION_STATUS_LABELS[request.status],
+            status_label=request.status.label,
             reason=request.reason,
             changes=[
                 CorrectionChangeType(

@@ -10,12 +10,8 @@ from datetime import date, datetime
 
 import strawberry
 
-from schema.services.verification import (
-    HolderQr,
-    PublicCertificate,
-    VerificationOutcome,
-    VerificationState,
-)
+from schema.enums import VerificationState
+from schema.services.verification import HolderQr, PublicCertificate, VerificationOutcome
 
 __all__ = [
     "CertificateVerificationType",
@@ -29,8 +25,6 @@ VerificationStateEnum = strawberry.enum(
     name="VerificationState",
     description="有效 VALID / 已更正 SUPERSEDED / 已撤销 REVOKED / 无法验证 UNVERIFIABLE.",
 )
-
-_STATUS_LABELS = {"VALID": "有效", "SUPERSEDED": "已更正", "REVOKED": "已撤销"}
 
 
 @strawberry.type(name="PublicCertificate", description="证书的公开信息：签名所担保的内容。")
@@ -162,12 +156,11 @@ class IssuedCertificateViewType:
 
     @classmethod
     def of(cls, qr: HolderQr) -> IssuedCertificateViewType:
-        status = qr.status.value
         return cls(
             cert_id=qr.cert_id,
             version=qr.version,
-            status=status,
-            status_label=_STATUS_LABELS.get(status, status),
+            status=qr.status.value,
+            status_label=qr.status.label,
             verification_url=qr.verification_url,
             check_code=qr.check_code,
             qr_svg=qr.qr_svg_text,

@@ -12,13 +12,10 @@ from datetime import datetime
 import strawberry
 
 from schema.collection import ReportLine
-from schema.collection.report_files import OUTCOME_LABELS
 from schema.models import ImportJob, ImportKind, ImportStatus
 from schema.services.collection_jobs import progress_of
 
 __all__ = [
-    "IMPORT_KIND_LABELS",
-    "IMPORT_STATUS_LABELS",
     "ImportJobType",
     "ImportKindEnum",
     "ImportReportLineType",
@@ -37,17 +34,6 @@ ImportStatusEnum = strawberry.enum(
     name="ImportStatus",
     description="QUEUED 排队中 · RUNNING 导入中 · DONE 已完成 · FAILED 失败.",
 )
-
-IMPORT_KIND_LABELS = {
-    ImportKind.TITLE_SYSTEM: "职称系统评审结果",
-    ImportKind.HISTORICAL: "历史档案",
-}
-IMPORT_STATUS_LABELS = {
-    ImportStatus.QUEUED: "排队中",
-    ImportStatus.RUNNING: "导入中",
-    ImportStatus.DONE: "已完成",
-    ImportStatus.FAILED: "失败",
-}
 
 
 def report_path(job_id: str, extension: str) -> str:
@@ -92,9 +78,9 @@ class ImportJobType:
         return cls(
             id=strawberry.ID(job.public_id),
             kind=job.kind,
-            kind_label=IMPORT_KIND_LABELS[job.kind],
+            kind_label=job.kind.label,
             status=job.status,
-            status_label=IMPORT_STATUS_LABELS[job.status],
+            status_label=job.status.label,
             file_name=job.file_name,
             photos_name=job.photos_name,
             total_rows=job.total_rows,
@@ -133,7 +119,7 @@ class ImportReportLineType:
             row=line.row,
             column=line.column,
             outcome=line.outcome,
-            outcome_label=OUTCOME_LABELS.get(line.outcome, line.outcome),
+            outcome_label=line.outcome.label,
             code=line.code,
             message=line.message,
             ref=line.ref,

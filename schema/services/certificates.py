@@ -17,7 +17,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from schema.actor import Actor
-from schema.enums import Role
+from schema.enums import AuditAction, Role
 from schema.errors import Forbidden, InvalidInput, InvalidState, NotFound, Problem
 from schema.models import (
     Account,
@@ -158,7 +158,7 @@ async def request_correction(
         )
         await write_audit(
             actor=actor,
-            action="correction.requested",
+            action=AuditAction.CORRECTION_REQUESTED,
             entity_type="certificate",
             entity_id=cert.cert_id,
             now=now,
@@ -260,7 +260,7 @@ async def decide_correction(
             cert = await Certificate.get(id=request.certificate_id).using_db(conn)
             await write_audit(
                 actor=actor,
-                action="correction.rejected",
+                action=AuditAction.CORRECTION_REJECTED,
                 entity_type="certificate",
                 # The certificate's public id, as every certificate event (its history
                 # is read by cert_id), not the row's primary key.
@@ -325,7 +325,7 @@ async def decide_correction(
         await request.save(using_db=conn)
         await write_audit(
             actor=actor,
-            action="certificate.superseded",
+            action=AuditAction.CERTIFICATE_SUPERSEDED,
             entity_type="certificate",
             entity_id=old.cert_id,
             now=now,
@@ -335,7 +335,7 @@ async def decide_correction(
         )
         await write_audit(
             actor=actor,
-            action="certificate.issued",
+            action=AuditAction.CERTIFICATE_ISSUED,
             entity_type="certificate",
             entity_id=new.cert_id,
             now=now,
@@ -397,7 +397,7 @@ async def revoke_certificate(
         await cert.save(using_db=conn)
         await write_audit(
             actor=actor,
-            action="certificate.revoked",
+            action=AuditAction.CERTIFICATE_REVOKED,
             entity_type="certificate",
             entity_id=cert.cert_id,
             now=now,
@@ -434,7 +434,7 @@ async def reinstate_certificate(
         await cert.save(using_db=conn)
         await write_audit(
             actor=actor,
-            action="certificate.reinstated",
+            action=AuditAction.CERTIFICATE_REINSTATED,
             entity_type="certificate",
             entity_id=cert.cert_id,
             now=now,

@@ -29,7 +29,7 @@ from schema.collection import (
     ReportLine,
     open_collection_file,
 )
-from schema.enums import Role
+from schema.enums import AuditAction, Role
 from schema.errors import Forbidden, InvalidInput, NotFound
 from schema.models import ImportIssue, ImportJob, ImportKind, ImportOutcome, ImportStatus
 from schema.pii import PiiProtector
@@ -171,12 +171,12 @@ async def create_import_job(
         photos_name=photos_name if photos_key else None,
         photos_sha256=photos_key,
         created_by_id=actor.account_id,
-        created_by_role=actor.role.value,
+        created_by_role=actor.role,
         created_at=now,
     )
     await write_audit(
         actor=actor,
-        action="import.created",
+        action=AuditAction.IMPORT_CREATED,
         entity_type="import_job",
         entity_id=job.public_id,
         now=now,
@@ -220,7 +220,7 @@ async def import_report(
         ReportLine(
             row=i.row,
             column=i.column,
-            outcome=i.outcome.value,
+            outcome=i.outcome,
             code=i.code,
             message=i.message,
             ref=i.ref,
@@ -287,7 +287,9 @@ async def _finish(
     await job.refresh_from_db()
     await write_audit(
         actor=None,
-        action="import.finished" if status is ImportStatus.DONE else "import.failed",
+        action=AuditAction.IMPORT_FINISHED
+        if status is ImportStatus.DONE
+        else AuditAction.IMPORT_FAILED,
         entity_type="import_job",
         entity_id=job.public_id,
         now=now,

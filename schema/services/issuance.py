@@ -18,6 +18,7 @@ from crypto import (
     qr_png,
     qr_svg,
 )
+from schema.enums import RegistrationSource
 from schema.models import Certificate, CertificateStatus, Provenance, Registration
 from schema.services.bulk_write import insert_rows
 from schema.services.signing_keys import Signer
@@ -26,10 +27,11 @@ from schema.storage import BlobStore
 __all__ = ["CertificateContent", "IssuedVersion", "Issuer", "provenance_for"]
 
 
-def provenance_for(source: str | None) -> Provenance:
-    if source == "PAPER":
+def provenance_for(source: RegistrationSource | str | None) -> Provenance:
+    """How a certificate registered from ``source`` came to be (a bulk row's source is text)."""
+    if source == RegistrationSource.PAPER:
         return Provenance.PAPER
-    if source == "TITLE_SYSTEM":
+    if source == RegistrationSource.TITLE_SYSTEM:
         return Provenance.NATIVE
     return Provenance.OTHER_SYSTEM
 

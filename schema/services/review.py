@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from tortoise.transactions import in_transaction
 
 from schema.actor import Actor
-from schema.enums import Role
+from schema.enums import AuditAction, Role
 from schema.errors import Forbidden, InvalidState, NotFound
 from schema.models import Account, Certificate, IssuedNumber, Registration, RegistrationStatus
 from schema.reference.catalog import Catalog
@@ -212,9 +212,9 @@ async def approve_registration(
         await reg.save(using_db=conn)
         await write_audit(
             actor=actor,
-            action="registration.approved"
+            action=AuditAction.REGISTRATION_APPROVED
             if status is RegistrationStatus.SUBMITTED
-            else "registration.photo_approved",
+            else AuditAction.PHOTO_APPROVED,
             entity_type="registration",
             entity_id=reg.public_id,
             now=now,
@@ -224,7 +224,7 @@ async def approve_registration(
         )
         await write_audit(
             actor=actor,
-            action="certificate.issued",
+            action=AuditAction.CERTIFICATE_ISSUED,
             entity_type="certificate",
             entity_id=cert.cert_id,
             now=now,
@@ -279,9 +279,9 @@ async def return_registration(
         await reg.save(using_db=conn)
         await write_audit(
             actor=actor,
-            action="registration.returned"
+            action=AuditAction.REGISTRATION_RETURNED
             if status is RegistrationStatus.SUBMITTED
-            else "registration.photo_returned",
+            else AuditAction.PHOTO_RETURNED,
             entity_type="registration",
             entity_id=reg.public_id,
             now=now,
