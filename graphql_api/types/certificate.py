@@ -13,6 +13,7 @@ from typing import Any
 
 import strawberry
 
+from graphql_api.types.enum_docs import coded_labels, labels
 from schema.models import (
     Certificate,
     CertificateStatus,
@@ -38,7 +39,7 @@ CertificateStatusEnum = strawberry.enum(
 CorrectionStatusEnum = strawberry.enum(
     CorrectionStatus,
     name="CorrectionStatus",
-    description="PENDING 待处理 · APPROVED 已更正 · REJECTED 已驳回.",
+    description=coded_labels(CorrectionStatus),
 )
 ProvenanceEnum = strawberry.enum(
     Provenance,
@@ -73,7 +74,7 @@ class CertificateType:
     )
     version: int
     status: CertificateStatusEnum  # type: ignore[valid-type]
-    status_label: str = strawberry.field(description="有效 / 已更正 / 已撤销.")
+    status_label: str = strawberry.field(description=labels(CertificateStatus))
     holder_name: str
     holder_id_masked: str
     level: str
@@ -168,7 +169,7 @@ class CorrectionChangeType:
 class CorrectionRequestType:
     id: strawberry.ID
     status: CorrectionStatusEnum  # type: ignore[valid-type]
-    status_label: str = strawberry.field(description="待处理 / 已更正 / 已驳回.")
+    status_label: str = strawberry.field(description=labels(CorrectionStatus))
     reason: str = strawberry.field(description="The holder's reason (客观原因).")
     changes: list[CorrectionChangeType]
     decision_note: str | None = strawberry.field(

@@ -10,7 +10,8 @@ from datetime import date, datetime
 
 import strawberry
 
-from schema.enums import VerificationState
+from graphql_api.types.enum_docs import labels
+from schema.enums import Provenance, VerificationState
 from schema.services.verification import HolderQr, PublicCertificate, VerificationOutcome
 
 __all__ = [
@@ -49,7 +50,7 @@ class PublicCertificateType:
     obtained_on: date
     issued_on: date
     provenance: str = strawberry.field(description="PAPER, OTHER_SYSTEM or NATIVE.")
-    provenance_label: str = strawberry.field(description="纸质证书登记 / 其他系统登记 / 系统签发.")
+    provenance_label: str = strawberry.field(description=labels(Provenance))
     kid: str = strawberry.field(description="Id of the signing key (see /.well-known/jwks.json).")
     signed_at: datetime
     check_code: str = strawberry.field(description="核验码 printed under the QR code.")

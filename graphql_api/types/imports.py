@@ -11,8 +11,10 @@ from datetime import datetime
 
 import strawberry
 
+from graphql_api.types.enum_docs import coded_labels, labels
 from schema.collection import ReportLine
-from schema.models import ImportJob, ImportKind, ImportStatus
+from schema.enums import ImportKind, ImportOutcome, ImportStatus
+from schema.models import ImportJob
 from schema.services.collection_jobs import progress_of
 
 __all__ = [
@@ -27,12 +29,12 @@ __all__ = [
 ImportKindEnum = strawberry.enum(
     ImportKind,
     name="ImportKind",
-    description="TITLE_SYSTEM 职称系统评审结果 · HISTORICAL 历史档案.",
+    description=coded_labels(ImportKind),
 )
 ImportStatusEnum = strawberry.enum(
     ImportStatus,
     name="ImportStatus",
-    description="QUEUED 排队中 · RUNNING 导入中 · DONE 已完成 · FAILED 失败.",
+    description=coded_labels(ImportStatus),
 )
 
 
@@ -45,9 +47,9 @@ def report_path(job_id: str, extension: str) -> str:
 class ImportJobType:
     id: strawberry.ID
     kind: ImportKindEnum  # type: ignore[valid-type]
-    kind_label: str = strawberry.field(description="职称系统评审结果 / 历史档案.")
+    kind_label: str = strawberry.field(description=labels(ImportKind))
     status: ImportStatusEnum  # type: ignore[valid-type]
-    status_label: str = strawberry.field(description="排队中 / 导入中 / 已完成 / 失败.")
+    status_label: str = strawberry.field(description=labels(ImportStatus))
     file_name: str
     photos_name: str | None = strawberry.field(description="The photo archive (ZIP), if any.")
     total_rows: int | None = strawberry.field(
@@ -108,7 +110,7 @@ class ImportReportLineType:
     row: int | None = strawberry.field(description="Row number as the spreadsheet shows it.")
     column: str | None = strawberry.field(description="The column header as in the file.")
     outcome: str = strawberry.field(description="REFUSED | EXISTING | NOTE.")
-    outcome_label: str = strawberry.field(description="未导入 / 已有记录 / 提示.")
+    outcome_label: str = strawberry.field(description=labels(ImportOutcome))
     code: str
     message: str = strawberry.field(description="The reason, in Chinese.")
     ref: str | None = strawberry.field(description="EXISTING: the record already on file.")

@@ -15,6 +15,7 @@ from strawberry.scalars import JSON
 
 from graphql_api.types.account import RoleEnum
 from graphql_api.types.certificate import CertificateType, catalog_name
+from graphql_api.types.enum_docs import coded_labels
 from schema.enums import AuditAction, Role
 from schema.models import AuditRecord, Registration, RegistrationStatus
 from schema.reference.catalog import Catalog, UnknownCodeError
@@ -33,8 +34,7 @@ __all__ = [
 RegistrationStatusEnum = strawberry.enum(
     RegistrationStatus,
     name="RegistrationStatus",
-    description="DRAFT 填写中 · SUBMITTED 待审核 · RETURNED 已退回 · INCOMPLETE 待完善 · "
-    "PHOTO_REVIEW 照片待审核 · APPROVED 已生成 · WITHDRAWN 已撤回.",
+    description=coded_labels(RegistrationStatus),
 )
 
 # Labels of what a registration may miss besides the form's fields.
