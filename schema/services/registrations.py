@@ -244,7 +244,7 @@ async def save_step(
             raise InvalidState(
                 "该登记已提交或已生成证书，不能修改", code="REGISTRATION_NOT_EDITABLE"
             )
-        if reg.source is RegistrationSource.TITLE_SYSTEM:
+        if reg.source == RegistrationSource.TITLE_SYSTEM:
             raise InvalidState(
                 "该记录由职称系统生成，只需上传照片即可完善；信息有误的请在生成证书后申请更正",
                 code="REGISTRATION_FROM_TITLE_SYSTEM",
@@ -279,7 +279,7 @@ def complete_check(
     """The whole-registration check. Records that came from the title system were checked
     when they were loaded (and a person may not register that source by hand), so for them
     only the photo is outstanding."""
-    if reg.source is RegistrationSource.TITLE_SYSTEM:
+    if reg.source == RegistrationSource.TITLE_SYSTEM:
         return FormResult(values={}, problems=[], warnings=[])
     return check_complete(stored_values(reg), catalog=catalog, today=today, birth_date=birth_date)
 
@@ -345,7 +345,7 @@ async def submit_registration(
         # (photo-review queue) and the certificate is then generated with no other step.
         reg.status = (
             RegistrationStatus.PHOTO_REVIEW
-            if reg.source is RegistrationSource.TITLE_SYSTEM
+            if reg.source == RegistrationSource.TITLE_SYSTEM
             else RegistrationStatus.SUBMITTED
         )
         reg.incomplete_reason = None

@@ -89,3 +89,52 @@ async def test_migrate_twice_is_a_no_op(empty_database_url):
         assert rows[0]["n"] == len(files)
     finally:
         await close_db()
+
+
+async def _indexes(table: str) -> set[str]:
+    conn = Tortoise.get_connection("default")
+    if conn.capabilities.dialect == "sqlite":
+        _, rows = await conn.execute_query(f"PRAGMA index_list({table})")
+        return {r["name"] for r in rows}
+    _, rows = await conn.execute_query(
+        "SELECT indexname FROM pg_indexes WHERE tablename = $1", [table]
+    )
+    return {r["indexname"] for r in rows}
+
+
+async def test_enum_fields_read_rows_written_as_text(empty_database_url):
+    """0004 turns text columns into enum fields without touching the tables."""
+    forget_cached_sql()
+    await migrate(empty_database_url, target="models.0003_collection")
+    await open_db(empty_database_url)
+    try:
+        conn = Tortoise.get_connection("default")
+        await conn.execute_query(
+            "INSERT INTO reference_entry (kind, code, data, source, file_version, active, "
+            "created_at, updated_at) VALUES ('level', 'X', '{}', 'admin', 0, TRUE, "
+            "'2026-01-01 00:00:00+00:00', '2026-01-01 00:00:00+00:00')"
+        )
+        await conn.execute_query(
+            "INSERT INTO audit_record (at, actor_role, action, entity_type, entity_id) VALUES "
+            "('2026-01-01 00:00:00+00:00', 'reviewer', 'registration.approved', 'r', '1')"
+        )
+        before = {t: await _indexes(t) for t in ("reference_entry", "audit_record")}
+    finally:
+        await close_db()
+
+    forget_cached_sql()
+    await migrate(empty_database_url)
+    await open_db(empty_database_url)
+    try:
+        from schema.enums import AuditAction, ReferenceSource, Role
+        from schema.models import AuditRecord, ReferenceEntry
+
+        entry = await ReferenceEntry.get(kind="level", code="X")
+        assert entry.source is ReferenceSource.ADMIN
+        record = await AuditRecord.get(entity_id="1")
+        assert record.actor_role is Role.REVIEWER
+        assert AuditAction(record.action) is AuditAction.REGISTRATION_APPROVED
+        # No table was rebuilt: indexes and unique constraints are all still there.
+        assert {t: await _indexes(t) for t in before} == before
+    finally:
+        await close_db()
