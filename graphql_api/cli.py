@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import contextlib
 import getpass
 import json
 import os
@@ -232,14 +233,6 @@ def _cmd_keys(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------- offline verifier
 
 JWKS_CACHE_NAME = "jwks.json"
-_LEVEL_NAMES = {
-    "ZHENG_GAO": "正高级",
-    "FU_GAO": "副高级",
-    "ZHONG": "中级",
-    "ZHULI": "助理级",
-    "YUAN": "员级",
-}
-_PROVENANCE_NAMES = {"PAPER": "纸质证书登记", "OTHER_SYSTEM": "其他系统登记", "NATIVE": "系统签发"}
 
 
 def _usage_error(message: str) -> NoReturn:
@@ -275,16 +268,23 @@ def _fetch_jwks(base: str, target: Path) -> None:
 
 def _describe(verified: VerifiedClaims, text: str) -> list[str]:
     from crypto import check_code, parse_verification_url
+    from schema.enums import Provenance
     from schema.reference.catalog import CatalogError, UnknownCodeError, load_catalog
 
     claims = verified.claims
-    series, authority = claims.series_code, claims.authority_code
+    level, series, authority = claims.level, claims.series_code, claims.authority_code
     try:
         catalog = load_catalog()
-        series = f"{catalog.series(series).name}（{series}）"
-        authority = f"{catalog.authority(authority).name}（{authority}）"
-    except (CatalogError, UnknownCodeError):
-        pass
+    except CatalogError:
+        catalog = None
+    if catalog is not None:
+        # Each name on its own: one code the packaged catalog lacks leaves only that one bare.
+        with contextlib.suppress(UnknownCodeError):
+            level = catalog.level(level).name
+        with contextlib.suppress(UnknownCodeError):
+            series = f"{catalog.series(series).name}（{series}）"
+        with contextlib.suppress(UnknownCodeError):
+            authority = f"{catalog.authority(authority).name}（{authority}）"
     _, cose = parse_verification_url(text)
     origin = text.strip().upper().split("/V/")[0]
     rows = [
@@ -293,7 +293,7 @@ def _describe(verified: VerifiedClaims, text: str) -> list[str]:
         ("持证人", claims.holder_name),
         ("身份证号", claims.holder_id_masked),
         ("职称名称", claims.title_name),
-        ("职称级别", _LEVEL_NAMES.get(claims.level, claims.level)),
+        ("职称级别", level),
         ("职称系列", series),
         ("评审专业", claims.specialty),
         ("审批机关", authority),
@@ -301,7 +301,7 @@ def _describe(verified: VerifiedClaims, text: str) -> list[str]:
         ("取得时间", claims.obtained_on.isoformat()),
         ("发证时间", claims.issued_on.isoformat()),
         ("证书编号", claims.number),
-        ("证书来源", _PROVENANCE_NAMES.get(claims.provenance, claims.provenance)),
+        ("证书来源", Provenance.label_of(claims.provenance)),
         ("签名密钥", verified.kid),
         ("签名时间", _iso(claims.signed_at)),
         ("核验码", check_code(cose)),

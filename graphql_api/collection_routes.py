@@ -32,7 +32,7 @@ from schema.collection import (
     template_csv,
     template_xlsx,
 )
-from schema.enums import Role
+from schema.enums import ImportKind, Role
 from schema.errors import DomainError, Forbidden, InvalidInput, NotAuthenticated, NotFound
 from schema.http_edge.auth import resolve_auth
 from schema.services import registrations, review
@@ -54,7 +54,6 @@ _COMMON = {
     "Cross-Origin-Resource-Policy": "same-origin",
 }
 _PRIVATE = {**_COMMON, "Cache-Control": "no-store"}
-_TEMPLATE_NAMES = {"TITLE_SYSTEM": "职称系统评审结果导入模板", "HISTORICAL": "历史档案导入模板"}
 _TEMPLATE_ASCII = {"TITLE_SYSTEM": "title-system-template", "HISTORICAL": "historical-template"}
 
 
@@ -94,7 +93,7 @@ def collection_routes(deps: Deps) -> list[BaseRoute]:
         build, media = (template_xlsx, _XLSX) if extension == "xlsx" else (template_csv, _CSV)
         data = await asyncio.to_thread(build, kind)
         disposition = content_disposition(
-            f"{_TEMPLATE_NAMES[kind]}.{extension}", f"{_TEMPLATE_ASCII[kind]}.{extension}"
+            f"{ImportKind(kind).label}导入模板.{extension}", f"{_TEMPLATE_ASCII[kind]}.{extension}"
         )
         headers = {**_COMMON, "Cache-Control": "no-cache", "Content-Disposition": disposition}
         return Response(data, media_type=media, headers=headers)

@@ -53,6 +53,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any, TypeVar
 
+from schema.enums import Step
 from schema.errors import Problem
 from schema.reference.catalog import (
     Authority,
@@ -115,14 +116,6 @@ __all__ = [
 ]
 
 _T = TypeVar("_T")
-
-
-class Step(StrEnum):
-    """The wizard's steps, in the order the client shows them."""
-
-    TITLE = "TITLE"  # 职称信息
-    DOCUMENT = "DOCUMENT"  # 批准文件
-    SPECIALTY = "SPECIALTY"  # 专业
 
 
 class FormCode(StrEnum):
@@ -232,9 +225,6 @@ MAX_LENGTHS: Mapping[str, int] = MappingProxyType(
     }
 )
 
-_STEP_LABELS: Mapping[Step, str] = MappingProxyType(
-    {Step.TITLE: "职称信息", Step.DOCUMENT: "批准文件", Step.SPECIALTY: "专业"}
-)
 _FIELD_STEP: Mapping[str, Step] = MappingProxyType(
     {name: step for step, names in STEP_FIELDS.items() for name in names}
 )
@@ -263,15 +253,13 @@ _REQUIRED_CODES = frozenset(
     }
 )
 
-# What people call the registration sources on the form, besides the codes themselves.
-_SOURCE_NAMES: Mapping[RegistrationSource, tuple[str, ...]] = MappingProxyType(
+# Other names people give the registration sources on the form, besides the codes and the
+# labels themselves (schema.enums.RegistrationSource).
+_SOURCE_ALIASES: Mapping[RegistrationSource, tuple[str, ...]] = MappingProxyType(
     {
-        RegistrationSource.PAPER: ("纸质证书", "纸质职称证书"),
-        RegistrationSource.OTHER_SYSTEM: ("其他职称系统", "其他系统", "职称专业网报系统"),
-        RegistrationSource.OFFLINE_REVIEW: ("线下评审",),
-        RegistrationSource.OFFLINE_INITIAL: ("线下初定",),
-        RegistrationSource.OFFLINE_CONFIRMATION: ("线下确认",),
-        RegistrationSource.TITLE_SYSTEM: ("职称系统", "职称申报评审系统"),
+        RegistrationSource.PAPER: ("纸质职称证书",),
+        RegistrationSource.OTHER_SYSTEM: ("其他系统", "职称专业网报系统"),
+        RegistrationSource.TITLE_SYSTEM: ("职称申报评审系统",),
     }
 )
 
@@ -1028,7 +1016,7 @@ def _stray_fields(step: Step, submitted: Mapping[str, Any]) -> list[Problem]:
             problems.append(
                 Problem(
                     str(FormCode.FIELD_NOT_IN_STEP),
-                    f"{FIELD_LABELS[name]}属于“{_STEP_LABELS[other]}”步骤，请在该步骤中填写",
+                    f"{FIELD_LABELS[name]}属于“{other.label}”步骤，请在该步骤中填写",
                     name,
                 )
             )
@@ -1036,7 +1024,7 @@ def _stray_fields(step: Step, submitted: Mapping[str, Any]) -> list[Problem]:
 
 
 def _revisit(name: str) -> str:
-    return f"（请在“{_STEP_LABELS[_FIELD_STEP[name]]}”步骤中修改{FIELD_LABELS[name]}）"
+    return f"（请在“{_FIELD_STEP[name].label}”步骤中修改{FIELD_LABELS[name]}）"
 
 
 def _in_field_order(names: Iterable[str]) -> list[str]:
@@ -1054,8 +1042,9 @@ def _unique(warnings: Iterable[RuleWarning]) -> list[RuleWarning]:
 
 def _parse_source(text: str) -> RegistrationSource | None:
     key = lookup_key(text)
-    for source, names in _SOURCE_NAMES.items():
-        if key in {lookup_key(source.value), *(lookup_key(n) for n in names)}:
+    for source in RegistrationSource:
+        names = (source.value, source.label, *_SOURCE_ALIASES.get(source, ()))
+        if key in {lookup_key(n) for n in names}:
             return source
     return None
 

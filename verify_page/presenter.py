@@ -17,11 +17,8 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
-from schema.services.verification import (
-    PublicCertificate,
-    VerificationOutcome,
-    VerificationState,
-)
+from schema.enums import VerificationState
+from schema.services.verification import PublicCertificate, VerificationOutcome
 
 __all__ = [
     "BEIJING",

@@ -3,36 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
 import strawberry
 
 from crypto import KeyRing, NoActiveKeyError
 from graphql_api.context import Info
 from graphql_api.permissions import require
-from schema.enums import Role
+from schema.enums import Role, SigningKeyState
 from schema.models import SigningKey
 from schema.services import signing_keys
 
 __all__ = ["SigningKeyQueries", "SigningKeyStateEnum", "SigningKeyType"]
 
 
-class SigningKeyState(StrEnum):
-    PENDING = "PENDING"
-    ACTIVE = "ACTIVE"
-    RETIRED = "RETIRED"
-    REVOKED = "REVOKED"
-
-
-_STATE_LABELS = {
-    SigningKeyState.PENDING: "尚未生效",
-    SigningKeyState.ACTIVE: "可签名",
-    SigningKeyState.RETIRED: "已停用（已签证书仍可核验）",
-    SigningKeyState.REVOKED: "已吊销",
-}
-
-# strawberry.enum registers the domain enum itself and returns it; each *Enum name is an
-# alias of the domain enum, which type checkers accept in annotations.
 strawberry.enum(SigningKeyState, name="SigningKeyState")
 SigningKeyStateEnum = SigningKeyState
 
@@ -76,7 +59,7 @@ class SigningKeyType:
             revocation_note=row.revocation_note,
             created_at=row.created_at,
             state=state,
-            state_label=_STATE_LABELS[state],
+            state_label=state.label,
             signs_now=row.kid == current_kid,
         )
 

@@ -11,6 +11,7 @@ from datetime import date, datetime
 
 import strawberry
 
+from graphql_api.types.enum_docs import coded_labels, labels
 from schema.models import (
     Certificate,
     CertificateStatus,
@@ -22,8 +23,6 @@ from schema.reference.catalog import Catalog, UnknownCodeError
 from schema.registration_form import FIELD_LABELS
 
 __all__ = [
-    "CERTIFICATE_STATUS_LABELS",
-    "CORRECTION_STATUS_LABELS",
     "CertificateStatusEnum",
     "CertificateType",
     "CorrectionRequestType",
@@ -40,7 +39,7 @@ CertificateStatusEnum = CertificateStatus
 strawberry.enum(
     CorrectionStatus,
     name="CorrectionStatus",
-    description="PENDING 待处理 · APPROVED 已更正 · REJECTED 已驳回.",
+    description=coded_labels(CorrectionStatus),
 )
 CorrectionStatusEnum = CorrectionStatus
 strawberry.enum(
@@ -50,17 +49,6 @@ strawberry.enum(
     "or an offline procedure), NATIVE (the title system).",
 )
 ProvenanceEnum = Provenance
-
-CERTIFICATE_STATUS_LABELS = {
-    CertificateStatus.VALID: "有效",
-    CertificateStatus.SUPERSEDED: "已更正",
-    CertificateStatus.REVOKED: "已撤销",
-}
-CORRECTION_STATUS_LABELS = {
-    CorrectionStatus.PENDING: "待处理",
-    CorrectionStatus.APPROVED: "已更正",
-    CorrectionStatus.REJECTED: "已驳回",
-}
 
 
 @strawberry.type(name="RevocationInfo", description="Why a certificate was revoked (category).")
@@ -78,7 +66,7 @@ class CertificateType:
     )
     version: int
     status: CertificateStatusEnum
-    status_label: str = strawberry.field(description="有效 / 已更正 / 已撤销.")
+    status_label: str = strawberry.field(description=labels(CertificateStatus))
     holder_name: str
     holder_id_masked: str
     level: str
@@ -127,7 +115,7 @@ class CertificateType:
             number=cert.number,
             version=cert.version,
             status=cert.status,
-            status_label=CERTIFICATE_STATUS_LABELS[cert.status],
+            status_label=cert.status.label,
             holder_name=cert.holder_name,
             holder_id_masked=cert.holder_id_masked,
             level=cert.level,
@@ -173,7 +161,7 @@ class CorrectionChangeType:
 class CorrectionRequestType:
     id: strawberry.ID
     status: CorrectionStatusEnum
-    status_label: str = strawberry.field(description="待处理 / 已更正 / 已驳回.")
+    status_label: str = strawberry.field(description=labels(CorrectionStatus))
     reason: str = strawberry.field(description="The holder's reason (客观原因).")
     changes: list[CorrectionChangeType]
     decision_note: str | None = strawberry.field(
@@ -203,7 +191,7 @@ class CorrectionRequestType:
         return cls(
             id=strawberry.ID(request.public_id),
             status=request.status,
-            status_label=CORRECTION_STATUS_LABELS[request.status],
+            status_label=request.status.label,
             reason=request.reason,
             changes=[
                 CorrectionChangeType(

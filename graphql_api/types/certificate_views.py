@@ -10,12 +10,10 @@ from datetime import date, datetime
 
 import strawberry
 
+from graphql_api.types.enum_docs import labels
+from schema.enums import Provenance, VerificationState
 from schema.services.holder_certificates import HolderQr
-from schema.services.verification import (
-    PublicCertificate,
-    VerificationOutcome,
-    VerificationState,
-)
+from schema.services.verification import PublicCertificate, VerificationOutcome
 
 __all__ = [
     "CertificateVerificationType",
@@ -32,8 +30,6 @@ strawberry.enum(
     description="有效 VALID / 已更正 SUPERSEDED / 已撤销 REVOKED / 无法验证 UNVERIFIABLE.",
 )
 VerificationStateEnum = VerificationState
-
-_STATUS_LABELS = {"VALID": "有效", "SUPERSEDED": "已更正", "REVOKED": "已撤销"}
 
 
 @strawberry.type(name="PublicCertificate", description="证书的公开信息：签名所担保的内容。")
@@ -58,7 +54,7 @@ class PublicCertificateType:
     obtained_on: date
     issued_on: date
     provenance: str = strawberry.field(description="PAPER, OTHER_SYSTEM or NATIVE.")
-    provenance_label: str = strawberry.field(description="纸质证书登记 / 其他系统登记 / 系统签发.")
+    provenance_label: str = strawberry.field(description=labels(Provenance))
     kid: str = strawberry.field(description="Id of the signing key (see /.well-known/jwks.json).")
     signed_at: datetime
     check_code: str = strawberry.field(description="核验码 printed under the QR code.")
@@ -165,12 +161,11 @@ class IssuedCertificateViewType:
 
     @classmethod
     def of(cls, qr: HolderQr) -> IssuedCertificateViewType:
-        status = qr.status.value
         return cls(
             cert_id=qr.cert_id,
             version=qr.version,
-            status=status,
-            status_label=_STATUS_LABELS.get(status, status),
+            status=qr.status.value,
+            status_label=qr.status.label,
             verification_url=qr.verification_url,
             check_code=qr.check_code,
             qr_svg=qr.qr_svg_text,

@@ -11,14 +11,13 @@ from datetime import datetime
 
 import strawberry
 
+from graphql_api.types.enum_docs import coded_labels, labels
 from schema.collection import ReportLine
-from schema.collection.report_files import OUTCOME_LABELS
-from schema.models import ImportJob, ImportKind, ImportStatus
+from schema.enums import ImportKind, ImportOutcome, ImportStatus
+from schema.models import ImportJob
 from schema.services.collection_jobs import progress_of
 
 __all__ = [
-    "IMPORT_KIND_LABELS",
-    "IMPORT_STATUS_LABELS",
     "ImportJobType",
     "ImportKindEnum",
     "ImportReportLineType",
@@ -32,26 +31,15 @@ __all__ = [
 strawberry.enum(
     ImportKind,
     name="ImportKind",
-    description="TITLE_SYSTEM 职称系统评审结果 · HISTORICAL 历史档案.",
+    description=coded_labels(ImportKind),
 )
 ImportKindEnum = ImportKind
 strawberry.enum(
     ImportStatus,
     name="ImportStatus",
-    description="QUEUED 排队中 · RUNNING 导入中 · DONE 已完成 · FAILED 失败.",
+    description=coded_labels(ImportStatus),
 )
 ImportStatusEnum = ImportStatus
-
-IMPORT_KIND_LABELS = {
-    ImportKind.TITLE_SYSTEM: "职称系统评审结果",
-    ImportKind.HISTORICAL: "历史档案",
-}
-IMPORT_STATUS_LABELS = {
-    ImportStatus.QUEUED: "排队中",
-    ImportStatus.RUNNING: "导入中",
-    ImportStatus.DONE: "已完成",
-    ImportStatus.FAILED: "失败",
-}
 
 
 def report_path(job_id: str, extension: str) -> str:
@@ -63,9 +51,9 @@ def report_path(job_id: str, extension: str) -> str:
 class ImportJobType:
     id: strawberry.ID
     kind: ImportKindEnum
-    kind_label: str = strawberry.field(description="职称系统评审结果 / 历史档案.")
+    kind_label: str = strawberry.field(description=labels(ImportKind))
     status: ImportStatusEnum
-    status_label: str = strawberry.field(description="排队中 / 导入中 / 已完成 / 失败.")
+    status_label: str = strawberry.field(description=labels(ImportStatus))
     file_name: str
     photos_name: str | None = strawberry.field(description="The photo archive (ZIP), if any.")
     total_rows: int | None = strawberry.field(
@@ -96,9 +84,9 @@ class ImportJobType:
         return cls(
             id=strawberry.ID(job.public_id),
             kind=job.kind,
-            kind_label=IMPORT_KIND_LABELS[job.kind],
+            kind_label=job.kind.label,
             status=job.status,
-            status_label=IMPORT_STATUS_LABELS[job.status],
+            status_label=job.status.label,
             file_name=job.file_name,
             photos_name=job.photos_name,
             total_rows=job.total_rows,
@@ -126,7 +114,7 @@ class ImportReportLineType:
     row: int | None = strawberry.field(description="Row number as the spreadsheet shows it.")
     column: str | None = strawberry.field(description="The column header as in the file.")
     outcome: str = strawberry.field(description="REFUSED | EXISTING | NOTE.")
-    outcome_label: str = strawberry.field(description="未导入 / 已有记录 / 提示.")
+    outcome_label: str = strawberry.field(description=labels(ImportOutcome))
     code: str
     message: str = strawberry.field(description="The reason, in Chinese.")
     ref: str | None = strawberry.field(description="EXISTING: the record already on file.")
@@ -137,7 +125,7 @@ class ImportReportLineType:
             row=line.row,
             column=line.column,
             outcome=line.outcome,
-            outcome_label=OUTCOME_LABELS.get(line.outcome, line.outcome),
+            outcome_label=line.outcome.label,
             code=line.code,
             message=line.message,
             ref=line.ref,

@@ -15,13 +15,13 @@ from strawberry.scalars import JSON
 
 from graphql_api.types.account import RoleEnum
 from graphql_api.types.certificate import CertificateType
-from schema.enums import Role
+from graphql_api.types.enum_docs import coded_labels
+from schema.enums import AuditAction, Role
 from schema.models import AuditRecord, Registration, RegistrationStatus
 from schema.reference.catalog import Catalog, UnknownCodeError
 from schema.registration_form import FIELD_LABELS
 
 __all__ = [
-    "REGISTRATION_STATUS_LABELS",
     "AuditEntryType",
     "FieldWarningType",
     "MissingFieldType",
@@ -36,44 +36,12 @@ __all__ = [
 strawberry.enum(
     RegistrationStatus,
     name="RegistrationStatus",
-    description="DRAFT 填写中 · SUBMITTED 待审核 · RETURNED 已退回 · INCOMPLETE 待完善 · "
-    "PHOTO_REVIEW 照片待审核 · APPROVED 已生成 · WITHDRAWN 已撤回.",
+    description=coded_labels(RegistrationStatus),
 )
 RegistrationStatusEnum = RegistrationStatus
 
-REGISTRATION_STATUS_LABELS = {
-    RegistrationStatus.DRAFT: "填写中",
-    RegistrationStatus.SUBMITTED: "待审核",
-    RegistrationStatus.RETURNED: "已退回",
-    RegistrationStatus.INCOMPLETE: "待完善",
-    RegistrationStatus.PHOTO_REVIEW: "照片待审核",
-    RegistrationStatus.APPROVED: "已生成",
-    RegistrationStatus.WITHDRAWN: "已撤回",
-}
-
 # Labels of what a registration may miss besides the form's fields.
 _EXTRA_LABELS = {"photo": "个人照片"}
-
-_ACTION_LABELS = {
-    "registration.created": "创建登记",
-    "registration.imported": "历史数据归集导入",
-    "registration.step.title": "保存职称信息",
-    "registration.step.document": "保存批准文件信息",
-    "registration.step.specialty": "保存专业信息",
-    "registration.photo": "上传个人照片",
-    "registration.submitted": "提交审核",
-    "registration.withdrawn": "撤回登记",
-    "registration.returned": "退回修改",
-    "registration.approved": "审核通过",
-    "registration.photo_approved": "照片审核通过",
-    "registration.photo_returned": "照片未通过审核（退回待完善）",
-    "certificate.issued": "生成电子证书",
-    "certificate.superseded": "更正（被新版本替代）",
-    "certificate.revoked": "撤销证书",
-    "certificate.reinstated": "恢复证书",
-    "correction.requested": "申请更正",
-    "correction.rejected": "驳回更正申请",
-}
 
 
 def photo_path(registration_id: str) -> str:
@@ -184,7 +152,7 @@ class RegistrationType:
         return cls(
             id=strawberry.ID(reg.public_id),
             status=reg.status,
-            status_label=REGISTRATION_STATUS_LABELS[reg.status],
+            status_label=reg.status.label,
             status_detail=_status_detail(reg, reason, missing),
             round=reg.round,
             holder_name=reg.holder_name,
@@ -274,7 +242,7 @@ class AuditEntryType:
         return cls(
             at=record.at,
             action=record.action,
-            action_label=_ACTION_LABELS.get(record.action, record.action),
+            action_label=AuditAction.label_of(record.action),
             actor_role=role,
             actor_role_label=role.label if role else None,
             before=JSON(record.before) if record.before is not None else None,

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
-from types import MappingProxyType
 
 import xlsxwriter
 
+from schema.enums import ImportOutcome
+
 __all__ = [
-    "OUTCOME_LABELS",
     "REPORT_HEADERS",
     "ReportLine",
     "report_csv",
@@ -24,9 +24,6 @@ __all__ = [
 ]
 
 REPORT_HEADERS: tuple[str, ...] = ("行号", "列", "结果", "代码", "原因", "已有记录")
-OUTCOME_LABELS: Mapping[str, str] = MappingProxyType(
-    {"REFUSED": "未导入", "EXISTING": "已有记录", "NOTE": "提示"}
-)
 _XLSX_MAX_ROWS = 1_048_576
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -38,8 +35,7 @@ class ReportLine:
     row: int | None
     column: str | None
     """Header text as in the uploaded file."""
-    outcome: str
-    """REFUSED | EXISTING | NOTE."""
+    outcome: ImportOutcome
     code: str
     message: str
     ref: str | None = None
@@ -50,7 +46,7 @@ def _cells(line: ReportLine) -> tuple[int | None, str, str, str, str, str]:
     return (
         line.row,
         line.column or "",
-        OUTCOME_LABELS.get(line.outcome, line.outcome),
+        line.outcome.label,
         line.code,
         line.message,
         line.ref or "",

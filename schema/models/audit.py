@@ -7,12 +7,16 @@ from typing import Any
 from tortoise import fields
 from tortoise.models import Model
 
+from schema.enums import Role
+
 
 class AuditRecord(Model):
     id = fields.BigIntField(primary_key=True)
     at = fields.DatetimeField()
     actor_id = fields.IntField(null=True)
-    actor_role = fields.CharField(max_length=16, null=True)
+    actor_role = fields.CharEnumField(Role, max_length=16, null=True)
+    # schema.enums.AuditAction, kept a plain string: rows written before an action was
+    # renamed or retired stay readable.
     action = fields.CharField(max_length=64)
     entity_type = fields.CharField(max_length=32)
     entity_id = fields.CharField(max_length=64)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from tortoise import fields
@@ -13,16 +12,17 @@ if TYPE_CHECKING:
     from schema.models.registrations import Registration
 
 
-class CertificateStatus(StrEnum):
-    VALID = "VALID"  # 有效
-    SUPERSEDED = "SUPERSEDED"  # 已更正: a correction issued a newer version
-    REVOKED = "REVOKED"  # 已撤销
+from schema.enums import CertificateStatus, CorrectionStatus, Provenance
 
-
-class Provenance(StrEnum):
-    PAPER = "PAPER"  # registered from a paper certificate
-    OTHER_SYSTEM = "OTHER_SYSTEM"  # registered from another system / offline procedure
-    NATIVE = "NATIVE"  # issued natively (title system results)
+__all__ = [
+    "Certificate",
+    "CertificateNumberSeq",
+    "CertificateStatus",
+    "CorrectionRequest",
+    "CorrectionStatus",
+    "IssuedNumber",
+    "Provenance",
+]
 
 
 class Certificate(Model):
@@ -111,12 +111,6 @@ class IssuedNumber(Model):
 
     class Meta:
         table = "issued_number"
-
-
-class CorrectionStatus(StrEnum):
-    PENDING = "PENDING"
-    APPROVED = "APPROVED"
-    REJECTED = "REJECTED"
 
 
 class CorrectionRequest(Model):

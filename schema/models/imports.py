@@ -7,28 +7,12 @@ outcome is committed, which makes a job resumable after a crash without doing a 
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 from tortoise import fields
 from tortoise.models import Model
 
+from schema.enums import ImportKind, ImportOutcome, ImportStatus, Role
 
-class ImportKind(StrEnum):
-    TITLE_SYSTEM = "TITLE_SYSTEM"  # 职称系统评审结果 (2021+, intermediate and junior)
-    HISTORICAL = "HISTORICAL"  # 历史档案 (any year, often incomplete)
-
-
-class ImportStatus(StrEnum):
-    QUEUED = "QUEUED"  # 排队中
-    RUNNING = "RUNNING"  # 导入中
-    DONE = "DONE"  # 已完成
-    FAILED = "FAILED"  # 失败 (the file as a whole could not be read)
-
-
-class ImportOutcome(StrEnum):
-    REFUSED = "REFUSED"  # 未导入: the row breaks a rule
-    EXISTING = "EXISTING"  # 已有记录: the certificate is already on record (ref)
-    NOTE = "NOTE"  # 提示: about the file, not a row (blank rows, a total row, headers)
+__all__ = ["ImportIssue", "ImportJob", "ImportKind", "ImportOutcome", "ImportStatus"]
 
 
 class ImportJob(Model):
@@ -43,7 +27,7 @@ class ImportJob(Model):
     photos_name = fields.CharField(max_length=255, null=True)
     photos_sha256 = fields.CharField(max_length=64, null=True)
     created_by_id = fields.IntField(null=True)
-    created_by_role = fields.CharField(max_length=16, null=True)
+    created_by_role = fields.CharEnumField(Role, max_length=16, null=True)
     total_rows = fields.IntField(null=True)
     processed_through = fields.IntField(default=1)  # last file row committed (1 = header)
     rows_done = fields.IntField(default=0)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from tortoise import fields
@@ -13,14 +12,9 @@ if TYPE_CHECKING:
     from schema.models.certificates import Certificate
 
 
-class RegistrationStatus(StrEnum):
-    DRAFT = "DRAFT"  # 填写中
-    SUBMITTED = "SUBMITTED"  # 待审核
-    RETURNED = "RETURNED"  # 已退回
-    INCOMPLETE = "INCOMPLETE"  # 待完善 (loaded in bulk, something missing)
-    PHOTO_REVIEW = "PHOTO_REVIEW"  # 照片待审核 (a title-system result with a new photo)
-    APPROVED = "APPROVED"  # 已生成 — the certificate record exists
-    WITHDRAWN = "WITHDRAWN"  # the applicant abandoned the draft
+from schema.enums import RegistrationSource, RegistrationStatus
+
+__all__ = ["Registration", "RegistrationKey", "RegistrationSource", "RegistrationStatus"]
 
 
 class Registration(Model):
@@ -36,8 +30,7 @@ class Registration(Model):
     holder_name = fields.CharField(max_length=50)
     holder_id_masked = fields.CharField(max_length=18, default="")
     status = fields.CharEnumField(RegistrationStatus, max_length=16)
-    # schema.rules.RegistrationSource: PAPER, OTHER_SYSTEM, OFFLINE_*, TITLE_SYSTEM
-    source = fields.CharField(max_length=24, null=True)
+    source = fields.CharEnumField(RegistrationSource, max_length=24, null=True)
 
     level = fields.CharField(max_length=16, null=True)
     series_code = fields.CharField(max_length=8, null=True)

@@ -6,6 +6,7 @@ Every function here is deterministic: time comes in as ``today=``, reference dat
 accepted with ``RuleWarning`` values returned alongside. ``RuleCode`` lists every code.
 """
 
+from schema.enums import ExistingRecord, RegistrationSource
 from schema.rules.approval_document import (
     ApprovalDocument,
     approval_document_warnings,
@@ -41,12 +42,7 @@ from schema.rules.review_body import (
     check_way_level,
     normalize_review_body,
 )
-from schema.rules.scope import (
-    ExistingRecord,
-    RegistrationSource,
-    check_existing_record,
-    check_registration_scope,
-)
+from schema.rules.scope import check_existing_record, check_registration_scope
 from schema.rules.specialty import SpecialtyChoice, check_specialty
 from schema.rules.title import TitleMatch, check_title
 from schema.rules.title_system import TITLE_SYSTEM_FROM_YEAR

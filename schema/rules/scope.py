@@ -11,31 +11,12 @@ marked 待完善 is completed, not registered again).
 
 from __future__ import annotations
 
-from enum import StrEnum
-
+from schema.enums import ExistingRecord, RegistrationSource
 from schema.reference.catalog import Band
 from schema.rules.errors import RuleCode, RuleViolation
 from schema.rules.title_system import TITLE_SYSTEM_FROM_YEAR
 
 _FIELD = "source"
-
-
-class RegistrationSource(StrEnum):
-    """Where the title comes from, as the person declares it."""
-
-    PAPER = "PAPER"  # a paper certificate (titles before 2021)
-    OTHER_SYSTEM = "OTHER_SYSTEM"  # another online title system (教育, 卫生, 建设…)
-    OFFLINE_REVIEW = "OFFLINE_REVIEW"  # 线下评审
-    OFFLINE_INITIAL = "OFFLINE_INITIAL"  # 线下初定
-    OFFLINE_CONFIRMATION = "OFFLINE_CONFIRMATION"  # 线下确认
-    TITLE_SYSTEM = "TITLE_SYSTEM"  # 重庆市专业技术人员服务平台职称申报评审系统
-
-
-class ExistingRecord(StrEnum):
-    """What the registry already holds for the same certificate."""
-
-    PENDING_COMPLETION = "PENDING_COMPLETION"  # 待完善
-    REGISTERED = "REGISTERED"  # any other existing record (submitted, issued, …)
 
 
 def check_registration_scope(

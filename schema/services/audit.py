@@ -8,6 +8,7 @@ from typing import Any
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from schema.actor import Actor
+from schema.enums import AuditAction
 from schema.models import AuditRecord
 
 __all__ = ["write_audit"]
@@ -16,7 +17,7 @@ __all__ = ["write_audit"]
 async def write_audit(
     *,
     actor: Actor | None,
-    action: str,
+    action: AuditAction,
     entity_type: str,
     entity_id: str | int,
     now: datetime,
@@ -29,8 +30,8 @@ async def write_audit(
     return await AuditRecord.create(
         at=now,
         actor_id=actor.account_id if actor else None,
-        actor_role=actor.role.value if actor else None,
-        action=action,
+        actor_role=actor.role if actor else None,
+        action=action.value,
         entity_type=entity_type,
         entity_id=str(entity_id),
         before=before,

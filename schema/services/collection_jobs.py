@@ -28,9 +28,10 @@ from schema.collection import (
     FileRefused,
     PhotoArchive,
     ReportLine,
+    TemplateKind,
     open_collection_file,
 )
-from schema.enums import Role
+from schema.enums import AuditAction, Role
 from schema.errors import Forbidden, InvalidInput, NotFound
 from schema.models import ImportIssue, ImportJob, ImportKind, ImportOutcome, ImportStatus
 from schema.pii import PiiProtector
@@ -125,7 +126,9 @@ def _check_file(path: Path, file_name: str, kind: ImportKind) -> None:
     except FileRefused as exc:
         raise InvalidInput.one(exc.code, exc.message, "file") from None
     try:
-        missing = [f for f in REQUIRED_FIELDS[kind.value] if f not in source.headers]
+        missing = [
+            f for f in REQUIRED_FIELDS[cast(TemplateKind, kind.value)] if f not in source.headers
+        ]
     finally:
         source.close()
     if missing:
@@ -172,12 +175,12 @@ async def create_import_job(
         photos_name=photos_name if photos_key else None,
         photos_sha256=photos_key,
         created_by_id=actor.account_id,
-        created_by_role=actor.role.value,
+        created_by_role=actor.role,
         created_at=now,
     )
     await write_audit(
         actor=actor,
-        action="import.created",
+        action=AuditAction.IMPORT_CREATED,
         entity_type="import_job",
         entity_id=job.public_id,
         now=now,
@@ -221,7 +224,7 @@ async def import_report(
         ReportLine(
             row=i.row,
             column=i.column,
-            outcome=i.outcome.value,
+            outcome=i.outcome,
             code=i.code,
             message=i.message,
             ref=i.ref,
@@ -240,26 +243,27 @@ async def report_size(*, actor: Actor, job_id: str) -> int:
 
 async def claimable_jobs(*, now: datetime) -> list[str]:
     """Jobs waiting for a worker: queued, or running under a lease that ran out."""
-    rows = await ImportJob.filter(
-        Q(status=ImportStatus.QUEUED)
-        | Q(status=ImportStatus.RUNNING, lease_expires_at__lt=now)
-    ).order_by("id").values_list("public_id", flat=True)
+    rows = (
+        await ImportJob.filter(
+            Q(status=ImportStatus.QUEUED) | Q(status=ImportStatus.RUNNING, lease_expires_at__lt=now)
+        )
+        .order_by("id")
+        .values_list("public_id", flat=True)
+    )
     # Tortoise types values_list as tuples even with flat=True.
     return list(cast("list[str]", rows))
 
 
 async def _claim(job_id: str, owner: str, now: datetime, lease: timedelta) -> ImportJob | None:
-    claimed = await (
-        ImportJob.filter(
-            Q(lease_owner__isnull=True) | Q(lease_expires_at__lt=now),
-            public_id=job_id,
-            status__in=[ImportStatus.QUEUED, ImportStatus.RUNNING],
-        ).update(
-            lease_owner=owner,
-            lease_expires_at=now + lease,
-            status=ImportStatus.RUNNING,
-            attempts=F("attempts") + 1,
-        )
+    claimed = await ImportJob.filter(
+        Q(lease_owner__isnull=True) | Q(lease_expires_at__lt=now),
+        public_id=job_id,
+        status__in=[ImportStatus.QUEUED, ImportStatus.RUNNING],
+    ).update(
+        lease_owner=owner,
+        lease_expires_at=now + lease,
+        status=ImportStatus.RUNNING,
+        attempts=F("attempts") + 1,
     )
     if not claimed:
         return None
@@ -289,7 +293,9 @@ async def _finish(
     await job.refresh_from_db()
     await write_audit(
         actor=None,
-        action="import.finished" if status is ImportStatus.DONE else "import.failed",
+        action=AuditAction.IMPORT_FINISHED
+        if status is ImportStatus.DONE
+        else AuditAction.IMPORT_FAILED,
         entity_type="import_job",
         entity_id=job.public_id,
         now=now,
@@ -325,7 +331,10 @@ async def run_import_job(
             owner,
             status=ImportStatus.FAILED,
             now=clock(),
-            error=("IMPORT_TOO_MANY_ATTEMPTS", "导入任务多次中断，已停止，请检查服务日志后重新导入"),
+            error=(
+                "IMPORT_TOO_MANY_ATTEMPTS",
+                "导入任务多次中断，已停止，请检查服务日志后重新导入",
+            ),
         )
         return job
     store = collector.store
@@ -334,7 +343,9 @@ async def run_import_job(
             open_collection_file, store.local_path(job.file_sha256), filename=job.file_name
         )
     except FileRefused as exc:
-        await _finish(job, owner, status=ImportStatus.FAILED, now=clock(), error=(exc.code, exc.message))
+        await _finish(
+            job, owner, status=ImportStatus.FAILED, now=clock(), error=(exc.code, exc.message)
+        )
         return job
     try:
         if job.total_rows is None:
@@ -362,7 +373,9 @@ async def run_import_job(
             in_process=left < collector.process_rows,
         )
     except FileRefused as exc:
-        await _finish(job, owner, status=ImportStatus.FAILED, now=clock(), error=(exc.code, exc.message))
+        await _finish(
+            job, owner, status=ImportStatus.FAILED, now=clock(), error=(exc.code, exc.message)
+        )
         return job
     try:
         await _run_chunks(job, owner, headers, reader, collector, catalog, clock, on_progress)

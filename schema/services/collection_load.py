@@ -20,6 +20,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
+from schema.enums import AuditAction
 from schema.models import (
     Account,
     ImportJob,
@@ -229,7 +230,7 @@ def _registration_row(
 
 def _audit(
     ctx: ChunkContext,
-    action: str,
+    action: AuditAction,
     entity_type: str,
     entity_id: str,
     after: dict[str, Any],
@@ -238,8 +239,8 @@ def _audit(
     return (
         now,
         ctx.job.created_by_id,
-        ctx.job.created_by_role,
-        action,
+        ctx.job.created_by_role.value if ctx.job.created_by_role else None,
+        action.value,
         entity_type,
         entity_id,
         None,
@@ -304,7 +305,7 @@ async def _issue(
     return [
         _audit(
             ctx,
-            "certificate.issued",
+            AuditAction.CERTIFICATE_ISSUED,
             "certificate",
             c.cert_id,
             {
@@ -388,7 +389,14 @@ async def _write(
                 "missing": [] if cand.issue else cand.missing,
             }
             audits.append(
-                _audit(ctx, "registration.imported", "registration", cand.public_id, after, now)
+                _audit(
+                    ctx,
+                    AuditAction.REGISTRATION_IMPORTED,
+                    "registration",
+                    cand.public_id,
+                    after,
+                    now,
+                )
             )
         issued = [
             (c, reg_id, owner)

@@ -17,13 +17,13 @@ from datetime import date
 from typing import Any
 
 from schema import rules
+from schema.enums import RegistrationSource
 from schema.errors import Problem
 from schema.models import ImportKind
 from schema.photos import PhotoRejected, normalize_photo
 from schema.qr_fit import qr_fit_problem
 from schema.reference.catalog import Catalog
 from schema.registration_form import FIELD_LABELS, check_loaded_record
-from schema.rules.scope import RegistrationSource
 from schema.rules.title_system import TITLE_SYSTEM_FROM_YEAR
 from schema.services.registrations import identity_keys
 

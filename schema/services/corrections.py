@@ -19,7 +19,7 @@ from tortoise.transactions import in_transaction
 
 from schema.access import holder_account, require_holder_of, require_reviewer, require_reviewer_of
 from schema.actor import Actor
-from schema.enums import Role
+from schema.enums import AuditAction, Role
 from schema.errors import InvalidInput, InvalidState, NotFound, Problem
 from schema.models import (
     Certificate,
@@ -104,7 +104,7 @@ async def request_correction(
         )
         await write_audit(
             actor=actor,
-            action="correction.requested",
+            action=AuditAction.CORRECTION_REQUESTED,
             entity_type="certificate",
             entity_id=cert.cert_id,
             now=now,
@@ -281,7 +281,7 @@ async def _reject(
     cert = await Certificate.get(id=request.certificate_id, using_db=conn)
     await write_audit(
         actor=actor,
-        action="correction.rejected",
+        action=AuditAction.CORRECTION_REJECTED,
         entity_type="certificate",
         # The certificate's public id, as every certificate event (its history
         # is read by cert_id), not the row's primary key.
@@ -327,7 +327,7 @@ async def _approve(
     await request.save(using_db=conn)
     await write_audit(
         actor=actor,
-        action="certificate.superseded",
+        action=AuditAction.CERTIFICATE_SUPERSEDED,
         entity_type="certificate",
         entity_id=old.cert_id,
         now=now,
@@ -337,7 +337,7 @@ async def _approve(
     )
     await write_audit(
         actor=actor,
-        action="certificate.issued",
+        action=AuditAction.CERTIFICATE_ISSUED,
         entity_type="certificate",
         entity_id=new.cert_id,
         now=now,

@@ -19,10 +19,10 @@ from crypto import (
     qr_png,
     qr_svg,
 )
+from schema.enums import RegistrationSource
 from schema.errors import InvalidState
 from schema.models import Certificate, CertificateStatus, Provenance, Registration
 from schema.qr_fit import QR_TOO_LONG
-from schema.rules import RegistrationSource
 from schema.services.bulk_write import insert_rows
 from schema.services.signing_keys import Signer
 from schema.storage import BlobStore
@@ -30,13 +30,14 @@ from schema.storage import BlobStore
 __all__ = ["CertificateContent", "IssuedVersion", "Issuer", "provenance_for"]
 
 
-def provenance_for(source: str | None) -> Provenance:
-    """What the certificate says of its origin. A paper certificate is 纸质证书登记; a title
-    evaluated in another online system is 其他系统登记; a title system result and an offline
-    review, 初定 or 确认 (all from 2021, numbered and signed here) are 系统签发."""
+def provenance_for(source: RegistrationSource | str | None) -> Provenance:
+    """What the certificate says of its origin (a bulk row's source is text). A paper
+    certificate is 纸质证书登记; a title evaluated in another online system is 其他系统登记; a
+    title system result and an offline review, 初定 or 确认 (all from 2021, numbered and
+    signed here) are 系统签发."""
     if source == RegistrationSource.PAPER:
         return Provenance.PAPER
-    if source in (None, RegistrationSource.OTHER_SYSTEM):
+    if source is None or source == RegistrationSource.OTHER_SYSTEM:
         return Provenance.OTHER_SYSTEM
     return Provenance.NATIVE
 

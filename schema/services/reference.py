@@ -12,7 +12,7 @@ from tortoise.functions import Count, Max
 from tortoise.transactions import in_transaction
 
 from schema.actor import Actor
-from schema.enums import Role
+from schema.enums import AuditAction, ReferenceSource, Role
 from schema.errors import Conflict, Forbidden, InvalidInput
 from schema.models import ReferenceEntry
 from schema.reference.catalog import DATA_DIR, Catalog, CatalogError, catalog_from_documents
@@ -79,21 +79,21 @@ async def load_reference_data(
                         kind=kind,
                         code=code,
                         data=entry,
-                        source="file",
+                        source=ReferenceSource.FILE,
                         file_version=version,
                         created_at=now,
                         updated_at=now,
                         using_db=conn,
                     )
                     added += 1
-                elif row.source == "file" and (row.data != entry or row.file_version != version):
+                elif row.source == ReferenceSource.FILE and (row.data != entry or row.file_version != version):
                     row.data, row.file_version, row.updated_at = entry, version, now
                     await row.save(using_db=conn)
                     updated += 1
             if added or updated:
                 await write_audit(
                     actor=None,
-                    action="reference.loaded",
+                    action=AuditAction.REFERENCE_LOADED,
                     entity_type="reference",
                     entity_id=kind,
                     now=now,
@@ -185,7 +185,7 @@ async def add_reference_entry(
             kind=kind,
             code=code,
             data=entry,
-            source="admin",
+            source=ReferenceSource.ADMIN,
             file_version=0,
             created_at=now,
             updated_at=now,
@@ -193,7 +193,7 @@ async def add_reference_entry(
         )
         await write_audit(
             actor=actor,
-            action="reference.added",
+            action=AuditAction.REFERENCE_ADDED,
             entity_type="reference",
             entity_id=f"{kind}:{code}",
             now=now,

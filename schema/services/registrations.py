@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
+from types import MappingProxyType
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -23,6 +24,7 @@ from tortoise.transactions import in_transaction
 from schema import rules
 from schema.access import holder_account, require_holder_of
 from schema.actor import Actor
+from schema.enums import AuditAction, RegistrationSource
 from schema.errors import Conflict, InvalidInput, InvalidState, NotFound, Problem
 from schema.models import Account, Registration, RegistrationKey, RegistrationStatus
 from schema.photos import PhotoRejected, normalize_photo
@@ -56,12 +58,18 @@ __all__ = [
     "withdraw_registration",
 ]
 
-TITLE_SYSTEM = "TITLE_SYSTEM"
 MY_REGISTRATIONS_CURSOR = "mr"
 
 # States in which the holder may change the registration.
 EDITABLE = frozenset(
     {RegistrationStatus.DRAFT, RegistrationStatus.RETURNED, RegistrationStatus.INCOMPLETE}
+)
+_STEP_ACTIONS: Mapping[Step, AuditAction] = MappingProxyType(
+    {
+        Step.TITLE: AuditAction.TITLE_STEP_SAVED,
+        Step.DOCUMENT: AuditAction.DOCUMENT_STEP_SAVED,
+        Step.SPECIALTY: AuditAction.SPECIALTY_STEP_SAVED,
+    }
 )
 
 
@@ -90,7 +98,7 @@ def snapshot(reg: Registration) -> dict[str, Any]:
 
 async def _audit(
     actor: Actor,
-    action: str,
+    action: AuditAction,
     reg: Registration,
     before: dict[str, Any] | None,
     *,
@@ -207,7 +215,7 @@ async def _withdraw_if_duplicate(
         await RegistrationKey.filter(registration_id=reg.id).using_db(conn).delete()
         await write_audit(
             actor=actor,
-            action="registration.withdrawn",
+            action=AuditAction.REGISTRATION_WITHDRAWN,
             entity_type="registration",
             entity_id=reg.public_id,
             now=now,
@@ -279,7 +287,7 @@ async def create_registration(*, actor: Actor, now: datetime) -> Registration:
             updated_at=now,
             using_db=conn,
         )
-        await _audit(actor, "registration.created", reg, None, now=now, conn=conn)
+        await _audit(actor, AuditAction.REGISTRATION_CREATED, reg, None, now=now, conn=conn)
     return reg
 
 
@@ -319,7 +327,7 @@ async def _save_step(
             raise InvalidState(
                 "该登记已提交或已生成证书，不能修改", code="REGISTRATION_NOT_EDITABLE"
             )
-        if reg.source == TITLE_SYSTEM:
+        if reg.source == RegistrationSource.TITLE_SYSTEM:
             raise InvalidState(
                 "该记录由职称系统生成，只需上传照片即可完善；信息有误的请在生成证书后申请更正",
                 code="REGISTRATION_FROM_TITLE_SYSTEM",
@@ -344,9 +352,7 @@ async def _save_step(
         reg.updated_at = now
         await reg.save(using_db=conn)
         await _claim_keys(reg, conn)
-        await _audit(
-            actor, f"registration.step.{step.value.lower()}", reg, before, now=now, conn=conn
-        )
+        await _audit(actor, _STEP_ACTIONS[step], reg, before, now=now, conn=conn)
     return StepOutcome(reg, list(result.warnings), list(reg.missing))
 
 
@@ -371,7 +377,7 @@ def complete_check(
     """The whole-registration check. Records that came from the title system were checked
     when they were loaded (and a person may not register that source by hand), so for them
     only the photo is outstanding."""
-    if reg.source == TITLE_SYSTEM:
+    if reg.source == RegistrationSource.TITLE_SYSTEM:
         return FormResult(values={}, problems=[], warnings=[])
     return check_complete(stored_values(reg), catalog=catalog, today=today, birth_date=birth_date)
 
@@ -410,7 +416,7 @@ async def attach_photo(
         reg.missing = _missing(reg, catalog)
         reg.updated_at = now
         await reg.save(using_db=conn)
-        await _audit(actor, "registration.photo", reg, before, now=now, conn=conn)
+        await _audit(actor, AuditAction.PHOTO_UPLOADED, reg, before, now=now, conn=conn)
     return reg
 
 
@@ -445,7 +451,7 @@ async def _submit(
         # (photo-review queue) and the certificate is then generated with no other step.
         reg.status = (
             RegistrationStatus.PHOTO_REVIEW
-            if reg.source == TITLE_SYSTEM
+            if reg.source == RegistrationSource.TITLE_SYSTEM
             else RegistrationStatus.SUBMITTED
         )
         reg.incomplete_reason = None
@@ -456,7 +462,7 @@ async def _submit(
         reg.updated_at = now
         await reg.save(using_db=conn)
         await _claim_keys(reg, conn)
-        await _audit(actor, "registration.submitted", reg, before, now=now, conn=conn)
+        await _audit(actor, AuditAction.REGISTRATION_SUBMITTED, reg, before, now=now, conn=conn)
     return reg
 
 
@@ -475,7 +481,7 @@ async def withdraw_registration(
         reg.updated_at = now
         await reg.save(using_db=conn)
         await RegistrationKey.filter(registration_id=reg.id).using_db(conn).delete()
-        await _audit(actor, "registration.withdrawn", reg, before, now=now, conn=conn)
+        await _audit(actor, AuditAction.REGISTRATION_WITHDRAWN, reg, before, now=now, conn=conn)
     return reg
 
 

@@ -16,7 +16,7 @@ from tortoise.transactions import in_transaction
 
 from schema.access import require_reviewer, require_reviewer_of
 from schema.actor import Actor
-from schema.enums import Role
+from schema.enums import AuditAction, Role
 from schema.errors import InvalidState, NotFound
 from schema.models import Account, Certificate, IssuedNumber, Registration, RegistrationStatus
 from schema.reference.catalog import Catalog
@@ -201,9 +201,9 @@ async def approve_registration(
         await reg.save(using_db=conn)
         await write_audit(
             actor=actor,
-            action="registration.approved"
+            action=AuditAction.REGISTRATION_APPROVED
             if status is RegistrationStatus.SUBMITTED
-            else "registration.photo_approved",
+            else AuditAction.PHOTO_APPROVED,
             entity_type="registration",
             entity_id=reg.public_id,
             now=now,
@@ -213,7 +213,7 @@ async def approve_registration(
         )
         await write_audit(
             actor=actor,
-            action="certificate.issued",
+            action=AuditAction.CERTIFICATE_ISSUED,
             entity_type="certificate",
             entity_id=cert.cert_id,
             now=now,
@@ -268,9 +268,9 @@ async def return_registration(
         await reg.save(using_db=conn)
         await write_audit(
             actor=actor,
-            action="registration.returned"
+            action=AuditAction.REGISTRATION_RETURNED
             if status is RegistrationStatus.SUBMITTED
-            else "registration.photo_returned",
+            else AuditAction.PHOTO_RETURNED,
             entity_type="registration",
             entity_id=reg.public_id,
             now=now,

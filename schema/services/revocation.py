@@ -14,6 +14,7 @@ from tortoise.transactions import in_transaction
 
 from schema.access import require_reviewer, require_reviewer_of
 from schema.actor import Actor
+from schema.enums import AuditAction
 from schema.errors import InvalidInput, InvalidState, NotFound
 from schema.models import Certificate, CertificateStatus
 from schema.reference.catalog import Catalog
@@ -47,7 +48,7 @@ async def revoke_certificate(
         await cert.save(using_db=conn)
         await write_audit(
             actor=actor,
-            action="certificate.revoked",
+            action=AuditAction.CERTIFICATE_REVOKED,
             entity_type="certificate",
             entity_id=cert.cert_id,
             now=now,
@@ -84,7 +85,7 @@ async def reinstate_certificate(
         await cert.save(using_db=conn)
         await write_audit(
             actor=actor,
-            action="certificate.reinstated",
+            action=AuditAction.CERTIFICATE_REINSTATED,
             entity_type="certificate",
             entity_id=cert.cert_id,
             now=now,

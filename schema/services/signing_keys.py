@@ -28,7 +28,7 @@ from crypto import (
     unlock,
 )
 from schema.actor import Actor
-from schema.enums import Role
+from schema.enums import AuditAction, Role
 from schema.errors import Forbidden, InvalidInput, InvalidState, NotFound
 from schema.models import Certificate, SigningKey
 from schema.services.audit import write_audit
@@ -106,7 +106,7 @@ async def _insert(
     )
     await write_audit(
         actor=actor,
-        action="signing_key.created",
+        action=AuditAction.SIGNING_KEY_CREATED,
         entity_type="signing_key",
         entity_id=row.kid,
         now=now,
@@ -142,7 +142,7 @@ async def retire_key(*, actor: Actor, kid: str, now: datetime) -> SigningKey:
         await row.save(using_db=conn)
         await write_audit(
             actor=actor,
-            action="signing_key.retired",
+            action=AuditAction.SIGNING_KEY_RETIRED,
             entity_type="signing_key",
             entity_id=kid,
             now=now,
@@ -164,7 +164,7 @@ async def rotate_key(*, actor: Actor, passphrase: bytes, now: datetime) -> Signi
             await row.save(using_db=conn)
             await write_audit(
                 actor=actor,
-                action="signing_key.retired",
+                action=AuditAction.SIGNING_KEY_RETIRED,
                 entity_type="signing_key",
                 entity_id=row.kid,
                 now=now,
@@ -195,7 +195,7 @@ async def revoke_key(
         await row.save(using_db=conn)
         await write_audit(
             actor=actor,
-            action="signing_key.revoked",
+            action=AuditAction.SIGNING_KEY_REVOKED,
             entity_type="signing_key",
             entity_id=kid,
             now=now,

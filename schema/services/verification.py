@@ -25,7 +25,6 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from enum import StrEnum
 
 from crypto import (
     KeyWindow,
@@ -39,6 +38,7 @@ from crypto import (
     verify_url,
 )
 from crypto.qr import normalize_base_url
+from schema.enums import Provenance, VerificationState
 from schema.models import Certificate, CertificateStatus, SigningKey
 from schema.reference.catalog import Catalog
 from schema.storage import BlobNotFound, BlobStore
@@ -46,7 +46,6 @@ from schema.storage import BlobNotFound, BlobStore
 __all__ = [
     "PublicCertificate",
     "VerificationOutcome",
-    "VerificationState",
     "certificate_photo",
     "outcome_for_record",
     "public_keys",
@@ -59,31 +58,6 @@ _log = logging.getLogger("ecert.verify")
 # A correction chain longer than this is a data error, not a real history.
 _MAX_CHAIN = 50
 _CERT_ID_RE = re.compile(r"[A-Z2-7]{26}")
-
-
-class VerificationState(StrEnum):
-    VALID = "VALID"
-    SUPERSEDED = "SUPERSEDED"
-    REVOKED = "REVOKED"
-    UNVERIFIABLE = "UNVERIFIABLE"
-
-    @property
-    def label(self) -> str:
-        return _STATE_LABELS[self]
-
-
-_STATE_LABELS = {
-    VerificationState.VALID: "有效",
-    VerificationState.SUPERSEDED: "已更正",
-    VerificationState.REVOKED: "已撤销",
-    VerificationState.UNVERIFIABLE: "无法验证",
-}
-
-PROVENANCE_LABELS = {
-    "PAPER": "纸质证书登记",
-    "OTHER_SYSTEM": "其他系统登记",
-    "NATIVE": "系统签发",
-}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -198,7 +172,7 @@ def _public(
         obtained_on=claims.obtained_on,
         issued_on=claims.issued_on,
         provenance=claims.provenance,
-        provenance_label=PROVENANCE_LABELS.get(claims.provenance, claims.provenance),
+        provenance_label=Provenance.label_of(claims.provenance),
         kid=verified.kid,
         signed_at=claims.signed_at,
         check_code=check_code(cose),

@@ -91,10 +91,20 @@ async def test_migrate_twice_is_a_no_op(empty_database_url):
         await close_db()
 
 
-async def test_new_not_null_column_gets_its_default_on_existing_registrations(
-    empty_database_url,
-):
-    """0004 adds registration.other_number_format NOT NULL: rows already there get false."""
+async def _indexes(table: str) -> set[str]:
+    conn = Tortoise.get_connection("default")
+    if conn.capabilities.dialect == "sqlite":
+        _, rows = await conn.execute_query(f"PRAGMA index_list({table})")
+        return {r["name"] for r in rows}
+    _, rows = await conn.execute_query(
+        "SELECT indexname FROM pg_indexes WHERE tablename = $1", [table]
+    )
+    return {r["indexname"] for r in rows}
+
+
+async def test_rows_from_0003_upgrade_to_new_columns_and_enum_fields(empty_database_url):
+    """0004 adds registration.other_number_format NOT NULL (rows already there get false);
+    0005 turns text columns into enum fields without touching the tables."""
     forget_cached_sql()
     await migrate(empty_database_url, target="models.0003_collection")
     await open_db(empty_database_url)
@@ -106,6 +116,16 @@ async def test_new_not_null_column_gets_its_default_on_existing_registrations(
             "updated_at) VALUES ('r1', 'h1', '张三', '5001**********0238', 'DRAFT', '[]', '[]', "
             "0, 0, '2026-01-01 00:00:00+00:00', '2026-01-01 00:00:00+00:00')"
         )
+        await conn.execute_query(
+            "INSERT INTO reference_entry (kind, code, data, source, file_version, active, "
+            "created_at, updated_at) VALUES ('level', 'X', '{}', 'admin', 0, TRUE, "
+            "'2026-01-01 00:00:00+00:00', '2026-01-01 00:00:00+00:00')"
+        )
+        await conn.execute_query(
+            "INSERT INTO audit_record (at, actor_role, action, entity_type, entity_id) VALUES "
+            "('2026-01-01 00:00:00+00:00', 'reviewer', 'registration.approved', 'r', '1')"
+        )
+        before = {t: await _indexes(t) for t in ("reference_entry", "audit_record")}
     finally:
         await close_db()
 
@@ -113,9 +133,17 @@ async def test_new_not_null_column_gets_its_default_on_existing_registrations(
     await migrate(empty_database_url)
     await open_db(empty_database_url)
     try:
-        from schema.models import Registration
+        from schema.enums import AuditAction, ReferenceSource, Role
+        from schema.models import AuditRecord, ReferenceEntry, Registration
 
         reg = await Registration.get(public_id="r1")
         assert reg.other_number_format is False, reg.other_number_format
+        entry = await ReferenceEntry.get(kind="level", code="X")
+        assert entry.source is ReferenceSource.ADMIN
+        record = await AuditRecord.get(entity_id="1")
+        assert record.actor_role is Role.REVIEWER
+        assert AuditAction(record.action) is AuditAction.REGISTRATION_APPROVED
+        # No table was rebuilt: indexes and unique constraints are all still there.
+        assert {t: await _indexes(t) for t in before} == before
     finally:
         await close_db()

@@ -10,6 +10,7 @@ from PIL import Image
 
 from crypto import verify_offline
 from schema import rules
+from schema.enums import VerificationState
 from schema.models import (
     AuditRecord,
     Certificate,
@@ -24,7 +25,7 @@ from schema.services.collection_rows import GENERATION_FAILED
 from schema.services.holder_certificates import holder_qr
 from schema.services.reference import current_catalog
 from schema.services.signing_keys import published_jwks
-from schema.services.verification import VerificationState, outcome_for_record
+from schema.services.verification import outcome_for_record
 from tests.support.collection import TITLE_ROW, importer, load, photos_zip, write_csv
 from tests.support.factories import ID_MALE_1985, NOW
 from tests.support.flows import make_people, portrait_jpeg

@@ -9,12 +9,15 @@ from io import BytesIO
 from python_calamine import CalamineWorkbook
 
 from schema.collection import ReportLine, report_csv, report_xlsx
+from schema.enums import ImportOutcome
 
 LINES = [
-    ReportLine(2, "公民身份号码", "REFUSED", "ID_NUMBER_CHECK", "身份证号码校验位不正确", None),
-    ReportLine(3, None, "EXISTING", "DUPLICATE", "该证书已登记", "R-2021-0001"),
-    ReportLine(None, None, "NOTE", "BLANK_ROWS_SKIPPED", "第5行为空行，已跳过", None),
-    ReportLine(6, "姓名", "REFUSED", "NAME_FORMAT", "=HYPERLINK(1)", None),
+    ReportLine(
+        2, "公民身份号码", ImportOutcome.REFUSED, "ID_NUMBER_CHECK", "身份证号码校验位不正确", None
+    ),
+    ReportLine(3, None, ImportOutcome.EXISTING, "DUPLICATE", "该证书已登记", "R-2021-0001"),
+    ReportLine(None, None, ImportOutcome.NOTE, "BLANK_ROWS_SKIPPED", "第5行为空行，已跳过", None),
+    ReportLine(6, "姓名", ImportOutcome.REFUSED, "NAME_FORMAT", "=HYPERLINK(1)", None),
 ]
 HEADER = ["行号", "列", "结果", "代码", "原因", "已有记录"]
 
