@@ -183,7 +183,8 @@ def test_graphql_label_fields_read_schema_enums() -> None:
     from schema.collection import ReportLine
     from schema.models import AuditRecord, ImportJob, Registration, SigningKey
     from schema.reference.catalog import load_catalog
-    from schema.services.verification import HolderQr, VerificationOutcome
+    from schema.services.holder_certificates import HolderQr
+    from schema.services.verification import VerificationOutcome
 
     job = ImportJob(
         public_id="j1",
