@@ -69,8 +69,7 @@ async def test_wrong_password_and_unknown_account_answer_alike(api: ApiClient) -
 async def test_account_locks_after_repeated_failures(api: ApiClient) -> None:
     await api.execute(REGISTER, _register_input())
     codes = [
-        (await _login_codes(api, ID_MALE_1985, "Nope-12345"))["errors"][0]["code"]
-        for _ in range(6)
+        (await _login_codes(api, ID_MALE_1985, "Nope-12345"))["errors"][0]["code"] for _ in range(6)
     ]
     assert codes[:4] == ["INVALID_CREDENTIALS"] * 4
     assert codes[4:] == ["ACCOUNT_LOCKED", "ACCOUNT_LOCKED"]

@@ -150,7 +150,9 @@ class Session:
     async def data(self, query: str, variables: Mapping[str, Any] | None = None) -> dict[str, Any]:
         return await self.api.data(query, variables, token=self.token)
 
-    async def payload(self, mutation: str, input: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    async def payload(
+        self, mutation: str, input: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
         """The payload of a one-field mutation taking ``$input`` (or no variable at all)."""
         variables = {"input": dict(input)} if input is not None else None
         return _only_payload(await self.data(mutation, variables))
