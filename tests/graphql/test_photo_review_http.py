@@ -1,7 +1,7 @@
-"""Photo review (照片待审核) through the API (both databases; the approval over real HTTP): a title-system result loaded
+"""Photo review (照片待审核) through the API (both databases): a title-system result loaded
 without a photo is 待完善; its holder uploads a photo and submits; the reviewer of its
-authority sees the photo beside the record and approves (the certificate is issued) or
-returns it (back to 待完善, with the reason)."""
+authority sees the photo beside the record and approves (the certificate is issued; over
+real HTTP) or returns it (back to 待完善, with the reason)."""
 
 from __future__ import annotations
 
