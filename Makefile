@@ -1,6 +1,6 @@
 # Two commands do all the set-up on a fresh machine with Python >= 3.11 and make:
 #   make run    create the environment, migrate, load reference data, serve on 127.0.0.1:8000
-#   make test   ruff, mypy, the SDL check and the whole suite on SQLite and (when reachable) PostgreSQL
+#   make test   ruff, mypy, the SDL and error-code catalogue checks and the whole suite on SQLite and (when reachable) PostgreSQL
 SHELL := /bin/bash
 PYTHON ?= python3
 UV_VERSION := 0.13.9
@@ -35,6 +35,7 @@ test: env assets
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 	$(ECERT) export-schema --check --output schema.graphql
+	$(VENV)/bin/python scripts/error_codes.py --check
 	$(VENV)/bin/pytest
 
 bench-collection: env

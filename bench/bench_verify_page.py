@@ -46,15 +46,15 @@ async def main() -> None:
         cert = await issue_yubei_certificate(deps, await make_people(deps))
         page = urlsplit(cert.verification_url).path
         async with live_server(deps) as live:
-            await _time(live.client, "/healthz", 20)  # warm up
+            await _time(live.http, "/healthz", 20)  # warm up
             rows = [
-                ("/healthz (baseline)", await _time(live.client, "/healthz", n)),
-                ("verify page, HTML", await _time(live.client, page, n)),
+                ("/healthz (baseline)", await _time(live.http, "/healthz", n)),
+                ("verify page, HTML", await _time(live.http, page, n)),
                 (
                     "verify page, JSON",
-                    await _time(live.client, page, n, {"Accept": "application/json"}),
+                    await _time(live.http, page, n, {"Accept": "application/json"}),
                 ),
-                ("/.well-known/jwks.json", await _time(live.client, "/.well-known/jwks.json", n)),
+                ("/.well-known/jwks.json", await _time(live.http, "/.well-known/jwks.json", n)),
             ]
     finally:
         await close_db()

@@ -88,4 +88,5 @@ def explain_oversize(prefix: bytes, limit: int) -> tuple[str, str, str | None]:
         refusal = photo_too_large()
         return refusal.code, refusal.message, refusal.field
     megabytes = max(1, limit // 1_000_000)
-    return "REQUEST_TOO_LARGE", f"提交的内容过大，不能超过{megabytes}MB", None
+    refusal = DomainError(f"提交的内容过大，不能超过{megabytes}MB", code="REQUEST_TOO_LARGE")
+    return refusal.code, refusal.message, refusal.field

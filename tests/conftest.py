@@ -15,6 +15,7 @@ import os
 import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -25,6 +26,10 @@ from tests.support.databases import (
     pg_reachable,
     prepare_template,
 )
+
+if TYPE_CHECKING:
+    from schema.http_edge.deps import Deps
+    from tests.support.client import ApiClient
 
 REQUIRE_PG = os.environ.get("ECERT_REQUIRE_POSTGRES") == "1"
 _counter = itertools.count()
@@ -125,7 +130,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # ty
 
 
 @pytest.fixture
-def deps(database_url: str, tmp_path: Path):
+def deps(database_url: str, tmp_path: Path) -> Deps:
     """Process dependencies built from test settings, pointing at this test's database."""
     from schema.http_edge.deps import build_deps
     from schema.http_edge.settings import load_settings
@@ -139,9 +144,19 @@ def deps(database_url: str, tmp_path: Path):
 
 
 @pytest.fixture
-async def server(db: str, deps):
-    """The real app over real HTTP on 127.0.0.1, on this test's database."""
+async def server(db: str, deps: Deps) -> AsyncIterator[ApiClient]:
+    """The real app over real HTTP on 127.0.0.1, on this test's database (one test per
+    feature; the others use ``api``)."""
     from tests.support.server import live_server
 
     async with live_server(deps) as live:
         yield live
+
+
+@pytest.fixture
+async def api(db: str, deps: Deps) -> AsyncIterator[ApiClient]:
+    """The real app, lifespan running, driven in-process on this test's database."""
+    from tests.support.client import in_process
+
+    async with in_process(deps) as client:
+        yield client

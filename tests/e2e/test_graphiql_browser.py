@@ -46,7 +46,7 @@ async def test_graphiql_loads_offline_and_introspects(db, database_url, tmp_path
             f"--screenshot={shot}",
             f"{live.base_url}/graphql",
         )
-        metrics = (await live.client.get("/metrics")).text
+        metrics = (await live.http.get("/metrics")).text
 
     assert "graphiql-container" in dom, "GraphiQL did not render"
     assert not re.search(r'src="https?://', dom), "a script was loaded from outside the service"

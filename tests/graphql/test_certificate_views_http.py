@@ -1,16 +1,17 @@
-"""Certificate views over GraphQL: verifyCertificate, and the holder's myIssuedCertificate."""
+"""Certificate views over GraphQL: verifyCertificate (over real HTTP), and the holder's
+myIssuedCertificate."""
 
 from __future__ import annotations
 
 import base64
 
 from crypto import decode_qr_image
-from tests.support.factories import ID_MALE_1985, PASSWORD
+from schema.http_edge.deps import Deps
+from tests.support.client import ApiClient
+from tests.support.factories import ID_MALE_1985
 from tests.support.flows import REVIEWER_ID
 from tests.verify.verify_support import SECOND_HOLDER_ID, certificates_in_every_state
 
-LOGIN = """
-mutation($input: LoginInput!) { login(input: $input) { ... on LoginSuccess { token } } }"""
 VERIFY = """
 query($url: String!) {
   verifyCertificate(url: $url) {
@@ -29,15 +30,10 @@ query($certId: String!) {
 }"""
 
 
-async def _login(server, id_number: str) -> str:
-    body = await server.gql(LOGIN, {"input": {"idNumber": id_number, "password": PASSWORD}})
-    return body["data"]["login"]["token"]
-
-
-async def test_verify_certificate_gives_the_pages_verdict(server, deps):
+async def test_verify_certificate_gives_the_pages_verdict(server: ApiClient, deps: Deps) -> None:
     states = await certificates_in_every_state(deps)
 
-    valid = (await server.gql(VERIFY, {"url": states.valid.verification_url}))["data"]
+    valid = (await server.execute(VERIFY, {"url": states.valid.verification_url}))["data"]
     v = valid["verifyCertificate"]
     assert v["state"] == "VALID" and v["stateLabel"] == "有效" and v["signatureVerified"]
     assert v["certificate"]["holderName"] == "张三"
@@ -45,25 +41,27 @@ async def test_verify_certificate_gives_the_pages_verdict(server, deps):
     assert v["certificate"]["checkCode"] == states.valid.check_code
 
     # Scanners that lower-case: still the same verdict.
-    old = (await server.gql(VERIFY, {"url": states.superseded.verification_url.lower()}))["data"]
+    old = (await server.execute(VERIFY, {"url": states.superseded.verification_url.lower()}))[
+        "data"
+    ]
     assert old["verifyCertificate"]["state"] == "SUPERSEDED"
     assert old["verifyCertificate"]["currentVersion"]["certId"] == states.valid.cert_id
 
-    revoked = (await server.gql(VERIFY, {"url": states.revoked.verification_url}))["data"]
+    revoked = (await server.execute(VERIFY, {"url": states.revoked.verification_url}))["data"]
     r = revoked["verifyCertificate"]
     assert r["state"] == "REVOKED" and r["revocationReasonName"] == "错误发证"
 
     # Another origin is not the official one, whatever it carries.
     elsewhere = states.valid.verification_url.replace("VERIFY.ECERT.TEST", "VERIFY.EVIL.TEST")
-    bad = (await server.gql(VERIFY, {"url": elsewhere}))["data"]["verifyCertificate"]
+    bad = (await server.execute(VERIFY, {"url": elsewhere}))["data"]["verifyCertificate"]
     assert bad["state"] == "UNVERIFIABLE" and bad["certificate"] is None
 
 
-async def test_holder_reads_own_qr_material_from_the_store(server, deps):
+async def test_holder_reads_own_qr_material_from_the_store(api: ApiClient, deps: Deps) -> None:
     states = await certificates_in_every_state(deps)
     cert = states.valid
-    token = await _login(server, ID_MALE_1985)
-    body = await server.gql(MINE, {"certId": cert.cert_id}, token=token)
+    holder = await api.login(ID_MALE_1985)
+    body = await holder.execute(MINE, {"certId": cert.cert_id})
     mine = body["data"]["myIssuedCertificate"]
     assert mine["verificationUrl"] == cert.verification_url
     assert mine["checkCode"] == cert.check_code and mine["version"] == 2
@@ -74,23 +72,20 @@ async def test_holder_reads_own_qr_material_from_the_store(server, deps):
     assert mine["qrSvg"].encode() == await deps.store.get(cert.qr_svg_sha256)
     assert mine["qrPngPath"] == f"/certificates/{cert.cert_id}/qr.png"
 
-    old = await server.gql(MINE, {"certId": states.superseded.cert_id}, token=token)
+    old = await holder.execute(MINE, {"certId": states.superseded.cert_id})
     assert old["data"]["myIssuedCertificate"]["statusLabel"] == "已更正"
 
 
-async def test_others_cannot_read_a_holders_qr(server, deps):
+async def test_others_cannot_read_a_holders_qr(api: ApiClient, deps: Deps) -> None:
     states = await certificates_in_every_state(deps)
     cert_id = states.valid.cert_id
-    other = await server.gql(
-        MINE, {"certId": cert_id}, token=await _login(server, SECOND_HOLDER_ID)
-    )
-    missing = await server.gql(
-        MINE, {"certId": "A" * 26}, token=await _login(server, SECOND_HOLDER_ID)
-    )
+    second_holder = await api.login(SECOND_HOLDER_ID)
+    other = await second_holder.execute(MINE, {"certId": cert_id})
+    missing = await second_holder.execute(MINE, {"certId": "A" * 26})
     assert other["data"] is None
     assert other["errors"][0]["extensions"]["code"] == "CERTIFICATE_NOT_FOUND"
     assert other["errors"][0]["message"] == missing["errors"][0]["message"]
-    staff = await server.gql(MINE, {"certId": cert_id}, token=await _login(server, REVIEWER_ID))
+    staff = await (await api.login(REVIEWER_ID)).execute(MINE, {"certId": cert_id})
     assert staff["errors"][0]["extensions"]["code"] == "FORBIDDEN"
-    anonymous = await server.gql(MINE, {"certId": cert_id})
+    anonymous = await api.execute(MINE, {"certId": cert_id})
     assert anonymous["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"

@@ -1,15 +1,16 @@
 """Signing keys over GraphQL: the signer lists, creates, rotates, retires and revokes keys;
-an applicant and anonymous callers are refused (both databases)."""
+an applicant and anonymous callers are refused (both databases; the first test over real
+HTTP)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.support.factories import ID_MALE_1985, PASSWORD
+from schema.http_edge.deps import Deps
+from tests.support.client import ApiClient
+from tests.support.factories import ID_MALE_1985
 from tests.support.flows import SIGNER_ID, make_people
 
-LOGIN = """
-mutation($input: LoginInput!) { login(input: $input) { ... on LoginSuccess { token } } }"""
 KEYS = (
     "{ signingKeys { kid notBefore retiredAt revokedAt revocationNote state stateLabel signsNow } }"
 )
@@ -29,34 +30,29 @@ REVOKE = f"""mutation($input: RevokeSigningKeyInput!) {{ revokeSigningKey(input:
   ... on UserErrors {{ errors {{ code message field }} }} }} }}"""
 
 
-async def _login(server, id_number: str) -> str:
-    body = await server.gql(LOGIN, {"input": {"idNumber": id_number, "password": PASSWORD}})
-    return body["data"]["login"]["token"]
-
-
-async def test_signer_manages_keys_and_jwks_follows(server, deps):
+async def test_signer_manages_keys_and_jwks_follows(server: ApiClient, deps: Deps) -> None:
     await make_people(deps)  # creates one key, valid from 30 days ago
-    token = await _login(server, SIGNER_ID)
+    token = (await server.login(SIGNER_ID)).token
 
-    [first] = (await server.gql(KEYS, token=token))["data"]["signingKeys"]
+    [first] = (await server.execute(KEYS, token=token))["data"]["signingKeys"]
     assert first["state"] == "ACTIVE" and first["signsNow"] is True
 
-    created = (await server.gql(CREATE, token=token))["data"]["createSigningKey"]
+    created = (await server.execute(CREATE, token=token))["data"]["createSigningKey"]
     assert created["__typename"] == "SigningKeySuccess" and created["key"]["signsNow"] is True
     second = created["key"]["kid"]
 
-    rotated = (await server.gql(ROTATE, token=token))["data"]["rotateSigningKey"]
+    rotated = (await server.execute(ROTATE, token=token))["data"]["rotateSigningKey"]
     third = rotated["key"]["kid"]
-    keys = {k["kid"]: k for k in (await server.gql(KEYS, token=token))["data"]["signingKeys"]}
+    keys = {k["kid"]: k for k in (await server.execute(KEYS, token=token))["data"]["signingKeys"]}
     assert keys[third]["signsNow"] and keys[third]["state"] == "ACTIVE"
     assert keys[first["kid"]]["state"] == keys[second]["state"] == "RETIRED"
 
-    again = (await server.gql(RETIRE, {"kid": second}, token=token))["data"]["retireSigningKey"]
+    again = (await server.execute(RETIRE, {"kid": second}, token=token))["data"]["retireSigningKey"]
     assert again["errors"][0]["code"] == "KEY_NOT_ACTIVE"
 
     effective = (deps.clock() - timedelta(days=1)).isoformat()
     revoked = (
-        await server.gql(
+        await server.execute(
             REVOKE,
             {"input": {"kid": first["kid"], "effectiveAt": effective, "note": "备份介质遗失"}},
             token=token,
@@ -66,32 +62,34 @@ async def test_signer_manages_keys_and_jwks_follows(server, deps):
         revoked["key"]["state"] == "REVOKED" and revoked["key"]["revocationNote"] == "备份介质遗失"
     )
 
-    jwks = (await server.client.get("/.well-known/jwks.json")).json()
+    jwks = (await server.http.get("/.well-known/jwks.json")).json()
     by_kid = {k["kid"]: k for k in jwks["keys"]}
     assert set(by_kid) == {first["kid"], second, third}
     assert "ecert_revoked_at" in by_kid[first["kid"]] and "ecert_retired_at" in by_kid[second]
     assert "备份介质遗失" not in str(jwks)  # the note is not published
 
-    retired = (await server.gql(RETIRE, {"kid": third}, token=token))["data"]["retireSigningKey"]
+    retired = (await server.execute(RETIRE, {"kid": third}, token=token))["data"][
+        "retireSigningKey"
+    ]
     assert retired["key"]["state"] == "RETIRED" and retired["key"]["signsNow"] is False
 
 
-async def test_revocation_needs_a_note_and_a_past_instant(server, deps):
+async def test_revocation_needs_a_note_and_a_past_instant(api: ApiClient, deps: Deps) -> None:
     await make_people(deps)
-    token = await _login(server, SIGNER_ID)
-    [key] = (await server.gql(KEYS, token=token))["data"]["signingKeys"]
+    token = (await api.login(SIGNER_ID)).token
+    [key] = (await api.execute(KEYS, token=token))["data"]["signingKeys"]
     future = (deps.clock() + timedelta(days=1)).isoformat()
-    body = await server.gql(
+    body = await api.execute(
         REVOKE, {"input": {"kid": key["kid"], "effectiveAt": future, "note": "x"}}, token=token
     )
     assert body["data"]["revokeSigningKey"]["errors"][0]["code"] == "KEY_REVOCATION_FUTURE"
-    body = await server.gql(
+    body = await api.execute(
         REVOKE,
         {"input": {"kid": key["kid"], "effectiveAt": deps.clock().isoformat(), "note": "  "}},
         token=token,
     )
     assert body["data"]["revokeSigningKey"]["errors"][0]["code"] == "KEY_REVOCATION_NOTE"
-    body = await server.gql(
+    body = await api.execute(
         REVOKE,
         {"input": {"kid": "A" * 16, "effectiveAt": deps.clock().isoformat(), "note": "n"}},
         token=token,
@@ -99,18 +97,18 @@ async def test_revocation_needs_a_note_and_a_past_instant(server, deps):
     assert body["data"]["revokeSigningKey"]["errors"][0]["code"] == "KEY_NOT_FOUND"
 
 
-async def test_applicant_and_anonymous_are_refused(server, deps):
+async def test_applicant_and_anonymous_are_refused(api: ApiClient, deps: Deps) -> None:
     await make_people(deps)
-    applicant = await _login(server, ID_MALE_1985)
+    applicant = (await api.login(ID_MALE_1985)).token
     for mutation in (CREATE, ROTATE):
-        body = await server.gql(mutation, token=applicant)
+        body = await api.execute(mutation, token=applicant)
         payload = next(iter(body["data"].values()))
         assert payload["__typename"] == "UserErrors"
         assert payload["errors"][0]["code"] == "FORBIDDEN"
-    body = await server.gql(RETIRE, {"kid": "A" * 16})
+    body = await api.execute(RETIRE, {"kid": "A" * 16})
     assert body["data"]["retireSigningKey"]["errors"][0]["code"] == "UNAUTHENTICATED"
-    listed = await server.gql(KEYS, token=applicant)
+    listed = await api.execute(KEYS, token=applicant)
     assert listed["data"] is None and listed["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     # Nothing was created by the refused calls.
-    signer = await _login(server, SIGNER_ID)
-    assert len((await server.gql(KEYS, token=signer))["data"]["signingKeys"]) == 1
+    signer = (await api.login(SIGNER_ID)).token
+    assert len((await api.execute(KEYS, token=signer))["data"]["signingKeys"]) == 1

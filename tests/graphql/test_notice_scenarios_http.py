@@ -4,12 +4,12 @@ its own code."""
 
 from __future__ import annotations
 
-import asyncio
 import base64
 from typing import Any
 
 from schema.enums import Role
-from tests.support.factories import ID_MALE_1985, PASSWORD, make_staff
+from tests.support.client import ApiClient, Session
+from tests.support.factories import ID_MALE_1985, make_staff
 from tests.support.flows import (
     ADMIN_ID,
     PAPER_2015_DOCUMENT,
@@ -19,6 +19,7 @@ from tests.support.flows import (
     make_people,
     portrait_jpeg,
 )
+from tests.support.import_jobs import RESULT_RECORD, finished_job
 
 IMPORTER_ID = "500112199001010017"
 
@@ -31,8 +32,6 @@ REG = """
   authorityName reviewBody validityScope validityScopeName specialty specialtyName
   localSpecialty hasPhoto missing { field label } warnings { code field }
 """
-LOGIN = """
-mutation($input: LoginInput!) { login(input: $input) { ... on LoginSuccess { token } } }"""
 CREATE = f"""mutation {{ createRegistration {{
   __typename ... on RegistrationSuccess {{ registration {{ {REG} }} }} {ERRORS} }} }}"""
 STEP = """mutation($input: Save{0}Input!) {{ save{0}(input: $input) {{
@@ -90,72 +89,21 @@ OFFLINE_2023_DOCUMENT = {
     "reviewBody": "重庆市工程技术中级职务渝北区评审委员会",
     "validityScope": "全市",
 }
-TITLE_SYSTEM_ROW = {
-    "name": "张三",
-    "idNumber": ID_MALE_1985,
-    "level": "ZHONG",
-    "series": "05",
-    "titleName": "工程师",
-    "wayObtained": "PS",
-    "approvalDocument": "渝职改办〔2023〕88号",
-    "obtainedOn": "2023-06-30",
-    "issuedOn": "2023-08-01",
-    "authority": "渝北区人力资源和社会保障局",
-    "reviewBody": "重庆市工程技术中级职务渝北区评审委员会",
-    "validityScope": "全市",
-    "specialty": "给排水",
-}
-
-
 # ------------------------------------------------------------------------------ helpers
 
 
-class Session:
-    """One logged-in person talking to the real server."""
-
-    def __init__(self, server: Any, token: str) -> None:
-        self.server, self.token = server, token
-
-    async def data(self, query: str, variables: dict | None = None) -> dict[str, Any]:
-        body = await self.server.gql(query, variables, token=self.token)
-        assert "errors" not in body, f"GraphQL errors: {body.get('errors')}"
-        return body["data"]
-
-    async def nodes(self, query: str) -> list[dict[str, Any]]:
-        """The nodes of the one connection a query reads (its first page)."""
-        connection = next(iter((await self.data(query)).values()))
-        return [edge["node"] for edge in connection["edges"]]
-
-    async def ok(self, mutation: str, input: dict | None = None) -> dict[str, Any]:
-        data = await self.data(mutation, {"input": input} if input is not None else None)
-        payload = next(iter(data.values()))
-        assert payload["__typename"] != "UserErrors", f"refused: {payload.get('errors')}"
-        return payload
-
-    async def refused(self, mutation: str, input: dict) -> list[dict[str, Any]]:
-        payload = next(iter((await self.data(mutation, {"input": input})).values()))
-        assert payload["__typename"] == "UserErrors", f"expected a refusal, got {payload}"
-        return payload["errors"]
-
-    async def codes(self, mutation: str, input: dict) -> list[str]:
-        return [e["code"] for e in await self.refused(mutation, input)]
-
-    async def draft(self) -> str:
-        return (await self.ok(CREATE))["registration"]["id"]
+async def draft(me: Session) -> str:
+    """A new registration of ``me``; its id."""
+    return (await me.ok(CREATE))["registration"]["id"]
 
 
-async def session(server: Any, id_number: str) -> Session:
-    body = await server.gql(LOGIN, {"input": {"idNumber": id_number, "password": PASSWORD}})
-    return Session(server, body["data"]["login"]["token"])
-
-
-async def everyone(server: Any) -> tuple[Session, Session, Session]:
+async def everyone(server: ApiClient) -> tuple[Session, Session, Session]:
     """The applicant (张三), the reviewer of 渝北区 (500112) and an admin, logged in."""
     await make_people(server.deps)
     return (
-        await session(server, ID_MALE_1985),
-        await session(server, REVIEWER_ID),
-        await session(server, ADMIN_ID),
+        await server.login(ID_MALE_1985),
+        await server.login(REVIEWER_ID),
+        await server.login(ADMIN_ID),
     )
 
 
@@ -175,19 +123,13 @@ async def complete(
     return (await me.ok(SUBMIT, {"id": reg_id}))["registration"]
 
 
-async def import_title_system_record(server: Any, holder: Session, **overrides: Any) -> str:
+async def import_title_system_record(server: ApiClient, holder: Session, **overrides: Any) -> str:
     """A title-system result loaded in bulk by an importer (a job, run to the end): a 待完善
     record, found among the holder's registrations."""
     await make_staff(server.deps, role=Role.IMPORTER, id_number=IMPORTER_ID, name="钱归集")
-    importer = await session(server, IMPORTER_ID)
-    started = await importer.ok(IMPORT, {"records": [{**TITLE_SYSTEM_ROW, **overrides}]})
-    job_id = started["job"]["id"]
-    async with asyncio.timeout(30):  # poll the job until the worker has run it
-        while True:
-            job = (await importer.data(IMPORT_JOB, {"id": job_id}))["importJob"]
-            if job["status"] in ("DONE", "FAILED"):
-                break
-            await asyncio.sleep(0.1)
+    importer = await server.login(IMPORTER_ID)
+    started = await importer.ok(IMPORT, {"records": [{**RESULT_RECORD, **overrides}]})
+    job = await finished_job(importer, IMPORT_JOB, started["job"]["id"])
     assert (job["status"], job["createdCount"], job["refusedCount"]) == ("DONE", 1, 0), job
     loaded = [r for r in await holder.nodes(MINE) if r["source"] == "TITLE_SYSTEM"]
     assert len(loaded) == 1, loaded
@@ -197,9 +139,9 @@ async def import_title_system_record(server: Any, holder: Session, **overrides: 
 # -------------------------------------------------------------------------------- Q1
 
 
-async def test_q1_title_system_titles_are_generated_not_registered(server):
+async def test_q1_title_system_titles_are_generated_not_registered(server: ApiClient) -> None:
     me, reviewer, _ = await everyone(server)
-    reg_id = await me.draft()
+    reg_id = await draft(me)
     system = {**OFFLINE_2023_TITLE, "source": "TITLE_SYSTEM"}
     assert await me.codes(TITLE, {"id": reg_id, **system}) == ["SCOPE_TITLE_SYSTEM_AUTOMATIC"]
     junior = {**system, "level": "ZHULI", "titleName": "助理工程师"}
@@ -225,9 +167,9 @@ async def test_q1_title_system_titles_are_generated_not_registered(server):
 # -------------------------------------------------------------------------------- Q2
 
 
-async def test_q2_submission_needs_the_photo_and_every_collected_field(server):
+async def test_q2_submission_needs_the_photo_and_every_collected_field(server: ApiClient) -> None:
     me, _, _ = await everyone(server)
-    reg_id = await me.draft()
+    reg_id = await draft(me)
     await me.ok(TITLE, {"id": reg_id, **OFFLINE_2023_TITLE})
     codes = await me.codes(SUBMIT, {"id": reg_id})
     for required in (
@@ -253,9 +195,11 @@ async def test_q2_submission_needs_the_photo_and_every_collected_field(server):
 # -------------------------------------------------------------------------------- Q3
 
 
-async def test_q3_date_obtained_is_the_committee_date_and_not_after_the_issue_date(server):
+async def test_q3_date_obtained_is_the_committee_date_and_not_after_the_issue_date(
+    server: ApiClient,
+) -> None:
     me, _, _ = await everyone(server)
-    reg_id = await me.draft()
+    reg_id = await draft(me)
     await me.ok(TITLE, {"id": reg_id, **OFFLINE_2023_TITLE})
     late = {**OFFLINE_2023_DOCUMENT, "obtainedOn": "2023-08-01", "issuedOn": "2023-07-10"}
     errors = await me.refused(DOCUMENT, {"id": reg_id, **late})
@@ -272,17 +216,19 @@ async def test_q3_date_obtained_is_the_committee_date_and_not_after_the_issue_da
 # -------------------------------------------------------------------------------- Q4
 
 
-async def test_q4_number_is_the_paper_one_before_2021_and_the_system_one_since(server):
+async def test_q4_number_is_the_paper_one_before_2021_and_the_system_one_since(
+    server: ApiClient,
+) -> None:
     me, reviewer, admin = await everyone(server)
     # 2021 and later: no number may be entered; the system numbers it on approval.
-    reg_2023 = await me.draft()
+    reg_2023 = await draft(me)
     await me.ok(TITLE, {"id": reg_2023, **OFFLINE_2023_TITLE})
     numbered = {**OFFLINE_2023_DOCUMENT, "certificateNumber": "0113 2023 0001"}
     assert await me.codes(DOCUMENT, {"id": reg_2023, **numbered}) == [
         "CERTIFICATE_NUMBER_NOT_ALLOWED"
     ]
     # Before 2021: the paper number is required and begins with 0113.
-    paper = await me.draft()
+    paper = await draft(me)
     await me.ok(TITLE, {"id": paper, **PAPER_2015_TITLE})
     no_number = {k: v for k, v in PAPER_2015_DOCUMENT.items() if k != "certificateNumber"}
     assert await me.codes(DOCUMENT, {"id": paper, **no_number}) == ["CERTIFICATE_NUMBER_REQUIRED"]
@@ -314,9 +260,11 @@ async def test_q4_number_is_the_paper_one_before_2021_and_the_system_one_since(s
 # -------------------------------------------------------------------------------- Q5
 
 
-async def test_q5_senior_authority_is_fixed_and_title_offices_map_to_their_bureau(server):
+async def test_q5_senior_authority_is_fixed_and_title_offices_map_to_their_bureau(
+    server: ApiClient,
+) -> None:
     me, _, _ = await everyone(server)
-    senior = await me.draft()
+    senior = await draft(me)
     await me.ok(TITLE, {"id": senior, **PAPER_2015_TITLE})
     chosen = {**PAPER_2015_DOCUMENT, "authority": "渝北区人力资源和社会保障局"}
     errors = await me.refused(DOCUMENT, {"id": senior, **chosen})
@@ -329,7 +277,7 @@ async def test_q5_senior_authority_is_fixed_and_title_offices_map_to_their_burea
         "重庆市人力资源和社会保障局",
     )
 
-    middle = await me.draft()
+    middle = await draft(me)
     await me.ok(TITLE, {"id": middle, **OFFLINE_2023_TITLE})
     alias = {**OFFLINE_2023_DOCUMENT, "authority": "渝北区职改办"}
     saved = (await me.ok(DOCUMENT, {"id": middle, **alias}))["registration"]
@@ -345,7 +293,7 @@ async def test_q5_senior_authority_is_fixed_and_title_offices_map_to_their_burea
     assert await me.codes(DOCUMENT, {"id": middle, **unknown}) == ["AUTHORITY_UNKNOWN"]
     # Below senior level the authority must be chosen.
     no_authority = {k: v for k, v in OFFLINE_2023_DOCUMENT.items() if k != "authority"}
-    fresh = await me.draft()
+    fresh = await draft(me)
     await me.ok(TITLE, {"id": fresh, **OFFLINE_2023_TITLE})
     assert await me.codes(DOCUMENT, {"id": fresh, **no_authority}) == ["AUTHORITY_REQUIRED"]
 
@@ -353,10 +301,12 @@ async def test_q5_senior_authority_is_fixed_and_title_offices_map_to_their_burea
 # -------------------------------------------------------------------------------- Q6
 
 
-async def test_q6_review_body_is_the_committee_or_for_initial_and_confirmed_the_authority(server):
+async def test_q6_review_body_is_the_committee_or_for_initial_and_confirmed_the_authority(
+    server: ApiClient,
+) -> None:
     me, _, _ = await everyone(server)
     # 初定 below senior: the approving authority itself, filled in when left empty.
-    initial = await me.draft()
+    initial = await draft(me)
     title = {
         "source": "OFFLINE_INITIAL",
         "level": "ZHULI",
@@ -381,7 +331,7 @@ async def test_q6_review_body_is_the_committee_or_for_initial_and_confirmed_the_
     assert (saved["authority"], saved["reviewBody"]) == ("500103", "渝中区职称改革办公室")
 
     # 确认 of a senior title: 重庆市职称改革办公室.
-    confirmed = await me.draft()
+    confirmed = await draft(me)
     senior = {**PAPER_2015_TITLE, "wayObtained": "确认"}
     await me.ok(TITLE, {"id": confirmed, **senior})
     paper = {k: v for k, v in PAPER_2015_DOCUMENT.items() if k != "reviewBody"}
@@ -391,7 +341,7 @@ async def test_q6_review_body_is_the_committee_or_for_initial_and_confirmed_the_
     assert await me.codes(DOCUMENT, {"id": confirmed, **district}) == ["REVIEW_BODY_MISMATCH"]
 
     # 评审: the committee named in the approval document must be typed.
-    reviewed = await me.draft()
+    reviewed = await draft(me)
     await me.ok(TITLE, {"id": reviewed, **OFFLINE_2023_TITLE})
     no_body = {k: v for k, v in OFFLINE_2023_DOCUMENT.items() if k != "reviewBody"}
     assert await me.codes(DOCUMENT, {"id": reviewed, **no_body}) == ["REVIEW_BODY_REQUIRED"]
@@ -400,9 +350,11 @@ async def test_q6_review_body_is_the_committee_or_for_initial_and_confirmed_the_
 # -------------------------------------------------------------------------------- Q7
 
 
-async def test_q7_specialty_from_the_list_or_other_with_the_local_specialty(server):
+async def test_q7_specialty_from_the_list_or_other_with_the_local_specialty(
+    server: ApiClient,
+) -> None:
     me, reviewer, _ = await everyone(server)
-    reg_id = await me.draft()
+    reg_id = await draft(me)
     await me.ok(TITLE, {"id": reg_id, **OFFLINE_2023_TITLE})
     await me.ok(DOCUMENT, {"id": reg_id, **OFFLINE_2023_DOCUMENT})
     assert await me.codes(SPECIALTY, {"id": reg_id, "specialty": "其他"}) == [
@@ -438,16 +390,16 @@ async def test_q7_specialty_from_the_list_or_other_with_the_local_specialty(serv
 # -------------------------------------------------------------------------------- Q8
 
 
-async def test_q8_a_pending_record_is_completed_not_registered_again(server):
+async def test_q8_a_pending_record_is_completed_not_registered_again(server: ApiClient) -> None:
     me, _, _ = await everyone(server)
     record = await import_title_system_record(server, me)
 
-    again = await me.draft()
+    again = await draft(me)
     hand = {**OFFLINE_2023_TITLE}
     await me.ok(TITLE, {"id": again, **hand})
     await me.ok(SPECIALTY, {"id": again, "specialty": "给排水"})
     same = {
-        k: TITLE_SYSTEM_ROW[k]
+        k: RESULT_RECORD[k]
         for k in ("approvalDocument", "obtainedOn", "issuedOn", "authority", "reviewBody")
     }
     errors = await me.refused(DOCUMENT, {"id": again, **same, "validityScope": "全市"})
@@ -468,9 +420,9 @@ async def test_q8_a_pending_record_is_completed_not_registered_again(server):
 # -------------------------------------------------------------------------------- Q9
 
 
-async def test_q9_correction_on_application_issues_a_new_version(server):
+async def test_q9_correction_on_application_issues_a_new_version(server: ApiClient) -> None:
     me, reviewer, _ = await everyone(server)
-    reg_id = await me.draft()
+    reg_id = await draft(me)
     await complete(me, reg_id, title=YUBEI_TITLE, document=None, specialty={"specialty": "给排水"})
     old = (await reviewer.ok(APPROVE, {"id": reg_id}))["certificate"]
 
@@ -523,9 +475,9 @@ async def test_q9_correction_on_application_issues_a_new_version(server):
     ]
 
 
-async def test_q9_a_rejected_correction_keeps_its_reason(server):
+async def test_q9_a_rejected_correction_keeps_its_reason(server: ApiClient) -> None:
     me, reviewer, _ = await everyone(server)
-    reg_id = await me.draft()
+    reg_id = await draft(me)
     await complete(me, reg_id, title=YUBEI_TITLE, document=None, specialty={"specialty": "给排水"})
     cert = (await reviewer.ok(APPROVE, {"id": reg_id}))["certificate"]
     asked = (
@@ -567,9 +519,9 @@ async def test_q9_a_rejected_correction_keeps_its_reason(server):
 # ----------------------------------------------------------------------------- Yubei
 
 
-async def test_yubei_batch_fills_the_document_and_refuses_contradictions(server):
+async def test_yubei_batch_fills_the_document_and_refuses_contradictions(server: ApiClient) -> None:
     me, reviewer, _ = await everyone(server)
-    reg_id = await me.draft()
+    reg_id = await draft(me)
     picked = await me.ok(TITLE, {"id": reg_id, **YUBEI_TITLE})
     reg = picked["registration"]
     assert {
@@ -613,7 +565,7 @@ async def test_yubei_batch_fills_the_document_and_refuses_contradictions(server)
         "BATCH_EMPLOYER_TYPE_UNKNOWN"
     ]
     # Typing the batch's document without picking the batch is held to the batch as well.
-    typed = await me.draft()
+    typed = await draft(me)
     await me.ok(TITLE, {"id": typed, **OFFLINE_2023_TITLE})
     by_hand = {
         **OFFLINE_2023_DOCUMENT,

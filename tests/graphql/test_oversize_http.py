@@ -22,9 +22,9 @@ PHOTO = """mutation($input: UploadRegistrationPhotoInput!) { uploadRegistrationP
 
 async def _draft(server: Any) -> tuple[str, str]:
     await make_people(server.deps)
-    login = await server.gql(LOGIN, {"input": {"idNumber": ID_MALE_1985, "password": PASSWORD}})
+    login = await server.execute(LOGIN, {"input": {"idNumber": ID_MALE_1985, "password": PASSWORD}})
     token = login["data"]["login"]["token"]
-    created = await server.gql(CREATE, token=token)
+    created = await server.execute(CREATE, token=token)
     return token, created["data"]["createRegistration"]["registration"]["id"]
 
 
@@ -34,7 +34,7 @@ def _fake_jpeg(size: int) -> str:
 
 async def test_a_ten_megabyte_photo_gets_the_chinese_photo_too_large(server):
     token, reg_id = await _draft(server)
-    small = await server.gql(
+    small = await server.execute(
         PHOTO, {"input": {"id": reg_id, "photoBase64": _fake_jpeg(2_500_000)}}, token=token
     )
     (expected,) = small["data"]["uploadRegistrationPhoto"]["errors"]
@@ -46,7 +46,7 @@ async def test_a_ten_megabyte_photo_gets_the_chinese_photo_too_large(server):
             "variables": {"input": {"id": reg_id, "photoBase64": _fake_jpeg(10_000_000)}},
         }
     )
-    response = await server.client.post(
+    response = await server.http.post(
         "/graphql",
         content=body,
         headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
@@ -60,7 +60,7 @@ async def test_a_ten_megabyte_photo_gets_the_chinese_photo_too_large(server):
 
 async def test_another_oversized_request_is_refused_in_chinese_with_a_code(server):
     padding = "x" * 5_000_000
-    response = await server.client.post(
+    response = await server.http.post(
         "/graphql", json={"query": "{ __typename }", "variables": {"pad": padding}}
     )
     assert response.status_code == 413

@@ -13,12 +13,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from schema.enums import Role
-from tests.support.factories import ID_MALE_1985, PASSWORD, make_staff
+from tests.support.client import ApiClient
+from tests.support.factories import ID_MALE_1985, make_staff
 from tests.support.flows import ADMIN_ID, REVIEWER_ID, SIGNER_ID, make_people, portrait_jpeg
 
 IMPORTER_ID = "500112199001010017"
-LOGIN = """
-mutation($input: LoginInput!) { login(input: $input) { ... on LoginSuccess { token } } }"""
 
 ANONYMOUS = "anonymous"
 ROLES = (ANONYMOUS, "applicant", "reviewer", "signer", "importer", "admin")
@@ -277,7 +276,7 @@ def outcome(body: dict[str, Any], name: str) -> str:
     return "ok"
 
 
-async def tokens(server: Any) -> dict[str, str | None]:
+async def tokens(server: ApiClient) -> dict[str, str | None]:
     await make_people(server.deps)  # applicant, reviewer (500112), admin, signer
     await make_staff(server.deps, role=Role.IMPORTER, id_number=IMPORTER_ID, name="钱归集")
     ids = {
@@ -289,23 +288,22 @@ async def tokens(server: Any) -> dict[str, str | None]:
     }
     out: dict[str, str | None] = {ANONYMOUS: None}
     for role, id_number in ids.items():
-        body = await server.gql(LOGIN, {"input": {"idNumber": id_number, "password": PASSWORD}})
-        out[role] = body["data"]["login"]["token"]
+        out[role] = (await server.login(id_number)).token
     return out
 
 
-def test_the_table_covers_every_role_and_has_no_duplicate_operation():
+def test_the_table_covers_every_role_and_has_no_duplicate_operation() -> None:
     names = [op.name for op in OPERATIONS]
     assert len(names) == len(set(names))
     assert {r for op in OPERATIONS for r in op.allowed} <= set(ROLES)
 
 
-async def test_role_by_operation_table(server):
+async def test_role_by_operation_table(server: ApiClient) -> None:
     by_role = await tokens(server)
     got: dict[tuple[str, str], str] = {}
     for op in OPERATIONS:
         for role in ROLES:
-            body = await server.gql(op.document, op.variables, token=by_role[role])
+            body = await server.execute(op.document, op.variables, token=by_role[role])
             got[(op.name, role)] = outcome(body, op.name)
     wrong = [
         f"{name} as {role}: expected {expected(op, role)}, got {got[(name, role)]}"

@@ -1,12 +1,13 @@
-"""Reference data over real HTTP: the whole form in one query, caching over GET, admin additions."""
+"""Reference data through GraphQL: the whole form in one query, caching over GET (over real
+HTTP), admin additions."""
 
 from __future__ import annotations
 
 from schema.enums import Role
+from tests.support.client import ApiClient
 from tests.support.factories import (
     ID_FEMALE_1992,
     ID_MALE_1985,
-    PASSWORD,
     make_applicant,
     make_staff,
 )
@@ -45,10 +46,6 @@ query Form {
 
 REVISION = "{ reference { revision } }"
 AUTHORITY_CODES = "{ reference { revision authorities { code name } } }"
-LOGIN = """
-mutation($input: LoginInput!) {
-  login(input: $input) { ... on LoginSuccess { token } ... on UserErrors { errors { code } } }
-}"""
 ADD = """
 mutation($input: AddReferenceEntryInput!) {
   addReferenceEntry(input: $input) {
@@ -69,18 +66,13 @@ NEW_AUTHORITY = {
 }
 
 
-async def _token(server, id_number: str) -> str:
-    body = await server.gql(LOGIN, {"input": {"idNumber": id_number, "password": PASSWORD}})
-    return body["data"]["login"]["token"]
+async def _admin_token(api: ApiClient) -> str:
+    await make_staff(api.deps, role=Role.ADMIN, id_number=ID_FEMALE_1992, name="王管理")
+    return (await api.login(ID_FEMALE_1992)).token
 
 
-async def _admin_token(server) -> str:
-    await make_staff(server.deps, role=Role.ADMIN, id_number=ID_FEMALE_1992, name="王管理")
-    return await _token(server, ID_FEMALE_1992)
-
-
-async def test_one_query_fetches_the_whole_form(server):
-    body = await server.gql(FORM)
+async def test_one_query_fetches_the_whole_form(api: ApiClient) -> None:
+    body = await api.execute(FORM)
     assert "errors" not in body
     ref = body["data"]["reference"]
     assert ref["revision"]
@@ -146,8 +138,8 @@ async def test_one_query_fetches_the_whole_form(server):
     assert "approvalDocument" in [c["field"] for c in ref["correctionFields"]]
 
 
-async def test_filters_accept_names_and_aliases(server):
-    body = await server.gql(
+async def test_filters_accept_names_and_aliases(api: ApiClient) -> None:
+    body = await api.execute(
         """{ reference {
           byName: specialties(series: "工程技术") { code }
           unknown: specialties(series: "炼金术") { code }
@@ -170,8 +162,8 @@ async def test_filters_accept_names_and_aliases(server):
     assert ref["none"] == []
 
 
-async def test_get_of_reference_only_is_cacheable(server):
-    resp = await server.client.get("/graphql", params={"query": REVISION})
+async def test_get_of_reference_only_is_cacheable(server: ApiClient) -> None:
+    resp = await server.http.get("/graphql", params={"query": REVISION})
     assert resp.status_code == 200
     revision = resp.json()["data"]["reference"]["revision"]
     assert resp.headers["cache-control"] == "public, max-age=300"
@@ -179,40 +171,40 @@ async def test_get_of_reference_only_is_cacheable(server):
 
     # Through a named fragment and with __typename, still reference only.
     query = "query { __typename ...R } fragment R on Query { reference { revision } }"
-    resp = await server.client.get("/graphql", params={"query": query})
+    resp = await server.http.get("/graphql", params={"query": query})
     assert resp.headers["etag"] == f'"{revision}"'
 
 
-async def test_no_cache_headers_for_post_or_mixed_operations(server):
-    resp = await server.client.post("/graphql", json={"query": REVISION})
+async def test_no_cache_headers_for_post_or_mixed_operations(api: ApiClient) -> None:
+    resp = await api.http.post("/graphql", json={"query": REVISION})
     assert resp.status_code == 200 and resp.json()["data"]["reference"]["revision"]
     assert "etag" not in resp.headers and "cache-control" not in resp.headers
 
     mixed = "{ me { name } reference { revision } }"
-    resp = await server.client.get("/graphql", params={"query": mixed})
+    resp = await api.http.get("/graphql", params={"query": mixed})
     assert resp.status_code == 200 and resp.json()["data"]["reference"]["revision"]
     assert "etag" not in resp.headers and "cache-control" not in resp.headers
 
 
-async def test_applicant_may_not_add_reference_data(server):
-    await make_applicant(server.deps, id_number=ID_MALE_1985)
-    token = await _token(server, ID_MALE_1985)
-    body = await server.gql(
+async def test_applicant_may_not_add_reference_data(api: ApiClient) -> None:
+    await make_applicant(api.deps, id_number=ID_MALE_1985)
+    token = (await api.login(ID_MALE_1985)).token
+    body = await api.execute(
         ADD, {"input": {"kind": "authorities", "entry": NEW_AUTHORITY}}, token=token
     )
     payload = body["data"]["addReferenceEntry"]
     assert payload["__typename"] == "UserErrors"
     assert payload["errors"][0]["code"] == "FORBIDDEN"
 
-    anonymous = await server.gql(ADD, {"input": {"kind": "authorities", "entry": NEW_AUTHORITY}})
+    anonymous = await api.execute(ADD, {"input": {"kind": "authorities", "entry": NEW_AUTHORITY}})
     assert anonymous["data"]["addReferenceEntry"]["errors"][0]["code"] == "UNAUTHENTICATED"
 
 
-async def test_admin_adds_an_authority_and_it_is_served(server):
-    token = await _admin_token(server)
-    before = (await server.gql(REVISION))["data"]["reference"]["revision"]
+async def test_admin_adds_an_authority_and_it_is_served(api: ApiClient) -> None:
+    token = await _admin_token(api)
+    before = (await api.execute(REVISION))["data"]["reference"]["revision"]
 
-    body = await server.gql(
+    body = await api.execute(
         ADD, {"input": {"kind": "authorities", "entry": NEW_AUTHORITY}}, token=token
     )
     payload = body["data"]["addReferenceEntry"]
@@ -221,17 +213,17 @@ async def test_admin_adds_an_authority_and_it_is_served(server):
     assert payload["entry"]["name"] == "重庆市医疗保障局"
     assert payload["reference"]["revision"] != before
 
-    ref = (await server.gql(AUTHORITY_CODES))["data"]["reference"]
+    ref = (await api.execute(AUTHORITY_CODES))["data"]["reference"]
     assert ref["revision"] == payload["reference"]["revision"]
     assert {"code": "DEPT_MEDICAL_SECURITY", "name": "重庆市医疗保障局"} in ref["authorities"]
-    found = await server.gql('{ reference { resolveAuthority(text: "市医保局职改办") { code } } }')
+    found = await api.execute('{ reference { resolveAuthority(text: "市医保局职改办") { code } } }')
     assert found["data"]["reference"]["resolveAuthority"] == {"code": "DEPT_MEDICAL_SECURITY"}
 
     # The ETag follows the revision.
-    resp = await server.client.get("/graphql", params={"query": REVISION})
+    resp = await api.http.get("/graphql", params={"query": REVISION})
     assert resp.headers["etag"] == f'"{ref["revision"]}"'
 
-    again = await server.gql(
+    again = await api.execute(
         ADD, {"input": {"kind": "authorities", "entry": NEW_AUTHORITY}}, token=token
     )
     # A second addition of the same code is refused (the catalog check sees the duplicate code
@@ -240,23 +232,25 @@ async def test_admin_adds_an_authority_and_it_is_served(server):
     assert refused in ("REFERENCE_EXISTS", "REFERENCE_INVALID")
 
 
-async def test_invalid_entries_are_refused(server):
-    token = await _admin_token(server)
-    before = (await server.gql(REVISION))["data"]["reference"]["revision"]
+async def test_invalid_entries_are_refused(api: ApiClient) -> None:
+    token = await _admin_token(api)
+    before = (await api.execute(REVISION))["data"]["reference"]["revision"]
 
     # A name that already designates another authority.
     clash = {**NEW_AUTHORITY, "name": "重庆市教育委员会", "aliases": []}
     missing_levels = {k: v for k, v in NEW_AUTHORITY.items() if k != "levels"}
     for entry in (clash, missing_levels, ["not", "an", "object"]):
-        body = await server.gql(
+        body = await api.execute(
             ADD, {"input": {"kind": "authorities", "entry": entry}}, token=token
         )
         errors = body["data"]["addReferenceEntry"]["errors"]
         assert errors[0]["code"] == "REFERENCE_INVALID", entry
         assert errors[0]["field"] == ["input", "entry"]
 
-    body = await server.gql(ADD, {"input": {"kind": "levels", "entry": {"code": "X"}}}, token=token)
+    body = await api.execute(
+        ADD, {"input": {"kind": "levels", "entry": {"code": "X"}}}, token=token
+    )
     assert body["data"]["addReferenceEntry"]["errors"][0]["code"] == "REFERENCE_KIND"
 
-    after = (await server.gql(REVISION))["data"]["reference"]["revision"]
+    after = (await api.execute(REVISION))["data"]["reference"]["revision"]
     assert after == before

@@ -1,6 +1,6 @@
-"""The reviewing authority over real HTTP (both databases): the queue and its filters and
-cursors, opening a registration with its photo, another authority's reviewer kept out,
-revocation and reinstatement audited, correction requests paged with cursors."""
+"""The reviewing authority through GraphQL (both databases): the queue and its filters and
+cursors, opening a registration with its photo (over real HTTP), another authority's reviewer
+kept out, revocation and reinstatement audited, correction requests paged with cursors."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from schema.enums import Role
 from schema.rules.iso7064 import mod11_2_check_char
 from schema.services import corrections, review
 from schema.services.reference import current_catalog
-from tests.support.factories import ID_MALE_1985, NOW, PASSWORD, make_staff
+from tests.support.client import ApiClient, Session
+from tests.support.factories import ID_MALE_1985, NOW, make_staff
 from tests.support.flows import (
     REVIEWER_ID,
     YUBEI_TITLE,
@@ -25,10 +26,6 @@ ADMIN_ID = "500101198802290019"
 OTHER_REVIEWER_ID = "50010119850101001"  # 万州区 (500101); check character added below
 OTHER_REVIEWER_ID += mod11_2_check_char(OTHER_REVIEWER_ID)
 
-LOGIN = """
-mutation($input: LoginInput!) {
-  login(input: $input) { ... on LoginSuccess { token } ... on UserErrors { errors { code } } }
-}"""
 QUEUE = """
 query($filter: ReviewQueueFilter, $first: Int!, $after: String) {
   reviewQueue(filter: $filter, first: $first, after: $after) {
@@ -91,27 +88,11 @@ query($first: Int!, $after: String) {
 }"""
 
 
-async def data_of(server: Any, query: str, variables: dict | None = None, token: str | None = None):
-    body = await server.gql(query, variables, token=token)
-    assert "errors" not in body, f"GraphQL errors: {body.get('errors')}"
-    return body["data"]
-
-
-async def payload_of(server: Any, query: str, input: dict, token: str) -> dict[str, Any]:
-    data = await data_of(server, query, {"input": input}, token)
-    return next(iter(data.values()))
-
-
-async def error_code(server: Any, query: str, variables: dict, token: str) -> str:
+async def error_code(session: Session, query: str, variables: dict[str, Any]) -> str:
     """The code of a query refused as a GraphQL error."""
-    body = await server.gql(query, variables, token=token)
+    body = await session.execute(query, variables)
     assert body.get("errors"), f"expected an error, got {body}"
     return body["errors"][0]["extensions"]["code"]
-
-
-async def login(server: Any, id_number: str) -> str:
-    data = await data_of(server, LOGIN, {"input": {"idNumber": id_number, "password": PASSWORD}})
-    return data["login"]["token"]
 
 
 async def yubei_submissions(deps: Any, applicant: Any) -> list[str]:
@@ -128,39 +109,35 @@ async def yubei_submissions(deps: Any, applicant: Any) -> list[str]:
     return ids
 
 
-async def test_queue_pages_with_cursors_oldest_first(server):
-    people = await make_people(server.deps)
-    ids = await yubei_submissions(server.deps, people.applicant)
-    reviewer = await login(server, REVIEWER_ID)
+async def test_queue_pages_with_cursors_oldest_first(api: ApiClient) -> None:
+    people = await make_people(api.deps)
+    ids = await yubei_submissions(api.deps, people.applicant)
+    reviewer = await api.login(REVIEWER_ID)
 
-    page = (await data_of(server, QUEUE, {"first": 2}, reviewer))["reviewQueue"]
+    page = (await reviewer.data(QUEUE, {"first": 2}))["reviewQueue"]
     assert [e["node"]["id"] for e in page["edges"]] == ids[:2]
     assert page["pageInfo"]["hasNextPage"] is True
     assert page["pageInfo"]["endCursor"] == page["edges"][-1]["cursor"]
-    rest = await data_of(
-        server, QUEUE, {"first": 2, "after": page["pageInfo"]["endCursor"]}, reviewer
-    )
+    rest = await reviewer.data(QUEUE, {"first": 2, "after": page["pageInfo"]["endCursor"]})
     assert [e["node"]["id"] for e in rest["reviewQueue"]["edges"]] == ids[2:]
     assert rest["reviewQueue"]["pageInfo"]["hasNextPage"] is False
     # Every edge's cursor continues right after it.
-    after_first = await data_of(
-        server, QUEUE, {"first": 5, "after": page["edges"][0]["cursor"]}, reviewer
-    )
+    after_first = await reviewer.data(QUEUE, {"first": 5, "after": page["edges"][0]["cursor"]})
     assert [e["node"]["id"] for e in after_first["reviewQueue"]["edges"]] == ids[1:]
 
-    body = await server.gql(QUEUE, {"first": 2, "after": "garbage!"}, token=reviewer)
+    body = await reviewer.execute(QUEUE, {"first": 2, "after": "garbage!"})
     assert body["errors"][0]["extensions"]["code"] == "CURSOR_INVALID"
 
 
-async def test_queue_filters_by_status_level_series_and_submission_date(server):
-    people = await make_people(server.deps)
-    ids = await yubei_submissions(server.deps, people.applicant)
-    reviewer = await login(server, REVIEWER_ID)
-    returned = await payload_of(server, RETURN, {"id": ids[0], "reason": "PHOTO_UNCLEAR"}, reviewer)
+async def test_queue_filters_by_status_level_series_and_submission_date(api: ApiClient) -> None:
+    people = await make_people(api.deps)
+    ids = await yubei_submissions(api.deps, people.applicant)
+    reviewer = await api.login(REVIEWER_ID)
+    returned = await reviewer.payload(RETURN, {"id": ids[0], "reason": "PHOTO_UNCLEAR"})
     assert returned["__typename"] == "ReturnRegistrationSuccess"
 
     async def queue_ids(filter: dict[str, Any] | None) -> list[str]:
-        data = await data_of(server, QUEUE, {"filter": filter, "first": 10}, reviewer)
+        data = await reviewer.data(QUEUE, {"filter": filter, "first": 10})
         return [e["node"]["id"] for e in data["reviewQueue"]["edges"]]
 
     assert await queue_ids(None) == ids[1:]  # 待审核 by default
@@ -174,12 +151,12 @@ async def test_queue_filters_by_status_level_series_and_submission_date(server):
     assert await queue_ids({"submittedTo": str(day - timedelta(days=1))}) == []
 
 
-async def test_reviewer_opens_registration_with_photo_and_history(server):
+async def test_reviewer_opens_registration_with_photo_and_history(server: ApiClient) -> None:
     people = await make_people(server.deps)
     reg = await fill_and_submit(server.deps, people.applicant, title=YUBEI_TITLE)
-    reviewer = await login(server, REVIEWER_ID)
+    reviewer = await server.login(REVIEWER_ID)
 
-    opened = (await data_of(server, OPEN, {"id": reg.public_id}, reviewer))["reviewRegistration"]
+    opened = (await reviewer.data(OPEN, {"id": reg.public_id}))["reviewRegistration"]
     assert opened["registration"]["approvalDocument"] == "渝北职改办〔2022〕21号"
     assert opened["registration"]["holderIdMasked"] == "5001**********0238"
     prefix = "data:image/jpeg;base64,"
@@ -191,83 +168,71 @@ async def test_reviewer_opens_registration_with_photo_and_history(server):
     assert "registration.photo" in actions
 
 
-async def test_reviewer_of_another_authority_can_neither_see_nor_decide(server):
-    people = await make_people(server.deps)
+async def test_reviewer_of_another_authority_can_neither_see_nor_decide(api: ApiClient) -> None:
+    people = await make_people(api.deps)
     await make_staff(
-        server.deps, role=Role.REVIEWER, id_number=OTHER_REVIEWER_ID, authority_code="500101"
+        api.deps, role=Role.REVIEWER, id_number=OTHER_REVIEWER_ID, authority_code="500101"
     )
-    pending = await fill_and_submit(server.deps, people.applicant, title=YUBEI_TITLE)
-    other = await login(server, OTHER_REVIEWER_ID)
-    admin = await login(server, ADMIN_ID)
+    pending = await fill_and_submit(api.deps, people.applicant, title=YUBEI_TITLE)
+    other = await api.login(OTHER_REVIEWER_ID)
+    admin = await api.login(ADMIN_ID)
 
-    queue = await data_of(server, QUEUE, {"filter": {"status": None}, "first": 10}, other)
+    queue = await other.data(QUEUE, {"filter": {"status": None}, "first": 10})
     assert queue["reviewQueue"]["edges"] == []
-    assert (
-        await error_code(server, OPEN, {"id": pending.public_id}, other) == "REGISTRATION_NOT_FOUND"
-    )
-    assert (
-        await error_code(server, HISTORY, {"id": pending.public_id}, other)
-        == "REGISTRATION_NOT_FOUND"
-    )
-    refused = await payload_of(server, APPROVE, {"id": pending.public_id}, other)
+    assert await error_code(other, OPEN, {"id": pending.public_id}) == "REGISTRATION_NOT_FOUND"
+    assert await error_code(other, HISTORY, {"id": pending.public_id}) == "REGISTRATION_NOT_FOUND"
+    refused = await other.payload(APPROVE, {"id": pending.public_id})
     assert refused["errors"][0]["code"] == "REGISTRATION_NOT_FOUND"
-    refused = await payload_of(
-        server, RETURN, {"id": pending.public_id, "reason": "OTHER", "note": "x"}, other
-    )
+    refused = await other.payload(RETURN, {"id": pending.public_id, "reason": "OTHER", "note": "x"})
     assert refused["errors"][0]["code"] == "REGISTRATION_NOT_FOUND"
 
     # The right reviewer approves; the other authority cannot revoke the certificate.
-    reviewer = await login(server, REVIEWER_ID)
-    approved = await payload_of(server, APPROVE, {"id": pending.public_id}, reviewer)
+    reviewer = await api.login(REVIEWER_ID)
+    approved = await reviewer.payload(APPROVE, {"id": pending.public_id})
     cert_id = approved["certificate"]["certId"]
-    refused = await payload_of(server, REVOKE, {"certId": cert_id, "reason": "DUPLICATE"}, other)
+    refused = await other.payload(REVOKE, {"certId": cert_id, "reason": "DUPLICATE"})
     assert refused["errors"][0]["code"] == "CERTIFICATE_NOT_FOUND"
-    assert (
-        await error_code(server, CERT_HISTORY, {"certId": cert_id}, other)
-        == "CERTIFICATE_NOT_FOUND"
-    )
+    assert await error_code(other, CERT_HISTORY, {"certId": cert_id}) == "CERTIFICATE_NOT_FOUND"
     # An administrator sees every authority's work.
-    everything = await data_of(server, QUEUE, {"filter": {"status": None}, "first": 10}, admin)
+    everything = await admin.data(QUEUE, {"filter": {"status": None}, "first": 10})
     assert [e["node"]["id"] for e in everything["reviewQueue"]["edges"]] == [pending.public_id]
 
 
-async def test_revocation_and_reinstatement_are_audited_and_the_note_stays_private(server):
-    people = await make_people(server.deps)
-    cert = await issue_yubei_certificate(server.deps, people)
-    reviewer = await login(server, REVIEWER_ID)
-    holder = await login(server, ID_MALE_1985)
+async def test_revocation_and_reinstatement_are_audited_and_the_note_stays_private(
+    api: ApiClient,
+) -> None:
+    people = await make_people(api.deps)
+    cert = await issue_yubei_certificate(api.deps, people)
+    reviewer = await api.login(REVIEWER_ID)
+    holder = await api.login(ID_MALE_1985)
 
-    refused = await payload_of(
-        server, REVOKE, {"certId": cert.cert_id, "reason": "FRAUD"}, reviewer
-    )
+    refused = await reviewer.payload(REVOKE, {"certId": cert.cert_id, "reason": "FRAUD"})
     assert [e["code"] for e in refused["errors"]] == ["REVOCATION_NOTE_REQUIRED"]
     note = "经核查，申报材料中的论文系抄袭"
-    revoked = await payload_of(
-        server, REVOKE, {"certId": cert.cert_id, "reason": "FRAUD", "note": note}, reviewer
+    revoked = await reviewer.payload(
+        REVOKE, {"certId": cert.cert_id, "reason": "FRAUD", "note": note}
     )
     assert revoked["certificate"]["status"] == "REVOKED"
     assert revoked["certificate"]["revocationReason"] == {"code": "FRAUD", "name": "弄虚作假取得"}
 
-    mine = (await data_of(server, MY_CERTS, token=holder))["myCertificates"]["edges"]
+    mine = (await holder.data(MY_CERTS))["myCertificates"]["edges"]
     assert [(e["node"]["statusLabel"], e["node"]["revocationReason"]["code"]) for e in mine] == [
         ("已撤销", "FRAUD")
     ]
     # The note is not a field of Certificate at all: the category is all anyone else sees.
-    fields = await data_of(server, '{ __type(name: "Certificate") { fields { name } } }')
+    fields = await api.data('{ __type(name: "Certificate") { fields { name } } }')
     assert not [f["name"] for f in fields["__type"]["fields"] if "note" in f["name"].lower()]
 
-    refused = await payload_of(server, REINSTATE, {"certId": cert.cert_id, "note": "误"}, reviewer)
+    refused = await reviewer.payload(REINSTATE, {"certId": cert.cert_id, "note": "误"})
     assert [e["code"] for e in refused["errors"]] == ["REINSTATE_NOTE_REQUIRED"]
-    back = await payload_of(
-        server, REINSTATE, {"certId": cert.cert_id, "note": "复议决定撤销原处理决定"}, reviewer
+    back = await reviewer.payload(
+        REINSTATE, {"certId": cert.cert_id, "note": "复议决定撤销原处理决定"}
     )
     assert (
         back["certificate"]["status"] == "VALID" and back["certificate"]["revocationReason"] is None
     )
 
-    entries = (await data_of(server, CERT_HISTORY, {"certId": cert.cert_id}, reviewer))[
-        "certificateHistory"
-    ]
+    entries = (await reviewer.data(CERT_HISTORY, {"certId": cert.cert_id}))["certificateHistory"]
     assert [(e["action"], e["note"]) for e in entries] == [
         ("certificate.issued", None),
         ("certificate.revoked", note),
@@ -308,49 +273,45 @@ async def pending_corrections(deps: Any, people: Any) -> list[str]:
     return ids
 
 
-async def test_correction_requests_page_oldest_first_with_cursors(server):
-    people = await make_people(server.deps)
-    ids = await pending_corrections(server.deps, people)
-    reviewer = await login(server, REVIEWER_ID)
+async def test_correction_requests_page_oldest_first_with_cursors(api: ApiClient) -> None:
+    people = await make_people(api.deps)
+    ids = await pending_corrections(api.deps, people)
+    reviewer = await api.login(REVIEWER_ID)
 
-    first = (await data_of(server, CORRECTIONS, {"first": 1}, reviewer))["correctionRequests"]
+    first = (await reviewer.data(CORRECTIONS, {"first": 1}))["correctionRequests"]
     assert [e["node"]["id"] for e in first["edges"]] == ids[:1]
     assert first["edges"][0]["node"]["certificate"]["specialty"] == "给排水"
     assert first["pageInfo"] == {"endCursor": first["edges"][0]["cursor"], "hasNextPage": True}
     after = first["pageInfo"]["endCursor"]
-    second = await data_of(server, CORRECTIONS, {"first": 1, "after": after}, reviewer)
+    second = await reviewer.data(CORRECTIONS, {"first": 1, "after": after})
     assert [e["node"]["id"] for e in second["correctionRequests"]["edges"]] == ids[1:2]
     assert second["correctionRequests"]["pageInfo"]["hasNextPage"] is True
-    rest = await data_of(server, CORRECTIONS, {"first": 5, "after": after}, reviewer)
+    rest = await reviewer.data(CORRECTIONS, {"first": 5, "after": after})
     assert [e["node"]["id"] for e in rest["correctionRequests"]["edges"]] == ids[1:]
     assert rest["correctionRequests"]["pageInfo"]["hasNextPage"] is False
 
     # Another authority's reviewer sees none of them.
     await make_staff(
-        server.deps, role=Role.REVIEWER, id_number=OTHER_REVIEWER_ID, authority_code="500101"
+        api.deps, role=Role.REVIEWER, id_number=OTHER_REVIEWER_ID, authority_code="500101"
     )
-    other = await login(server, OTHER_REVIEWER_ID)
-    nothing = (await data_of(server, CORRECTIONS, {"first": 5}, other))["correctionRequests"]
+    other = await api.login(OTHER_REVIEWER_ID)
+    nothing = (await other.data(CORRECTIONS, {"first": 5}))["correctionRequests"]
     assert nothing == {"edges": [], "pageInfo": {"endCursor": None, "hasNextPage": False}}
 
     # The holder's own list runs newest first.
-    holder = await login(server, ID_MALE_1985)
-    mine = (await data_of(server, MY_CORRECTIONS, {"first": 2}, holder))["myCorrectionRequests"]
+    holder = await api.login(ID_MALE_1985)
+    mine = (await holder.data(MY_CORRECTIONS, {"first": 2}))["myCorrectionRequests"]
     assert [e["node"]["id"] for e in mine["edges"]] == [ids[2], ids[1]]
-    last = await data_of(
-        server, MY_CORRECTIONS, {"first": 2, "after": mine["pageInfo"]["endCursor"]}, holder
-    )
+    last = await holder.data(MY_CORRECTIONS, {"first": 2, "after": mine["pageInfo"]["endCursor"]})
     assert [e["node"]["id"] for e in last["myCorrectionRequests"]["edges"]] == [ids[0]]
     assert last["myCorrectionRequests"]["pageInfo"]["hasNextPage"] is False
 
 
-async def test_correction_requests_refuse_a_bad_cursor_and_page_size(server):
-    people = await make_people(server.deps)
-    reg = await fill_and_submit(server.deps, people.applicant, title=YUBEI_TITLE)
-    reviewer = await login(server, REVIEWER_ID)
-    queue_cursor = (await data_of(server, QUEUE, {"first": 1}, reviewer))["reviewQueue"]["edges"][
-        0
-    ]["cursor"]
+async def test_correction_requests_refuse_a_bad_cursor_and_page_size(api: ApiClient) -> None:
+    people = await make_people(api.deps)
+    reg = await fill_and_submit(api.deps, people.applicant, title=YUBEI_TITLE)
+    reviewer = await api.login(REVIEWER_ID)
+    queue_cursor = (await reviewer.data(QUEUE, {"first": 1}))["reviewQueue"]["edges"][0]["cursor"]
     assert queue_cursor == review.queue_cursor(reg)
     for variables, code in (
         ({"first": 0}, "PAGE_SIZE"),
@@ -358,4 +319,4 @@ async def test_correction_requests_refuse_a_bad_cursor_and_page_size(server):
         ({"first": 1, "after": "garbage!"}, "CURSOR_INVALID"),
         ({"first": 1, "after": queue_cursor}, "CURSOR_INVALID"),  # another list's cursor
     ):
-        assert await error_code(server, CORRECTIONS, variables, reviewer) == code
+        assert await error_code(reviewer, CORRECTIONS, variables) == code

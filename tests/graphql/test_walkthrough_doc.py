@@ -10,9 +10,11 @@ from pathlib import Path
 
 from schema.actor import SYSTEM
 from schema.enums import Role
+from schema.http_edge.deps import Deps
 from schema.services.accounts import create_staff
 from schema.services.reference import authority_codes
 from schema.services.signing_keys import ensure_development_key
+from tests.support.client import ApiClient
 from tests.support.factories import NOW
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "walkthrough.md"
@@ -24,12 +26,12 @@ def _operations() -> list[str]:
     return re.findall(r"```graphql\n(.*?)```", DOC.read_text(encoding="utf-8"), re.S)
 
 
-async def _run(server, op: str, values: dict[str, str], token: str | None) -> dict:
+async def _run(api: ApiClient, op: str, values: dict[str, str], token: str | None) -> dict:
     for name, value in values.items():
         op = op.replace(name, value)
     photo = base64.b64encode(SAMPLE_PHOTO.read_bytes()).decode()
     variables = {"photo": photo} if "$photo" in op else {}
-    body = await server.gql(op, variables, token=token)
+    body = await api.execute(op, variables, token=token)
     assert "errors" not in body, json.dumps(body, ensure_ascii=False)[:800]
     (field,) = body["data"].values() if len(body["data"]) == 1 else (body["data"],)
     assert not (isinstance(field, dict) and field.get("__typename") == "UserErrors"), (
@@ -38,7 +40,7 @@ async def _run(server, op: str, values: dict[str, str], token: str | None) -> di
     return body["data"]
 
 
-async def test_walkthrough_reaches_an_approved_certificate(server, deps):
+async def test_walkthrough_reaches_an_approved_certificate(api: ApiClient, deps: Deps) -> None:
     # What `make run` and the operator's `ecert create-staff` do, through the same services.
     await ensure_development_key(passphrase=deps.settings.signing_passphrase.reveal(), now=NOW)
     await create_staff(
@@ -57,35 +59,35 @@ async def test_walkthrough_reaches_an_approved_certificate(server, deps):
     assert len(ops) == 13, f"the walkthrough has {len(ops)} operations; update this test"
     values: dict[str, str] = {}
 
-    await _run(server, ops[0], values, None)
-    applicant = (await _run(server, ops[1], values, None))["login"]["token"]
-    reference = (await _run(server, ops[2], values, applicant))["reference"]
+    await _run(api, ops[0], values, None)
+    applicant = (await _run(api, ops[1], values, None))["login"]["token"]
+    reference = (await _run(api, ops[2], values, applicant))["reference"]
     assert reference["resolveAuthority"]["code"] == "500112"
-    created = await _run(server, ops[3], values, applicant)
+    created = await _run(api, ops[3], values, applicant)
     values["REGISTRATION_ID"] = created["createRegistration"]["registration"]["id"]
-    title = await _run(server, ops[4], values, applicant)
+    title = await _run(api, ops[4], values, applicant)
     assert title["saveRegistrationTitle"]["registration"]["approvalDocument"] == (
         "渝北职改办〔2022〕21号"
     )
     for op in ops[5:9]:
-        await _run(server, op, values, applicant)
+        await _run(api, op, values, applicant)
 
     login_reviewer = (
         ops[1]
         .replace("500112198503120238", REVIEWER_ID)
         .replace("Qiushi-2026!Cert", "Review-Pass-2026")
     )
-    reviewer = (await _run(server, login_reviewer, values, None))["login"]["token"]
-    queue = (await _run(server, ops[9], values, reviewer))["reviewQueue"]["edges"]
+    reviewer = (await _run(api, login_reviewer, values, None))["login"]["token"]
+    queue = (await _run(api, ops[9], values, reviewer))["reviewQueue"]["edges"]
     assert [e["node"]["id"] for e in queue] == [values["REGISTRATION_ID"]]
-    approved = (await _run(server, ops[10], values, reviewer))["approveRegistration"]
+    approved = (await _run(api, ops[10], values, reviewer))["approveRegistration"]
     assert approved["certificate"]["statusLabel"] == "有效"
 
-    edges = (await _run(server, ops[11], values, applicant))["myCertificates"]["edges"]
+    edges = (await _run(api, ops[11], values, applicant))["myCertificates"]["edges"]
     mine = [e["node"] for e in edges]
     assert [c["number"] for c in mine] == [approved["certificate"]["number"]]
     values["CERT_ID"] = mine[0]["certId"]
-    view = (await _run(server, ops[12], values, applicant))["myIssuedCertificate"]
+    view = (await _run(api, ops[12], values, applicant))["myIssuedCertificate"]
     assert view["verificationUrl"].startswith("HTTPS://VERIFY.ECERT.TEST/V/")
     assert view["qrSvg"].lstrip().startswith("<")
 

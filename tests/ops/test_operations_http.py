@@ -9,37 +9,37 @@ from graphql_api.observability import JsonFormatter
 
 
 async def test_healthz_answers(server):
-    resp = await server.client.get("/healthz")
+    resp = await server.http.get("/healthz")
     assert (resp.status_code, resp.json()) == (200, {"status": "ok"})
 
 
 async def test_readyz_checks_the_database(server):
-    resp = await server.client.get("/readyz")
+    resp = await server.http.get("/readyz")
     assert (resp.status_code, resp.json()["database"]) == (200, "ok")
 
 
 async def test_metrics_count_requests_by_route(server):
-    await server.client.get("/healthz")
-    text = (await server.client.get("/metrics")).text
+    await server.http.get("/healthz")
+    text = (await server.http.get("/metrics")).text
     assert 'ecert_http_requests_total{method="GET",route="/healthz",status="200"}' in text
 
 
 async def test_request_id_is_echoed_and_generated(server):
-    given = await server.client.get("/healthz", headers={"X-Request-ID": "client-abc-123"})
+    given = await server.http.get("/healthz", headers={"X-Request-ID": "client-abc-123"})
     assert given.headers["x-request-id"] == "client-abc-123"
-    made = await server.client.get("/healthz", headers={"X-Request-ID": "bad id!"})
+    made = await server.http.get("/healthz", headers={"X-Request-ID": "bad id!"})
     assert made.headers["x-request-id"] != "bad id!" and len(made.headers["x-request-id"]) == 16
 
 
 async def test_graphql_body_carries_the_request_id(server):
-    resp = await server.client.post(
+    resp = await server.http.post(
         "/graphql", json={"query": "{ __typename }"}, headers={"X-Request-ID": "trace-0001"}
     )
     assert resp.json()["extensions"]["requestId"] == "trace-0001"
 
 
 async def test_graphiql_is_off_outside_development(server):
-    resp = await server.client.get("/graphql", headers={"Accept": "text/html"})
+    resp = await server.http.get("/graphql", headers={"Accept": "text/html"})
     assert resp.status_code == 404  # ECERT_ENV=test
 
 
@@ -65,12 +65,12 @@ async def test_production_refuses_introspection(db, database_url, tmp_path):
         ECERT_PII_ENCRYPTION_KEY="B" * 43,
     )
     async with live_server(build_deps(load_settings(env))) as live:
-        refused = await live.client.post(
+        refused = await live.http.post(
             "/graphql",
             json={"query": "{ __schema { types { name } } }"},
             headers={"Accept": "application/graphql-response+json"},
         )
-        served = await live.client.post(
+        served = await live.http.post(
             "/graphql", json={"query": "{ reference { levels { code } } }"}
         )
     assert refused.status_code == 400 and "introspection" in refused.text.lower()

@@ -111,12 +111,20 @@ async def fill_and_submit(
     ):
         if values or step is not Step.DOCUMENT:
             await registrations.save_step(
-                actor=applicant, registration_id=reg.public_id, step=step,
-                submitted=values, catalog=catalog, now=now,
+                actor=applicant,
+                registration_id=reg.public_id,
+                step=step,
+                submitted=values,
+                catalog=catalog,
+                now=now,
             )
     await registrations.attach_photo(
-        actor=applicant, registration_id=reg.public_id, data=portrait_jpeg(),
-        store=deps.store, catalog=catalog, now=now,
+        actor=applicant,
+        registration_id=reg.public_id,
+        data=portrait_jpeg(),
+        store=deps.store,
+        catalog=catalog,
+        now=now,
     )
     return await registrations.submit_registration(
         actor=applicant, registration_id=reg.public_id, catalog=catalog, now=now
@@ -126,6 +134,9 @@ async def fill_and_submit(
 async def issue_yubei_certificate(deps: Deps, people: People) -> Certificate:
     reg = await fill_and_submit(deps, people.applicant, title=YUBEI_TITLE)
     return await review.approve_registration(
-        actor=people.reviewer, registration_id=reg.public_id, issuer=deps.issuer,
-        catalog=await current_catalog(), now=NOW,
+        actor=people.reviewer,
+        registration_id=reg.public_id,
+        issuer=deps.issuer,
+        catalog=await current_catalog(),
+        now=NOW,
     )

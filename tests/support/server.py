@@ -1,47 +1,28 @@
-"""A real HTTP server (uvicorn on 127.0.0.1, ephemeral port) running the real app."""
+"""A real HTTP server (uvicorn on 127.0.0.1, ephemeral port) running the real app.
+
+Most tests drive the app in-process (``tests.support.client.in_process``); one test per
+feature, the browser tests and the command-line ``--fetch`` go through this server, so the
+real socket, HTTP parser and lifespan under uvicorn stay covered.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from typing import Any
 
 import httpx
 import uvicorn
 
 from graphql_api.app import build_app
 from schema.http_edge.deps import Deps
+from tests.support.client import ApiClient
 
-
-@dataclass
-class LiveServer:
-    base_url: str
-    deps: Deps
-    client: httpx.AsyncClient
-
-    async def gql(
-        self,
-        query: str,
-        variables: dict[str, Any] | None = None,
-        *,
-        token: str | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> dict[str, Any]:
-        """POST a GraphQL operation; returns the decoded body (asserting HTTP 200)."""
-        hdrs = dict(headers or {})
-        if token:
-            hdrs["Authorization"] = f"Bearer {token}"
-        resp = await self.client.post(
-            "/graphql", json={"query": query, "variables": variables or {}}, headers=hdrs
-        )
-        assert resp.status_code == 200, f"HTTP {resp.status_code}: {resp.text[:500]}"
-        return resp.json()
+__all__ = ["live_server"]
 
 
 @contextlib.asynccontextmanager
-async def live_server(deps: Deps) -> AsyncIterator[LiveServer]:
+async def live_server(deps: Deps) -> AsyncIterator[ApiClient]:
     """Serve ``build_app`` over real HTTP; the database is already open (manage_db=False)."""
     app = build_app(deps.settings, deps=deps, manage_db=False)
     config = uvicorn.Config(
@@ -57,9 +38,9 @@ async def live_server(deps: Deps) -> AsyncIterator[LiveServer]:
         await asyncio.sleep(0.01)
     port = server.servers[0].sockets[0].getsockname()[1]
     base = f"http://127.0.0.1:{port}"
-    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+    async with httpx.AsyncClient(base_url=base, timeout=30) as http:
         try:
-            yield LiveServer(base_url=base, deps=deps, client=client)
+            yield ApiClient(http=http, deps=deps, base_url=base)
         finally:
             server.should_exit = True
             await asyncio.wait_for(task, timeout=10)

@@ -1,12 +1,13 @@
-"""The lookup form (number + full name) and the holder's QR files, over real HTTP (both DBs)."""
+"""The lookup form (number + full name) and the holder's QR files (over real HTTP), both DBs."""
 
 from __future__ import annotations
 
 from crypto import decode_qr_image
+from schema.http_edge.deps import Deps
 from schema.models import LoginThrottle
 from schema.services.lookup import LOOKUP_LIMIT
-from schema.services.sessions import login
-from tests.support.factories import ID_MALE_1985, PASSWORD
+from tests.support.client import ApiClient
+from tests.support.factories import ID_MALE_1985
 from tests.support.flows import REVIEWER_ID, issue_yubei_certificate, make_people
 from tests.verify.verify_support import SECOND_HOLDER_ID, certificates_in_every_state
 
@@ -26,41 +27,26 @@ async def _forget_attempts() -> None:
     await LoginThrottle.filter(key__startswith="lookup:").delete()
 
 
-async def _token(deps, id_number: str) -> str:
-    from datetime import timedelta
-
-    issued = await login(
-        pii=deps.pii,
-        id_number=id_number,
-        password=PASSWORD,
-        client_ip="10.0.0.9",
-        user_agent="test",
-        ttl=timedelta(hours=1),
-        now=deps.clock(),
-    )
-    return issued.token
-
-
-async def test_lookup_form_answers_only_an_exact_number_and_name(server, deps):
+async def test_lookup_form_answers_only_an_exact_number_and_name(
+    api: ApiClient, deps: Deps
+) -> None:
     states = await certificates_in_every_state(deps)
-    form = await server.client.get("/lookup")
+    form = await api.http.get("/lookup")
     assert form.status_code == 200 and 'name="number"' in form.text and "<script" not in form.text
 
     # The number of a corrected certificate leads to its current version.
     number = states.valid.number
-    resp = await server.client.post("/lookup", data={"number": number, "holderName": " 张三 "})
+    resp = await api.http.post("/lookup", data={"number": number, "holderName": " 张三 "})
     assert resp.status_code == 200 and 'data-state="VALID"' in resp.text
     assert states.valid.check_code in resp.text
     body = (
-        await server.client.post(
-            "/lookup", data={"number": number, "holderName": "张三"}, headers=JSON
-        )
+        await api.http.post("/lookup", data={"number": number, "holderName": "张三"}, headers=JSON)
     ).json()
     assert body["found"] is True and body["state"] == "VALID"
     assert body["certificate"]["certId"] == states.valid.cert_id
 
     revoked = (
-        await server.client.post(
+        await api.http.post(
             "/lookup",
             json={"number": states.revoked.number, "holderName": "欧阳娜娜"},
             headers=JSON,
@@ -69,7 +55,9 @@ async def test_lookup_form_answers_only_an_exact_number_and_name(server, deps):
     assert revoked["state"] == "REVOKED" and revoked["revoked"]["reason"]["name"] == "错误发证"
 
 
-async def test_wrong_name_and_unknown_number_are_indistinguishable(server, deps):
+async def test_wrong_name_and_unknown_number_are_indistinguishable(
+    api: ApiClient, deps: Deps
+) -> None:
     people = await make_people(deps)
     cert = await issue_yubei_certificate(deps, people)
     unknown_number = "2021503" + "9999999" + "1"
@@ -79,11 +67,11 @@ async def test_wrong_name_and_unknown_number_are_indistinguishable(server, deps)
         {"number": unknown_number, "holderName": "张三"},  # no such number
         {"number": "", "holderName": ""},
     ]
-    html = [await server.client.post("/lookup", data=case) for case in cases]
+    html = [await api.http.post("/lookup", data=case) for case in cases]
     assert {r.status_code for r in html} == {404}
     assert len({r.text for r in html}) == 1 and "未找到" in html[0].text
     await _forget_attempts()
-    as_json = [await server.client.post("/lookup", data=c, headers=JSON) for c in cases]
+    as_json = [await api.http.post("/lookup", data=c, headers=JSON) for c in cases]
     assert len({r.text for r in as_json}) == 1
     assert as_json[0].json() == {
         "found": False,
@@ -91,7 +79,7 @@ async def test_wrong_name_and_unknown_number_are_indistinguishable(server, deps)
     }
     await _forget_attempts()
     gql = [
-        (await server.gql(LOOKUP_GQL, {"number": c["number"], "holderName": c["holderName"]}))
+        (await api.execute(LOOKUP_GQL, {"number": c["number"], "holderName": c["holderName"]}))
         for c in cases[:3]
     ]
     for answer in gql:
@@ -99,64 +87,66 @@ async def test_wrong_name_and_unknown_number_are_indistinguishable(server, deps)
     assert gql[0] == gql[1] == gql[2]
     assert gql[0]["data"]["lookupCertificate"]["errors"][0]["code"] == "LOOKUP_NO_MATCH"
 
-    found = await server.gql(LOOKUP_GQL, {"number": cert.number, "holderName": "张三"})
+    found = await api.execute(LOOKUP_GQL, {"number": cert.number, "holderName": "张三"})
     result = found["data"]["lookupCertificate"]
     assert result["__typename"] == "CertificateVerification" and result["state"] == "VALID"
 
 
-async def test_lookup_is_rate_limited_per_client_address(server, deps):
+async def test_lookup_is_rate_limited_per_client_address(api: ApiClient, deps: Deps) -> None:
     people = await make_people(deps)
     cert = await issue_yubei_certificate(deps, people)
     statuses = [
         (
-            await server.client.post("/lookup", data={"number": "01132015X", "holderName": "某"})
+            await api.http.post("/lookup", data={"number": "01132015X", "holderName": "某"})
         ).status_code
         for _ in range(LOOKUP_LIMIT)
     ]
     assert statuses == [404] * LOOKUP_LIMIT
     # Even the right answer is now refused, on every channel sharing the address.
-    blocked = await server.client.post(
+    blocked = await api.http.post(
         "/lookup", data={"number": cert.number, "holderName": "张三"}, headers=JSON
     )
     assert blocked.status_code == 429
     assert blocked.json()["error"]["code"] == "LOOKUP_RATE_LIMITED"
-    page = await server.client.post("/lookup", data={"number": cert.number, "holderName": "张三"})
+    page = await api.http.post("/lookup", data={"number": cert.number, "holderName": "张三"})
     assert page.status_code == 429 and "查询次数过多" in page.text
-    gql = await server.gql(LOOKUP_GQL, {"number": cert.number, "holderName": "张三"})
+    gql = await api.execute(LOOKUP_GQL, {"number": cert.number, "holderName": "张三"})
     assert gql["data"]["lookupCertificate"]["errors"][0]["code"] == "LOOKUP_RATE_LIMITED"
 
 
-async def test_holder_gets_own_qr_files_from_the_store_and_others_are_refused(server, deps):
+async def test_holder_gets_own_qr_files_from_the_store_and_others_are_refused(
+    server: ApiClient, deps: Deps
+) -> None:
     states = await certificates_in_every_state(deps)
     cert = states.valid
-    holder = await _token(deps, ID_MALE_1985)
-    other = await _token(deps, SECOND_HOLDER_ID)
-    reviewer = await _token(deps, REVIEWER_ID)
+    holder = (await server.login(ID_MALE_1985)).token
+    other = (await server.login(SECOND_HOLDER_ID)).token
+    reviewer = (await server.login(REVIEWER_ID)).token
     png_path = f"/certificates/{cert.cert_id}/qr.png"
     svg_path = f"/certificates/{cert.cert_id}/qr.svg"
 
-    png = await server.client.get(png_path, headers={"Authorization": f"Bearer {holder}"})
+    png = await server.http.get(png_path, headers={"Authorization": f"Bearer {holder}"})
     assert png.status_code == 200 and png.headers["content-type"] == "image/png"
     assert png.content == await deps.store.get(cert.qr_png_sha256)
     assert decode_qr_image(png.content) == cert.verification_url
-    svg = await server.client.get(svg_path, headers={"Authorization": f"Bearer {holder}"})
+    svg = await server.http.get(svg_path, headers={"Authorization": f"Bearer {holder}"})
     assert svg.headers["content-type"].startswith("image/svg+xml")
     assert svg.content == await deps.store.get(cert.qr_svg_sha256)
     assert "sandbox" in svg.headers["content-security-policy"]
 
-    assert (await server.client.get(png_path)).status_code == 401
-    mine_not = await server.client.get(png_path, headers={"Authorization": f"Bearer {other}"})
-    missing = await server.client.get(
+    assert (await server.http.get(png_path)).status_code == 401
+    mine_not = await server.http.get(png_path, headers={"Authorization": f"Bearer {other}"})
+    missing = await server.http.get(
         f"/certificates/{'A' * 26}/qr.png", headers={"Authorization": f"Bearer {other}"}
     )
     assert mine_not.status_code == missing.status_code == 404
     assert mine_not.json() == missing.json()  # another's certificate looks like no certificate
-    staff = await server.client.get(svg_path, headers={"Authorization": f"Bearer {reviewer}"})
+    staff = await server.http.get(svg_path, headers={"Authorization": f"Bearer {reviewer}"})
     assert staff.status_code == 403
     # The other holder's own certificate works for them (cookie sessions too).
-    server.client.cookies.set("ecert_session", other)
+    server.http.cookies.set("ecert_session", other)
     try:
-        own = await server.client.get(f"/certificates/{states.revoked.cert_id}/qr.png")
+        own = await server.http.get(f"/certificates/{states.revoked.cert_id}/qr.png")
     finally:
-        server.client.cookies.clear()
+        server.http.cookies.clear()
     assert own.status_code == 200

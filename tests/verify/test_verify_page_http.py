@@ -1,8 +1,8 @@
-"""The public verification page over real HTTP, from the QR image in the store (both DBs).
+"""The public verification page, from the QR image in the store (both DBs).
 
 The QR code is decoded with zxing-cpp from the PNG rendered at issuance; the decoded URL's
-path is requested from the live server (it stands in for the official origin). The
-signature is then checked again with PyNaCl from the published JWK Set alone, following
+path is requested from the app, in-process (over real HTTP for the first test); the app stands
+in for the official origin. The signature is then checked again with PyNaCl from the published JWK Set alone, following
 ``docs/verification-format.md`` byte by byte.
 """
 
@@ -25,8 +25,10 @@ from crypto import (
     unlock,
 )
 from crypto.signing import parse_cose_sign1
+from schema.http_edge.deps import Deps
 from schema.models import Certificate, SigningKey
 from schema.services import signing_keys
+from tests.support.client import ApiClient
 from tests.support.factories import NOW
 from tests.support.flows import issue_yubei_certificate, make_people
 from tests.verify.verify_support import (
@@ -55,12 +57,14 @@ def _assert_unverifiable_html(resp, *, not_shown: tuple[str, ...]) -> None:
         assert text not in resp.text
 
 
-async def test_scanned_qr_shows_valid_page_with_public_fields(server, deps):
+async def test_scanned_qr_shows_valid_page_with_public_fields(
+    server: ApiClient, deps: Deps
+) -> None:
     _, cert = await _issued(deps)
     url = await _scanned_url(deps, cert)
     assert url == cert.verification_url and url.startswith("HTTPS://VERIFY.ECERT.TEST/V/")
 
-    resp = await server.client.get(local_path(url))
+    resp = await server.http.get(local_path(url))
     assert resp.status_code == 200 and resp.headers["content-type"].startswith("text/html")
     page = resp.text
     assert 'data-state="VALID"' in page and ">有效<" in page
@@ -93,16 +97,16 @@ async def test_scanned_qr_shows_valid_page_with_public_fields(server, deps):
     assert resp.headers["x-content-type-options"] == "nosniff"
     assert resp.headers["cache-control"] == "no-store"
 
-    photo = await server.client.get(f"/V/{cert.cert_id}/photo")
+    photo = await server.http.get(f"/V/{cert.cert_id}/photo")
     assert photo.status_code == 200 and photo.headers["content-type"] == "image/jpeg"
     assert photo.content == await deps.store.get(cert.photo_sha256)
 
 
-async def test_json_by_content_negotiation_and_lower_case_url(server, deps):
+async def test_json_by_content_negotiation_and_lower_case_url(api: ApiClient, deps: Deps) -> None:
     _, cert = await _issued(deps)
     path = local_path(await _scanned_url(deps, cert))
 
-    body = (await server.client.get(path, headers=JSON)).json()
+    body = (await api.http.get(path, headers=JSON)).json()
     assert body["state"] == "VALID" and body["stateLabel"] == "有效"
     assert body["signatureVerified"] is True
     c = body["certificate"]
@@ -119,12 +123,10 @@ async def test_json_by_content_negotiation_and_lower_case_url(server, deps):
     assert body["superseded"] is None and body["revoked"] is None
 
     # Some scanners lower-case the whole URL.
-    lower = await server.client.get(path.lower(), headers=JSON)
+    lower = await api.http.get(path.lower(), headers=JSON)
     assert lower.json()["state"] == "VALID"
     # A browser's Accept header gets the page.
-    html = await server.client.get(
-        path, headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
-    )
+    html = await api.http.get(path, headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
     assert html.headers["content-type"].startswith("text/html")
     # The shared Accept parser: JSON only when named and preferred to HTML.
     for accept, kind in (
@@ -135,16 +137,18 @@ async def test_json_by_content_negotiation_and_lower_case_url(server, deps):
         ("text/html;q=0.5, application/json", "application/json"),
         ("APPLICATION/JSON", "application/json"),
     ):
-        answer = await server.client.get(path, headers={"Accept": accept})
+        answer = await api.http.get(path, headers={"Accept": accept})
         assert answer.headers["content-type"].startswith(kind), accept
         assert answer.headers["vary"] == "Accept"
 
 
-async def test_signature_verifies_with_pynacl_from_published_jwks_alone(server, deps):
+async def test_signature_verifies_with_pynacl_from_published_jwks_alone(
+    api: ApiClient, deps: Deps
+) -> None:
     _, cert = await _issued(deps)
     url = await _scanned_url(deps, cert)
 
-    resp = await server.client.get("/.well-known/jwks.json")
+    resp = await api.http.get("/.well-known/jwks.json")
     assert resp.status_code == 200
     assert "max-age=" in resp.headers["cache-control"] and "public" in resp.headers["cache-control"]
     jwks = resp.json()
@@ -188,10 +192,10 @@ async def test_signature_verifies_with_pynacl_from_published_jwks_alone(server, 
     code = base64.b32encode(hashlib.sha256(signature).digest()[:5]).decode()
     shown = f"{code[:4]}-{code[4:]}"
     assert shown == cert.check_code
-    assert shown in (await server.client.get(local_path(url))).text
+    assert shown in (await api.http.get(local_path(url))).text
 
 
-async def test_tampered_payload_cannot_be_verified(server, deps):
+async def test_tampered_payload_cannot_be_verified(api: ApiClient, deps: Deps) -> None:
     _, cert = await _issued(deps)
     path = local_path(cert.verification_url)
     prefix, payload = path.rsplit("/", 1)
@@ -199,30 +203,30 @@ async def test_tampered_payload_cannot_be_verified(server, deps):
     swapped = "A" if payload[middle] != "A" else "B"
     tampered = f"{prefix}/{payload[:middle]}{swapped}{payload[middle + 1 :]}"
 
-    _assert_unverifiable_html(await server.client.get(tampered), not_shown=("张三", cert.number))
-    body = (await server.client.get(tampered, headers=JSON)).json()
+    _assert_unverifiable_html(await api.http.get(tampered), not_shown=("张三", cert.number))
+    body = (await api.http.get(tampered, headers=JSON)).json()
     assert body["state"] == "UNVERIFIABLE" and body["certificate"] is None
     assert body["signatureVerified"] is False
     # Garbage and a truncated payload: same answer.
     other_id = ("B" if cert.cert_id[0] == "A" else "A") + cert.cert_id[1:]
     for path_ in (prefix + "/AAAA", path[:-3], f"/V/{other_id}/{payload}"):
-        assert (await server.client.get(path_, headers=JSON)).json()["state"] == "UNVERIFIABLE"
+        assert (await api.http.get(path_, headers=JSON)).json()["state"] == "UNVERIFIABLE"
 
 
-async def test_signature_by_unknown_key_cannot_be_verified(server, deps):
+async def test_signature_by_unknown_key_cannot_be_verified(api: ApiClient, deps: Deps) -> None:
     _, cert = await _issued(deps)
     claims = decode_claims(parse_cose_sign1(bytes(cert.signed_payload)).payload)
     stranger = generate_key(passphrase=b"not ours", now=NOW - timedelta(days=365))
     cose = sign_claims(claims, unlock(stranger, b"not ours"), stranger.kid)
     url = build_verification_url("https://verify.ecert.test", cert.cert_id, cose)
 
-    _assert_unverifiable_html(await server.client.get(local_path(url)), not_shown=("张三",))
-    assert (await server.client.get(local_path(url), headers=JSON)).json()[
-        "state"
-    ] == "UNVERIFIABLE"
+    _assert_unverifiable_html(await api.http.get(local_path(url)), not_shown=("张三",))
+    assert (await api.http.get(local_path(url), headers=JSON)).json()["state"] == "UNVERIFIABLE"
 
 
-async def test_payload_signed_by_our_key_but_never_issued_cannot_be_verified(server, deps):
+async def test_payload_signed_by_our_key_but_never_issued_cannot_be_verified(
+    api: ApiClient, deps: Deps
+) -> None:
     """A stolen key could sign anything inside its window; the register is the last word."""
     _, cert = await _issued(deps)
     claims = decode_claims(parse_cose_sign1(bytes(cert.signed_payload)).payload)
@@ -233,19 +237,19 @@ async def test_payload_signed_by_our_key_but_never_issued_cannot_be_verified(ser
 
     forged = sign_claims(replace(claims, title_name="高级工程师", level="FU_GAO"), private, row.kid)
     url = build_verification_url("https://verify.ecert.test", cert.cert_id, forged)
-    body = (await server.client.get(local_path(url), headers=JSON)).json()
+    body = (await api.http.get(local_path(url), headers=JSON)).json()
     assert body["state"] == "UNVERIFIABLE"
     # A genuine signature over an id that does not exist: the same.
     other = replace(claims, cert_id="A" * 26)
     url = build_verification_url(
         "https://verify.ecert.test", "A" * 26, sign_claims(other, private, row.kid)
     )
-    assert (await server.client.get(local_path(url), headers=JSON)).json()[
-        "state"
-    ] == "UNVERIFIABLE"
+    assert (await api.http.get(local_path(url), headers=JSON)).json()["state"] == "UNVERIFIABLE"
 
 
-async def test_key_revoked_before_signing_time_fails_and_after_it_still_verifies(server, deps):
+async def test_key_revoked_before_signing_time_fails_and_after_it_still_verifies(
+    api: ApiClient, deps: Deps
+) -> None:
     people, cert = await _issued(deps)
     path = local_path(cert.verification_url)
     # Revoked *after* the signature: what it signed before keeps verifying.
@@ -256,50 +260,52 @@ async def test_key_revoked_before_signing_time_fails_and_after_it_still_verifies
         note="密钥保管设备遗失",
         now=NOW + timedelta(hours=2),
     )
-    assert (await server.client.get(path, headers=JSON)).json()["state"] == "VALID"
+    assert (await api.http.get(path, headers=JSON)).json()["state"] == "VALID"
     # Moved earlier, before the signing time: the signature no longer counts.
     row = await SigningKey.get(kid=cert.kid)
     row.revoked_at = NOW - timedelta(days=1)
     await row.save()
-    jwk = next(k for k in (await server.client.get("/.well-known/jwks.json")).json()["keys"])
+    jwk = next(k for k in (await api.http.get("/.well-known/jwks.json")).json()["keys"])
     assert jwk["ecert_revoked_at"] == int((NOW - timedelta(days=1)).timestamp())
-    _assert_unverifiable_html(await server.client.get(path), not_shown=("张三",))
-    assert (await server.client.get(path, headers=JSON)).json()["state"] == "UNVERIFIABLE"
+    _assert_unverifiable_html(await api.http.get(path), not_shown=("张三",))
+    assert (await api.http.get(path, headers=JSON)).json()["state"] == "UNVERIFIABLE"
 
 
-async def test_superseded_and_revoked_states(server, deps):
+async def test_superseded_and_revoked_states(api: ApiClient, deps: Deps) -> None:
     states = await certificates_in_every_state(deps)
 
     old_path = local_path(states.superseded.verification_url)
-    page = (await server.client.get(old_path)).text
+    page = (await api.http.get(old_path)).text
     current_path = local_path(states.valid.verification_url)
     assert 'data-state="SUPERSEDED"' in page and ">已更正<" in page
     assert f'href="{current_path}"' in page and "第2版" in page
     assert "更正日期" in page and "2026年11月29日" in page
-    body = (await server.client.get(old_path, headers=JSON)).json()
+    body = (await api.http.get(old_path, headers=JSON)).json()
     assert body["state"] == "SUPERSEDED"
     assert body["superseded"]["currentVersion"]["path"] == current_path
     assert body["superseded"]["currentVersion"]["verificationUrl"] == states.valid.verification_url
     assert body["certificate"]["specialty"] == "给排水"  # what the scanned version says
 
     # Following the link leads to the current version: 有效, with the corrected specialty.
-    current = (await server.client.get(current_path, headers=JSON)).json()
+    current = (await api.http.get(current_path, headers=JSON)).json()
     assert current["state"] == "VALID" and current["certificate"]["specialty"] == "暖通空调"
     assert current["certificate"]["version"] == 2
 
     revoked_path = local_path(states.revoked.verification_url)
-    resp = await server.client.get(revoked_path)
+    resp = await api.http.get(revoked_path)
     assert 'data-state="REVOKED"' in resp.text and ">已撤销<" in resp.text
     assert "错误发证" in resp.text and "2026年11月30日" in resp.text
     assert PRIVATE_NOTE not in resp.text and "不得公开" not in resp.text
-    body = (await server.client.get(revoked_path, headers=JSON)).json()
+    body = (await api.http.get(revoked_path, headers=JSON)).json()
     assert body["state"] == "REVOKED"
     assert body["revoked"]["reason"] == {"code": "ISSUED_IN_ERROR", "name": "错误发证"}
     assert body["revoked"]["at"].startswith("2026-11-30")
     assert PRIVATE_NOTE not in resp.text and "不得公开" not in str(body)
 
 
-async def test_rendering_never_generates_a_qr_code(server, deps, monkeypatch):
+async def test_rendering_never_generates_a_qr_code(
+    api: ApiClient, deps: Deps, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _, cert = await _issued(deps)
 
     def refuse(*args, **kwargs):
@@ -309,22 +315,24 @@ async def test_rendering_never_generates_a_qr_code(server, deps, monkeypatch):
 
     monkeypatch.setattr(segno, "make_qr", refuse)
     monkeypatch.setattr(segno, "make", refuse)
-    resp = await server.client.get(local_path(cert.verification_url))
+    resp = await api.http.get(local_path(cert.verification_url))
     assert resp.status_code == 200 and 'data-state="VALID"' in resp.text
 
 
-async def test_photo_route_serves_only_certificate_photos(server, deps):
+async def test_photo_route_serves_only_certificate_photos(api: ApiClient, deps: Deps) -> None:
     _, cert = await _issued(deps)
-    assert (await server.client.get(f"/V/{'A' * 26}/photo")).status_code == 404
+    assert (await api.http.get(f"/V/{'A' * 26}/photo")).status_code == 404
     # The blob key of a photo is not a way in either.
-    assert (await server.client.get(f"/V/{cert.photo_sha256}/photo")).status_code == 404
+    assert (await api.http.get(f"/V/{cert.photo_sha256}/photo")).status_code == 404
 
 
 @pytest.mark.parametrize("accept", ["application/json", "text/html"])
-async def test_verification_origin_is_the_configured_one(server, deps, accept):
+async def test_verification_origin_is_the_configured_one(
+    api: ApiClient, deps: Deps, accept: str
+) -> None:
     """The Host the request came to is irrelevant: the URL is checked on the official origin."""
     _, cert = await _issued(deps)
-    resp = await server.client.get(
+    resp = await api.http.get(
         local_path(cert.verification_url), headers={"Accept": accept, "Host": "evil.example"}
     )
     assert resp.status_code == 200
