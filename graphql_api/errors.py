@@ -88,5 +88,5 @@ def explain_oversize(prefix: bytes, limit: int) -> tuple[str, str, str | None]:
         refusal = photo_too_large()
         return refusal.code, refusal.message, refusal.field
     megabytes = max(1, limit // 1_000_000)
-    refusal = DomainError(f"提交的内容过大，不能超过{megabytes}MB", code="REQUEST_TOO_LARGE")
-    return refusal.code, refusal.message, refusal.field
+    oversize = DomainError(f"提交的内容过大，不能超过{megabytes}MB", code="REQUEST_TOO_LARGE")
+    return oversize.code, oversize.message, oversize.field
