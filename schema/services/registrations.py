@@ -159,9 +159,14 @@ def _duplicate_error(existing: Registration) -> Conflict:
         rules.check_existing_record(violation_code)
     except rules.RuleViolation as exc:
         # The record is named the way the person knows it; its id travels in ``ref``.
-        known_as = "“我的证书”" + (f"中的{existing.title_name}记录" if existing.title_name else "")
+        facts = [existing.title_name or ""]
+        if existing.obtained_on:
+            d = existing.obtained_on
+            facts.append(f"{d.year}年{d.month}月{d.day}日取得")
+        facts.append(existing.status.label)
+        known_as = "，".join(f for f in facts if f)
         return Conflict(
-            f"{exc.message}（见{known_as}）",
+            f"{exc.message}（已有记录：{known_as}）",
             code=exc.code,
             field="certificateNumber" if existing.certificate_number else "approvalDocument",
             ref=existing.public_id,

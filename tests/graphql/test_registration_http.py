@@ -313,7 +313,9 @@ async def test_second_registration_of_a_certificate_points_to_the_existing_one(
     await applicant.ok(SAVE_TITLE, {"id": second, **PAPER_2015_TITLE})
     errors = await applicant.refused(SAVE_DOCUMENT, {"id": second, **PAPER_2015_DOCUMENT})
     assert [(e["code"], e["ref"]) for e in errors] == [("SCOPE_ALREADY_REGISTERED", first)]
-    assert first in errors[0]["message"]
+    # The record as the holder knows it, never its raw id (that travels in ``ref``).
+    assert first not in errors[0]["message"], errors[0]["message"]
+    assert "已有记录：高级工程师，2015年11月20日取得，待审核" in errors[0]["message"]
 
 
 async def test_my_registrations_lists_statuses_and_withdrawn_drafts_disappear(
