@@ -56,14 +56,11 @@ def _text(values: Mapping[str, Any], column: str) -> str:
 
 
 def _specialty(values: Mapping[str, Any], catalog: Catalog) -> str:
-    local, code, series = (_text(values, c) for c in ("local_specialty", "specialty", "series_code"))
-    if local:
-        return local
-    if code and series:
-        found = catalog.specialty(series, code)
-        if found is not None:
-            return str(found.name)
-    return code
+    """What the certificate shows (as ``review.specialty_text``): the local specialty under
+    其他, else the list's name."""
+    local = _text(values, "local_specialty")
+    series = _text(values, "series_code") or None
+    return local or catalog.specialty_name(series, _text(values, "specialty")) or ""
 
 
 def qr_overflow(

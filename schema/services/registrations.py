@@ -104,6 +104,7 @@ async def _audit(
     *,
     now: datetime,
     conn: BaseDBAsyncClient,
+    note: str | None = None,
 ) -> None:
     """The registration's audit row: its fields before and after, in the caller's transaction."""
     await write_audit(
@@ -114,6 +115,7 @@ async def _audit(
         now=now,
         before=before,
         after=snapshot(reg),
+        note=note,
         using_db=conn,
     )
 
@@ -218,16 +220,14 @@ async def _withdraw_if_duplicate(
         reg.updated_at = now
         await reg.save(using_db=conn)
         await RegistrationKey.filter(registration_id=reg.id).using_db(conn).delete()
-        await write_audit(
-            actor=actor,
-            action=AuditAction.REGISTRATION_WITHDRAWN,
-            entity_type="registration",
-            entity_id=reg.public_id,
+        await _audit(
+            actor,
+            AuditAction.REGISTRATION_WITHDRAWN,
+            reg,
+            before,
             now=now,
-            before=before,
-            after=snapshot(reg),
+            conn=conn,
             note=f"duplicate of {existing.public_id}",
-            using_db=conn,
         )
     return True
 

@@ -121,13 +121,7 @@ def specialty_text(
     specialty: str | None, local_specialty: str | None, series_code: str | None, catalog: Catalog
 ) -> str:
     """What the certificate shows: the local specialty under 其他, else the list's name."""
-    if local_specialty:
-        return local_specialty
-    if specialty and series_code:
-        found = catalog.specialty(series_code, specialty)
-        if found is not None:
-            return found.name
-    return specialty or ""
+    return local_specialty or catalog.specialty_name(series_code, specialty) or ""
 
 
 async def approve_registration(

@@ -73,6 +73,22 @@ async def _submit_and_approve(deps: Any, people: Any, applicant: Any, reg: Regis
     )  # fmt: skip
 
 
+async def _longest_name_and_specialty(deps: Any) -> tuple[Any, Registration]:
+    """A senior paper registration by the longest name, with the longest local specialty."""
+    applicant = actor_of(
+        (await make_applicant(deps, name=LONGEST_NAME, id_number="500112199001011239")).account
+    )
+    reg = await registrations.create_registration(actor=applicant, now=NOW)
+    await _save(applicant, reg, Step.TITLE, PAPER_2015_TITLE)
+    await _save(
+        applicant,
+        reg,
+        Step.SPECIALTY,
+        {"specialty": "其他", "localSpecialty": LONGEST_LOCAL_SPECIALTY},
+    )
+    return applicant, reg
+
+
 def _assert_scannable(cert: Any) -> None:
     version = qr_version(cert.verification_url)
     assert version <= MAX_QR_VERSION, f"issued QR needs version {version}"
@@ -100,17 +116,7 @@ async def test_every_free_text_at_its_maximum_is_refused_at_its_step(db, deps):
     """Longest name, number, local specialty and committee name: the step that would make
     the certificate unscannable refuses in Chinese, on the field to shorten, saving nothing."""
     await make_people(deps)
-    applicant = actor_of(
-        (await make_applicant(deps, name=LONGEST_NAME, id_number="500112199001011239")).account
-    )
-    reg = await registrations.create_registration(actor=applicant, now=NOW)
-    await _save(applicant, reg, Step.TITLE, PAPER_2015_TITLE)
-    await _save(
-        applicant,
-        reg,
-        Step.SPECIALTY,
-        {"specialty": "其他", "localSpecialty": LONGEST_LOCAL_SPECIALTY},
-    )
+    applicant, reg = await _longest_name_and_specialty(deps)
 
     with pytest.raises(InvalidInput) as refused:
         await _save(applicant, reg, Step.DOCUMENT, _document(_committee(100), LONGEST_NUMBER))
@@ -126,17 +132,7 @@ async def test_the_longest_accepted_values_are_issued_and_one_more_character_is_
     """At the budget's edge: every other free text at its maximum, the committee name as long
     as the check admits — it is issued and scans; one character more is refused at the step."""
     people = await make_people(deps)
-    applicant = actor_of(
-        (await make_applicant(deps, name=LONGEST_NAME, id_number="500112199001011239")).account
-    )
-    reg = await registrations.create_registration(actor=applicant, now=NOW)
-    await _save(applicant, reg, Step.TITLE, PAPER_2015_TITLE)
-    await _save(
-        applicant,
-        reg,
-        Step.SPECIALTY,
-        {"specialty": "其他", "localSpecialty": LONGEST_LOCAL_SPECIALTY},
-    )
+    applicant, reg = await _longest_name_and_specialty(deps)
     stored = await Registration.get(public_id=reg.public_id)
     values = {**registrations.stored_values(stored), "certificate_number": LONGEST_NUMBER}
     catalog = await current_catalog()
