@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hmac
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -17,13 +18,16 @@ from tortoise import Tortoise
 
 from graphql_api.collection_routes import collection_routes
 from graphql_api.context import make_context_factory
-from graphql_api.errors import explain_oversize
+from graphql_api.errors import explain_oversize, too_many_requests
 from graphql_api.graphiql import vendor_static_app
 from graphql_api.observability import Metrics, RequestContextMiddleware
-from graphql_api.root import build_schema, schema
-from graphql_api.transport import graphql_route
+from graphql_api.root import build_schema
+from graphql_api.transport import RequestLimit, Throttled, graphql_route
 from schema.db import close_db, open_db
+from schema.http_edge.client import client_ip
 from schema.http_edge.deps import Deps, build_deps
+from schema.http_edge.headers import SecurityHeadersMiddleware
+from schema.http_edge.request_limit import TokenBucketLimiter
 from schema.http_edge.settings import Settings
 from verify_page.endpoints import verify_routes
 from verify_page.holder_qr import holder_qr_routes
@@ -45,6 +49,48 @@ async def _readyz(request: Request) -> Response:
         _log.exception("readiness check failed")
         return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
     return JSONResponse({"status": "ready", "database": "ok"})
+
+
+def _request_limit(settings: Settings) -> RequestLimit | None:
+    """/graphql requests per client address (``schema.http_edge.request_limit``), or None
+    when ``ECERT_GRAPHQL_REQUESTS_PER_MINUTE`` is 0."""
+    if settings.graphql_requests_per_minute == 0:
+        return None
+    buckets = TokenBucketLimiter(
+        per_minute=settings.graphql_requests_per_minute, burst=settings.graphql_burst
+    )
+
+    def limit(request: Request) -> Throttled | None:
+        wait = buckets.take(client_ip(request, settings.trusted_proxies))
+        if wait is None:
+            return None
+        code, message = too_many_requests(wait)
+        return Throttled(retry_after=wait, code=code, message=message)
+
+    return limit
+
+
+def _metrics_route(settings: Settings, metrics: Metrics) -> list[Route]:
+    """``/metrics`` for a scraper holding ``ECERT_METRICS_TOKEN`` (``Authorization: Bearer``);
+    without a configured token the route does not exist (404)."""
+    token = settings.metrics_token
+    if token is None:
+        return []
+    expected = token.reveal()
+
+    async def _metrics(request: Request) -> Response:
+        scheme, _, sent = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(
+            sent.strip().encode(), expected
+        ):
+            return JSONResponse(
+                {"error": "unauthorized"},
+                status_code=401,
+                headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+            )
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    return [Route("/metrics", _metrics)]
 
 
 @contextlib.asynccontextmanager
@@ -75,9 +121,6 @@ def build_app(settings: Settings, *, deps: Deps | None = None, manage_db: bool =
     deps = deps or build_deps(settings)
     metrics = Metrics()
 
-    async def _metrics(request: Request) -> Response:
-        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
-
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if manage_db:
@@ -93,17 +136,24 @@ def build_app(settings: Settings, *, deps: Deps | None = None, manage_db: bool =
 
     routes = [
         graphql_route(
-            schema if settings.env != "production" else build_schema(introspection=False),
+            build_schema(
+                introspection=settings.env != "production",
+                max_depth=settings.graphql_max_depth,
+                max_aliases=settings.graphql_max_aliases,
+                max_tokens=settings.graphql_max_tokens,
+                max_cost=settings.graphql_max_cost,
+            ),
             context_factory=make_context_factory(deps),
             graphiql=settings.graphiql_enabled,
             vendor_url="/static/vendor",
             max_body_bytes=4_000_000,
             max_upload_bytes=200_000_000,
             explain_oversize=explain_oversize,
+            request_limit=_request_limit(settings),
         ),
         Route("/healthz", _healthz),
         Route("/readyz", _readyz),
-        Route("/metrics", _metrics),
+        *_metrics_route(settings, metrics),
         Mount("/static/vendor", app=vendor_static_app(VENDOR_DIR), name="vendor"),
         *verify_routes(deps),
         *holder_qr_routes(deps),
@@ -111,6 +161,9 @@ def build_app(settings: Settings, *, deps: Deps | None = None, manage_db: bool =
     ]
     return Starlette(
         routes=routes,
-        middleware=[Middleware(RequestContextMiddleware, metrics=metrics)],
+        middleware=[
+            Middleware(RequestContextMiddleware, metrics=metrics),
+            Middleware(SecurityHeadersMiddleware, hsts=settings.hsts),
+        ],
         lifespan=lifespan,
     )

@@ -11,9 +11,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
-from schema.errors import DomainError
+from schema.errors import DomainError, RateLimited
 from schema.photos import photo_too_large
 
 __all__ = [
@@ -22,6 +23,8 @@ __all__ = [
     "UserError",
     "UserErrors",
     "explain_oversize",
+    "query_too_complex",
+    "too_many_requests",
     "user_errors",
 ]
 
@@ -90,3 +93,20 @@ def explain_oversize(prefix: bytes, limit: int) -> tuple[str, str, str | None]:
     megabytes = max(1, limit // 1_000_000)
     oversize = DomainError(f"提交的内容过大，不能超过{megabytes}MB", code="REQUEST_TOO_LARGE")
     return oversize.code, oversize.message, oversize.field
+
+
+def query_too_complex(cost: int, limit: int) -> GraphQLError:
+    """The refusal of an operation over the query cost limit (``graphql_api.query_cost``):
+    a request error, answered before anything runs."""
+    refusal = DomainError(
+        f"查询过于复杂（估算开销{cost}，上限{limit}），请减少查询的字段、别名或每页数量",
+        code="QUERY_TOO_COMPLEX",
+    )
+    return GraphQLError(refusal.message, extensions={"code": refusal.code})
+
+
+def too_many_requests(retry_after: int) -> tuple[str, str]:
+    """Code and Chinese message of a /graphql request over the per-client limit (HTTP 429
+    with ``Retry-After``)."""
+    refusal = RateLimited(f"请求过于频繁，请{retry_after}秒后再试", code="TOO_MANY_REQUESTS")
+    return refusal.code, refusal.message

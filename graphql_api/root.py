@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING
 
 import strawberry
 from strawberry.extensions import DisableIntrospection
 from strawberry.tools import merge_types
 
-from graphql_api.errors import DomainErrorHandler, ErrorCodeExtension
+from graphql_api.errors import DomainErrorHandler, ErrorCodeExtension, query_too_complex
 from graphql_api.mutations.accounts import AccountMutations
 from graphql_api.mutations.corrections import (
     CorrectionDecisionMutations,
@@ -86,15 +87,30 @@ class _Schema(strawberry.Schema):
         return None
 
 
-def build_schema(*, introspection: bool = True) -> strawberry.Schema:
+@functools.cache
+def build_schema(
+    *,
+    introspection: bool = True,
+    max_depth: int = 10,
+    max_aliases: int = 30,
+    max_tokens: int = 2000,
+    max_cost: int = 20_000,
+) -> strawberry.Schema:
     """The schema; production serves it without introspection (the SDL is published in
-    the repository as schema.graphql, so clients lose nothing)."""
+    the repository as schema.graphql, so clients lose nothing). The limits are the
+    ``ECERT_GRAPHQL_MAX_*`` settings; one schema is built per distinct set of them."""
     return _Schema(
         query=Query,
         mutation=Mutation,
         exception_handlers=[DomainErrorHandler()],
         extensions=[
-            *limit_extensions(),
+            *limit_extensions(
+                max_depth=max_depth,
+                max_aliases=max_aliases,
+                max_tokens=max_tokens,
+                max_cost=max_cost,
+                cost_refusal=query_too_complex,
+            ),
             *([] if introspection else [DisableIntrospection]),
             ErrorCodeExtension,
             masking_extension(public_exceptions=(DomainError,)),

@@ -20,7 +20,12 @@ so this small endpoint calls ``schema.execute`` itself:
 * ``application/graphql-response+json`` responses use HTTP status codes: a *request
   error* (nothing was executed, there is no ``data`` key) is a 400, a response with
   ``data`` is a 200. Legacy ``application/json`` clients always get 200 for well-formed
-  requests.
+  requests. Request errors are the client's: parse and validation errors, variable
+  coercion errors (``"abc"`` for an ``Int``: :func:`is_input_error`) and the limiters'
+  refusals keep their message; only a request error carrying an unexpected (masked)
+  error is the server's, a 500.
+* An optional per-client request limit answers 429 with ``Retry-After`` before anything
+  is read (``request_limit``).
 * Every response carries ``extensions.requestId``.
 
 Also home of the schema extensions that belong to the transport's error contract:
@@ -39,7 +44,7 @@ from pathlib import Path
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
+from graphql import GraphQLError, Node, ValueNode, VariableDefinitionNode
 from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
@@ -49,6 +54,7 @@ from starlette.routing import Route, request_response
 from starlette.types import Receive, Scope, Send
 from strawberry.exceptions import MissingQueryError
 from strawberry.extensions import (
+    AddValidationRules,
     MaskErrors,
     MaxAliasesLimiter,
     MaxTokensLimiter,
@@ -60,13 +66,17 @@ from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
 from graphql_api.graphiql import DEFAULT_VENDOR_DIR, render_graphiql_page
+from graphql_api.query_cost import CostRefusal, cost_limit_rule
 from schema.http_edge.accept import Accept
 
 __all__ = [
     "GRAPHQL_RESPONSE_JSON",
     "MASKED_ERROR_MESSAGE",
     "ContextFactory",
+    "RequestLimit",
+    "Throttled",
     "graphql_route",
+    "is_input_error",
     "limit_extensions",
     "masking_extension",
 ]
@@ -116,9 +126,14 @@ class _MaskingPolicy:
 
     def should_mask(self, error: GraphQLError, request_id: str | None) -> bool:
         original = error.original_error
-        # No original error: graphql-core's own parse/validation/coercion messages, which
-        # the client needs to fix its request. Public domain errors are meant to be read.
-        if original is None or isinstance(original, self.public_exceptions):
+        # No original error: graphql-core's own parse/validation messages; an input error:
+        # a variable or literal the schema's types refused. The client needs both to fix
+        # its request. Public domain errors are meant to be read.
+        if (
+            original is None
+            or is_input_error(error)
+            or isinstance(original, self.public_exceptions)
+        ):
             return False
         logger.error(
             "Masked GraphQL error (request_id=%s, path=%s): %s",
@@ -142,6 +157,23 @@ class _MaskingPolicy:
             else error
             for error in errors
         ]
+
+
+def _is_input_node(node: Node) -> bool:
+    return isinstance(node, VariableDefinitionNode | ValueNode)
+
+
+def is_input_error(error: GraphQLError) -> bool:
+    """An error in the client's input, made before anything ran: a variable's value (or a
+    literal argument) the schema's input types refused, e.g. ``"abc"`` for an ``Int``.
+
+    graphql-core locates such an error at the variable definition or the literal value
+    (never at a field, unlike an execution error) and gives it no path; its
+    ``original_error`` is the scalar's own refusal (``GraphQLError``, or whatever a custom
+    scalar's parser raised), which must not make it look like a server error.
+    """
+    nodes = error.nodes or []
+    return error.path is None and bool(nodes) and all(map(_is_input_node, nodes))
 
 
 def _request_id_from_context(context: object) -> str | None:
@@ -168,18 +200,49 @@ def masking_extension(
     return _MaskingPolicy(tuple(public_exceptions))
 
 
-def limit_extensions(
-    *, max_depth: int = 10, max_aliases: int = 30, max_tokens: int = 2000
-) -> list[Callable[[], SchemaExtension]]:
-    """Factories for the query depth, alias count and token count limiters.
+def _default_cost_refusal(cost: int, limit: int) -> GraphQLError:
+    return GraphQLError(f"Query cost {cost} exceeds the limit of {limit}")
 
-    Their violations are parse/validation errors, hence HTTP 400 request errors.
+
+def limit_extensions(
+    *,
+    max_depth: int = 10,
+    max_aliases: int = 30,
+    max_tokens: int = 2000,
+    max_cost: int | None = None,
+    cost_refusal: CostRefusal = _default_cost_refusal,
+) -> list[Callable[[], SchemaExtension]]:
+    """Factories for the query depth, alias count, token count and (``max_cost``) query cost
+    limiters (``graphql_api.query_cost``; ``cost_refusal`` makes its error).
+
+    Their violations are parse/validation errors, hence HTTP 400 request errors. The
+    validation rules are made once, here, and every request's extension adds the very same
+    classes: Strawberry's validation cache, keyed by the document and the rules, can keep
+    the result (a rule class made per request would never be found in it again).
     """
+    rules = [
+        *QueryDepthLimiter(max_depth=max_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules,
+    ]
+    if max_cost is not None:
+        rules.append(cost_limit_rule(max_cost, cost_refusal))
     return [
-        lambda: QueryDepthLimiter(max_depth=max_depth),
-        lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
+        lambda: AddValidationRules(rules),
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
     ]
+
+
+@dataclass(frozen=True)
+class Throttled:
+    """A request refused by the per-client request limit: HTTP 429 with ``Retry-After``."""
+
+    retry_after: int
+    code: str
+    message: str
+
+
+RequestLimit = Callable[[Request], "Throttled | None"]
+"""Asked before each request is read: ``None`` serves it, a ``Throttled`` refuses it."""
 
 
 # --------------------------------------------------------------------- negotiation
@@ -565,6 +628,7 @@ def graphql_route(
     max_upload_files: int = 10,
     upload_preflight_headers: tuple[str, ...] = ("X-CSRF-Token", "Authorization"),
     explain_oversize: OversizeExplainer | None = None,
+    request_limit: RequestLimit | None = None,
 ) -> Route:
     """A Starlette route serving ``schema`` per the GraphQL-over-HTTP specification.
 
@@ -578,6 +642,14 @@ def graphql_route(
     ``map`` fields ``max_body_bytes`` each, and must carry one of
     ``upload_preflight_headers`` (see the module docstring). A body over its limit is
     answered 413; ``explain_oversize`` gives that error its message and ``extensions.code``.
+
+    ``request_limit`` is asked first, before the body is read: a ``Throttled`` answer is a
+    429 with ``Retry-After`` and the refusal's message and ``extensions.code``.
+
+    A request error (nothing ran) made by the client — a syntax, validation or variable
+    coercion error, a limiter's refusal — is logged at INFO without its message (which may
+    quote the input); one that carries a masked (unexpected) error is the server's fault:
+    HTTP 500, logged at ERROR with its traceback by the masking policy.
     """
     policies = _masking_policies(schema)
     upload_limits = _UploadLimits(
@@ -628,6 +700,9 @@ def graphql_route(
         for policy in policies:
             errors = policy.mask(errors, request_id)
         request_error = _is_request_error(result)
+        server_fault = request_error and any(
+            error.message == MASKED_ERROR_MESSAGE for error in errors
+        )
         body: dict[str, Any] = {}
         if errors:
             body["errors"] = [error.formatted for error in errors]
@@ -635,7 +710,15 @@ def graphql_route(
             body["data"] = result.data
         body["extensions"] = {**(result.extensions or {}), "requestId": request_id}
         legacy = media_type == _APPLICATION_JSON
-        status_code = 400 if request_error and not legacy else 200
+        if server_fault:
+            status_code = 500
+        elif request_error:
+            logger.info(
+                "GraphQL request error (request_id=%s): %d error(s)", request_id, len(errors)
+            )
+            status_code = 200 if legacy else 400
+        else:
+            status_code = 200
         response = _json_response(body, status_code, media_type)
         response.raw_headers.extend(
             (key, value) for key, value in sub_response.raw_headers if key not in _BODY_HEADERS
@@ -671,6 +754,21 @@ def graphql_route(
 
     async def endpoint(request: Request) -> Response:
         media_type = _negotiate(request.headers.get("accept"))
+        throttled = request_limit(request) if request_limit is not None else None
+        if throttled is not None:
+            logger.info(
+                "GraphQL request throttled (request_id=%s, retry_after=%ds)",
+                _request_id(request),
+                throttled.retry_after,
+            )
+            return _error_response(
+                429,
+                throttled.message,
+                _request_id(request),
+                media_type or _APPLICATION_JSON,
+                {"Retry-After": str(throttled.retry_after)},
+                {"code": throttled.code},
+            )
         try:
             return await handle(request, media_type)
         except _RequestError as exc:

@@ -36,14 +36,19 @@ class LoginInput:
     password: str
     set_cookie: bool = strawberry.field(
         default=False,
-        description="Browsers: also set an HttpOnly session cookie; send csrfToken back "
-        "in the X-CSRF-Token header with every mutation.",
+        description="Browsers: set an HttpOnly session cookie instead of returning the "
+        "token (`token` is then null: no script can read the session); send csrfToken back "
+        "in the X-CSRF-Token header with every mutation. Other clients leave it false and "
+        "get the bearer token in `token`.",
     )
 
 
 @strawberry.type
 class LoginSuccess:
-    token: str = strawberry.field(description="Opaque bearer token: `Authorization: Bearer …`.")
+    token: str | None = strawberry.field(
+        description="Opaque bearer token: `Authorization: Bearer …`. Null when the login set "
+        "the session cookie (setCookie: true): the cookie is the session then."
+    )
     csrf_token: str
     expires_at: datetime
     account: AccountType
@@ -101,7 +106,11 @@ class AccountMutations:
             account=AccountType.from_model(created.account, full_id_number=created.id_number)
         )
 
-    @strawberry.mutation(description="Log in with ID number and password.")
+    @strawberry.mutation(
+        description="Log in with ID number and password. One rule for where the session "
+        "goes: with setCookie: true (browsers) it is set as an HttpOnly cookie and `token` is "
+        "null; otherwise (apps, scripts) `token` carries it and no cookie is set."
+    )
     async def login(self, info: Info, input: LoginInput) -> LoginPayload:
         ctx = info.context
         issued = await sessions.login(
@@ -124,7 +133,7 @@ class AccountMutations:
                 path="/",
             )
         return LoginSuccess(
-            token=issued.token,
+            token=None if input.set_cookie else issued.token,
             csrf_token=issued.csrf_token,
             expires_at=issued.expires_at,
             account=AccountType.from_model(issued.account),

@@ -10,14 +10,16 @@ import base64
 import json
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, cast, get_args
+from typing import Any, Literal, cast, get_args
 from urllib.parse import urlsplit
 
 from crypto.errors import UrlFormatError
 from crypto.qr import normalize_base_url
 from schema.db import DatabaseUrlError, tortoise_config
+from schema.http_edge.client import IpNetwork, parse_networks
 
 __all__ = ["Secret", "Settings", "SettingsError", "load_settings"]
 
@@ -65,13 +67,28 @@ class Settings:
     session_ttl_hours: int = 12
     cookie_secure: bool = True
     log_level: str = "INFO"
-    trusted_proxies: tuple[str, ...] = ()
+    trusted_proxies: tuple[IpNetwork, ...] = ()
     # Collection jobs: how long a worker's claim on a job lasts without progress (a killed
     # worker's job is taken over after it), rows per committed chunk, and whether the web
     # process runs jobs itself (the SQLite default; on PostgreSQL `ecert worker` does).
     import_lease_seconds: int = 60
     import_chunk_rows: int = 1000
     inprocess_worker: bool = True
+    # The HTTP edge (README "Deployment", docs/deployment.md): /graphql requests per client
+    # address (a token bucket per worker process: `graphql_burst` at once, refilled at
+    # `graphql_requests_per_minute`; 0 turns it off), the query limits, /metrics' token.
+    graphql_requests_per_minute: int = 600
+    graphql_burst: int = 200
+    graphql_max_cost: int = 20_000
+    graphql_max_depth: int = 10
+    graphql_max_aliases: int = 30
+    graphql_max_tokens: int = 2000
+    metrics_token: Secret | None = None
+
+    @property
+    def hsts(self) -> bool:
+        """Strict-Transport-Security is sent when the public origin is https."""
+        return self.public_base_url.startswith("https://")
 
     @property
     def is_postgres(self) -> bool:
@@ -204,8 +221,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
             env_map.get("ECERT_COOKIE_SECURE", "true" if env == "production" else "false"),
         ),
         log_level=env_map.get("ECERT_LOG_LEVEL", "INFO").upper(),
-        trusted_proxies=tuple(
-            p.strip() for p in env_map.get("ECERT_TRUSTED_PROXIES", "").split(",") if p.strip()
+        trusted_proxies=_networks(
+            "ECERT_TRUSTED_PROXIES", env_map.get("ECERT_TRUSTED_PROXIES", "")
         ),
         import_lease_seconds=_int(
             "ECERT_IMPORT_LEASE_SECONDS",
@@ -222,4 +239,37 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
                 "ECERT_INPROCESS_WORKER", "true" if scheme == "sqlite" else "false"
             ),
         ),
+        **_edge_settings(env_map, secret_text),
     )
+
+
+def _networks(name: str, raw: str) -> tuple[IpNetwork, ...]:
+    try:
+        return parse_networks(raw.split(","))
+    except ValueError as exc:
+        raise SettingsError(f"{name}: {exc}") from None
+
+
+def _edge_settings(env_map: dict[str, str], secret_text: Callable[[str], str]) -> dict[str, Any]:
+    """The HTTP edge's limits and the metrics token (optional secret: unset serves no
+    /metrics)."""
+
+    def limit(name: str, default: int, low: int, high: int) -> int:
+        return _int(name, env_map.get(name, str(default)), low=low, high=high)
+
+    token = ""
+    if env_map.get("ECERT_METRICS_TOKEN") or env_map.get("ECERT_METRICS_TOKEN_FILE"):
+        token = secret_text("ECERT_METRICS_TOKEN")
+        if len(token) < 16:
+            raise SettingsError("ECERT_METRICS_TOKEN must be at least 16 characters")
+    return {
+        "graphql_requests_per_minute": limit(
+            "ECERT_GRAPHQL_REQUESTS_PER_MINUTE", 600, 0, 1_000_000
+        ),
+        "graphql_burst": limit("ECERT_GRAPHQL_BURST", 200, 1, 1_000_000),
+        "graphql_max_cost": limit("ECERT_GRAPHQL_MAX_COST", 20_000, 100, 10_000_000),
+        "graphql_max_depth": limit("ECERT_GRAPHQL_MAX_DEPTH", 10, 3, 100),
+        "graphql_max_aliases": limit("ECERT_GRAPHQL_MAX_ALIASES", 30, 1, 1000),
+        "graphql_max_tokens": limit("ECERT_GRAPHQL_MAX_TOKENS", 2000, 100, 1_000_000),
+        "metrics_token": Secret(token.encode()) if token else None,
+    }

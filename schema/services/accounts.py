@@ -93,7 +93,7 @@ async def _create(
     )
     if await Account.exists(id_number_hmac=lookup):
         raise duplicate
-    password_hash = hash_password(password)
+    password_hash = await hash_password(password)
     try:
         async with in_transaction() as conn:
             account = await Account.create(
@@ -198,7 +198,7 @@ async def change_password(
     if actor.account_id is None:
         raise NotAuthenticated()
     account = await Account.get(id=actor.account_id)
-    if not verify_password(account.password_hash, old_password):
+    if not await verify_password(account.password_hash, old_password):
         raise InvalidInput.one("WRONG_PASSWORD", "原密码不正确", "oldPassword")
     try:
         rules.check_password(
@@ -206,11 +206,11 @@ async def change_password(
         )
     except rules.RuleViolation as exc:
         raise InvalidInput([Problem(exc.code, exc.message, "newPassword")]) from None
-    if verify_password(account.password_hash, new_password):
+    if await verify_password(account.password_hash, new_password):
         raise InvalidInput.one("PASSWORD_UNCHANGED", "新密码不能与原密码相同", "newPassword")
     async with in_transaction() as conn:
         account = await Account.select_for_update().using_db(conn).get(id=account.id)
-        account.password_hash = hash_password(new_password)
+        account.password_hash = await hash_password(new_password)
         account.password_changed_at = now
         account.updated_at = now
         await account.save(using_db=conn)

@@ -129,7 +129,7 @@ async def login(
             f"{minutes_left(account.locked_until, now)}分钟后再试",
             code="ACCOUNT_LOCKED",
         )
-    ok = verify_password(account.password_hash if account else DUMMY_HASH, password)
+    ok = await verify_password(account.password_hash if account else DUMMY_HASH, password)
     if not ok or account is None or not account.is_active:
         account = await _record_failure(client_ip=client_ip, account=account, now=now)
         if account is not None and account.locked_until and account.locked_until > now:
@@ -146,7 +146,7 @@ async def login(
         account.locked_until = None
         account.last_login_at = now
         if needs_rehash(account.password_hash):
-            account.password_hash = hash_password(password)
+            account.password_hash = await hash_password(password)
         await account.save(using_db=conn)
         session = await Session.create(
             token_hash=token_digest(token),

@@ -137,9 +137,10 @@ class ApiClient:
 
 
 class Session:
-    """One logged-in person: every call carries the bearer token."""
+    """One logged-in person: every call carries the bearer token (a cookie login has none:
+    the client's cookie jar carries the session)."""
 
-    def __init__(self, api: ApiClient, *, token: str, csrf_token: str) -> None:
+    def __init__(self, api: ApiClient, *, token: str | None, csrf_token: str) -> None:
         self.api, self.token, self.csrf_token = api, token, csrf_token
 
     async def execute(

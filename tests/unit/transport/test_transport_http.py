@@ -525,7 +525,8 @@ async def test_error_escaping_mask_errors_is_still_masked(
 ) -> None:
     caplog.set_level(logging.ERROR, logger="ecert.graphql")
     response = await client.post("/graphql-hook", json={"query": "{ hello }"})
-    assert response.status_code == 400  # raised before execution: a request error
+    # Raised before execution, but by the server, not the request: a 500, not a 400.
+    assert response.status_code == 500
     body = response.json()
     assert "data" not in body
     assert body["errors"][0]["message"] == MASKED_ERROR_MESSAGE
