@@ -1,0 +1,203 @@
+"""The HTTP edge's rules without HTTP: the client address behind proxies, the per-client
+token bucket, the query cost estimate, the edge settings and argon2 off the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+from graphql import OperationDefinitionNode, TypeInfo, ValidationContext, parse, validate
+
+from graphql_api.errors import query_too_complex
+from graphql_api.query_cost import cost_limit_rule, operation_cost
+from graphql_api.root import build_schema
+from schema.http_edge.client import forwarded_client, parse_networks
+from schema.http_edge.request_limit import TokenBucketLimiter
+from schema.http_edge.settings import SettingsError, load_settings
+from schema.passwords import hash_password, verify_password
+from tests.support.settings import test_environ
+
+PROXIES = parse_networks(["10.0.0.0/8", "192.168.1.5"])
+
+# ------------------------------------------------------------------ client address
+
+
+@pytest.mark.parametrize(
+    ("peer", "header", "client"),
+    [
+        # The proxy appended the real client after whatever the client sent itself.
+        ("10.0.0.2", "6.6.6.6, 203.0.113.7", "203.0.113.7"),
+        ("10.0.0.2", "203.0.113.7", "203.0.113.7"),
+        # Two proxies of ours: both skipped, from the right.
+        ("10.0.0.2", "1.1.1.1, 203.0.113.7, 192.168.1.5", "203.0.113.7"),
+        ("10.0.0.2", "203.0.113.7 , 10.9.9.9", "203.0.113.7"),
+        # A peer that is not our proxy: its header is its own writing.
+        ("198.51.100.4", "203.0.113.7", "198.51.100.4"),
+        # No header from our proxy: the proxy is the client as far as we know.
+        ("10.0.0.2", "", "10.0.0.2"),
+        # Garbage stops the walk at the last address a proxy of ours vouched for.
+        ("10.0.0.2", "203.0.113.7, not-an-ip", "10.0.0.2"),
+        # Every entry is ours (the proxy host itself asked): the leftmost one.
+        ("10.0.0.2", "10.1.1.1", "10.1.1.1"),
+        # Ports and brackets some proxies add; IPv4-mapped IPv6 peers.
+        ("10.0.0.2", "203.0.113.7:51234", "203.0.113.7"),
+        ("10.0.0.2", "[2001:db8::7]:443", "2001:db8::7"),
+        ("::ffff:10.0.0.2", "203.0.113.7", "203.0.113.7"),
+    ],
+)
+def test_the_client_is_the_rightmost_address_not_of_our_proxies(
+    peer: str, header: str, client: str
+) -> None:
+    assert forwarded_client(peer, header, PROXIES) == client
+
+
+def test_without_trusted_proxies_the_header_is_never_read() -> None:
+    assert forwarded_client("10.0.0.2", "203.0.113.7", ()) == "10.0.0.2"
+
+
+def test_a_rotating_leftmost_entry_never_changes_the_client() -> None:
+    seen = {forwarded_client("10.0.0.2", f"198.18.0.{i}, 203.0.113.7", PROXIES) for i in range(30)}
+    assert seen == {"203.0.113.7"}
+
+
+def test_trusted_proxies_are_addresses_or_networks(tmp_path) -> None:
+    env = test_environ(database_url="sqlite://:memory:", data_dir=str(tmp_path))
+    settings = load_settings({**env, "ECERT_TRUSTED_PROXIES": "172.18.0.0/16, ::1"})
+    assert [str(n) for n in settings.trusted_proxies] == ["172.18.0.0/16", "::1/128"]
+    with pytest.raises(SettingsError, match="ECERT_TRUSTED_PROXIES: 'proxy' is not"):
+        load_settings({**env, "ECERT_TRUSTED_PROXIES": "10.0.0.1,proxy"})
+
+
+# ------------------------------------------------------------------ token bucket
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_client_gets_its_burst_then_the_refill_rate() -> None:
+    clock = FakeClock()
+    limiter = TokenBucketLimiter(per_minute=60, burst=3, clock=clock)
+    assert [limiter.take("a") for _ in range(3)] == [None, None, None]
+    assert limiter.take("a") == 1  # one token a second: retry in 1 s
+    assert limiter.take("b") is None  # another address has its own bucket
+    clock.now += 1.0
+    assert limiter.take("a") is None
+    assert limiter.take("a") == 1
+    clock.now += 3600
+    assert [limiter.take("a") for _ in range(4)] == [None, None, None, 1]  # never over burst
+
+
+def test_retry_after_is_the_whole_seconds_until_a_token() -> None:
+    clock = FakeClock()
+    limiter = TokenBucketLimiter(per_minute=6, burst=1, clock=clock)  # a token per 10 s
+    assert limiter.take("a") is None
+    assert limiter.take("a") == 10
+    clock.now += 2.5
+    assert limiter.take("a") == 8
+
+
+def test_memory_is_bounded_by_dropping_the_least_recent_client() -> None:
+    limiter = TokenBucketLimiter(per_minute=1, burst=1, max_clients=2, clock=FakeClock())
+    assert limiter.take("a") is None and limiter.take("b") is None
+    assert limiter.take("c") is None  # "a" is forgotten …
+    assert limiter.take("a") is None  # … and starts again with a full bucket
+    assert limiter.take("c") is not None  # the recent ones are still counted
+
+
+# ------------------------------------------------------------------ query cost
+
+SCHEMA = build_schema()._schema
+
+
+def cost(query: str) -> int:
+    document = parse(query)
+    assert validate(SCHEMA, document) == [], query
+    context = ValidationContext(SCHEMA, document, TypeInfo(SCHEMA), lambda error: None)
+    (operation,) = (d for d in document.definitions if isinstance(d, OperationDefinitionNode))
+    return operation_cost(context, operation)
+
+
+def test_aliases_and_fragments_add_up() -> None:
+    one = cost("{ reference { levels { code name } } }")
+    assert one == 1 + 1 + 10 * 2  # reference, levels, 10 (estimated) levels × 2 fields
+    aliases = "{ " + " ".join(f"r{i}: reference {{ levels {{ code name }} }}" for i in range(30)) + " }"
+    assert cost(aliases) == 30 * one
+    spread = "fragment L on Reference { levels { code name } } { a: reference { ...L } b: reference { ...L } }"
+    assert cost(spread) == 2 * one
+    assert cost("{ __typename reference { __typename revision } }") == 2
+
+
+def test_page_sizes_weigh_the_list_below_not_its_siblings() -> None:
+    page = "{ myRegistrations(first: 50) { edges { node { id status } } pageInfo { hasNextPage } } }"
+    # myRegistrations, edges (one list), node ×50, 2 fields ×50, pageInfo, hasNextPage
+    assert cost(page) == 1 + 1 + 50 + 100 + 1 + 1
+    default = "{ myRegistrations { edges { node { id } } } }"
+    assert cost(default) == 1 + 1 + 20 + 20  # the argument's default, 20
+    variable = "query($n: Int!) { myRegistrations(first: $n) { edges { node { id } } } }"
+    assert cost(variable) == 1 + 1 + 100 + 100  # unknown until run: the most a page holds
+
+
+def test_the_cost_rule_refuses_with_a_typed_chinese_error() -> None:
+    rule = cost_limit_rule(100, query_too_complex)
+    cheap = parse("{ reference { levels { code name } } }")
+    assert validate(SCHEMA, cheap, [rule]) == []
+    dear = parse("{ " + " ".join(f"r{i}: reference {{ levels {{ code }} }}" for i in range(9)) + " }")
+    (error,) = validate(SCHEMA, dear, [rule])
+    assert error.extensions == {"code": "QUERY_TOO_COMPLEX"}
+    assert error.message.startswith("查询过于复杂（估算开销108，上限100）")
+
+
+# ------------------------------------------------------------------ settings
+
+
+def test_edge_settings_defaults_and_metrics_token_file(tmp_path) -> None:
+    env = test_environ(database_url="sqlite://:memory:", data_dir=str(tmp_path))
+    settings = load_settings(env)
+    assert (settings.graphql_burst, settings.graphql_requests_per_minute) == (200, 600)
+    assert settings.graphql_max_cost == 20_000 and settings.metrics_token is None
+    assert settings.hsts  # the test origin is https
+    token_file = tmp_path / "metrics_token"
+    token_file.write_text("scrape-me-please-0123456789\n")
+    from_file = load_settings({**env, "ECERT_METRICS_TOKEN_FILE": str(token_file)})
+    assert from_file.metrics_token is not None
+    assert from_file.metrics_token.reveal() == b"scrape-me-please-0123456789"
+    with pytest.raises(SettingsError, match="at least 16"):
+        load_settings({**env, "ECERT_METRICS_TOKEN": "short"})
+    plain = load_settings({**env, "ECERT_PUBLIC_BASE_URL": "http://127.0.0.1:8000"})
+    assert not plain.hsts
+
+
+# ------------------------------------------------------------------ argon2
+
+
+async def test_password_hashing_leaves_the_event_loop_free() -> None:
+    """While four hashes and a verification run, a 1 ms ticker keeps ticking: had they run
+    on the event loop, it would have stalled for the whole of each."""
+    gaps: list[float] = []
+
+    async def ticker() -> None:
+        last = time.perf_counter()
+        while True:
+            await asyncio.sleep(0.001)
+            now = time.perf_counter()
+            gaps.append(now - last)
+            last = now
+
+    task = asyncio.create_task(ticker())
+    await asyncio.sleep(0.01)
+    started = time.perf_counter()
+    hashes = await asyncio.gather(*(hash_password(f"pw-{i}") for i in range(4)))
+    assert await verify_password(hashes[0], "pw-0")
+    elapsed = time.perf_counter() - started
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert not await verify_password(hashes[1], "pw-0")
+    assert len(gaps) > 10
+    assert max(gaps) < elapsed / 2, (max(gaps), elapsed)
