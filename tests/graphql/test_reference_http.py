@@ -178,12 +178,13 @@ async def test_get_of_reference_only_is_cacheable(server: ApiClient) -> None:
 async def test_no_cache_headers_for_post_or_mixed_operations(api: ApiClient) -> None:
     resp = await api.http.post("/graphql", json={"query": REVISION})
     assert resp.status_code == 200 and resp.json()["data"]["reference"]["revision"]
-    assert "etag" not in resp.headers and "cache-control" not in resp.headers
+    # Not cacheable: the edge's default for API answers (schema/http_edge/headers.py).
+    assert "etag" not in resp.headers and resp.headers["cache-control"] == "no-store"
 
     mixed = "{ me { name } reference { revision } }"
     resp = await api.http.get("/graphql", params={"query": mixed})
     assert resp.status_code == 200 and resp.json()["data"]["reference"]["revision"]
-    assert "etag" not in resp.headers and "cache-control" not in resp.headers
+    assert "etag" not in resp.headers and resp.headers["cache-control"] == "no-store"
 
 
 async def test_applicant_may_not_add_reference_data(api: ApiClient) -> None:
