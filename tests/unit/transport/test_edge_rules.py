@@ -201,3 +201,38 @@ async def test_password_hashing_leaves_the_event_loop_free() -> None:
     assert not await verify_password(hashes[1], "pw-0")
     assert len(gaps) > 10
     assert max(gaps) < elapsed / 2, (max(gaps), elapsed)
+
+
+async def test_the_limits_keep_strawberrys_validation_cache_working() -> None:
+    """The limiters' rules are made once per schema: a second request with the same document
+    is validated from the cache (a rule class made per request would always miss)."""
+    import strawberry
+    from strawberry.extensions import ParserCache, ValidationCache
+    from strawberry.extensions.validation_cache import _get_validate_cache
+
+    from graphql_api.transport import limit_extensions
+
+    @strawberry.type
+    class Query:
+        @strawberry.field
+        def hello(self) -> str:
+            return "world"
+
+    schema = strawberry.Schema(
+        query=Query,
+        extensions=[
+            *limit_extensions(max_aliases=1000, max_cost=100),
+            ParserCache,
+            lambda: ValidationCache(maxsize=7),
+        ],
+    )
+    cache = _get_validate_cache(7)
+    before = cache.cache_info().hits
+    for _ in range(3):
+        result = await schema.execute("{ hello }")
+        assert result.errors is None and result.data == {"hello": "world"}
+    assert cache.cache_info().hits - before == 2
+    refused = await schema.execute("{ " + " ".join(f"a{i}: hello" for i in range(101)) + " }")
+    assert [e.message for e in refused.errors or ()] == [
+        "Query cost 101 exceeds the limit of 100"
+    ]
