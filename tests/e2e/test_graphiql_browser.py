@@ -18,6 +18,8 @@ from tests.e2e.test_verify_page_browser import ARTIFACTS, _chromium, _chromium_r
 from tests.support.server import live_server
 from tests.support.settings import test_environ
 
+METRICS_TOKEN = "graphiql-test-metrics-token"
+
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=False)
 async def test_graphiql_loads_offline_and_introspects(db, database_url, tmp_path: Path):
@@ -26,7 +28,12 @@ async def test_graphiql_loads_offline_and_introspects(db, database_url, tmp_path
         pytest.fail("GraphiQL assets missing: run `make assets` (make test does)")
     deps = build_deps(
         load_settings(
-            test_environ(database_url=database_url, data_dir=str(tmp_path), ECERT_ENV="development")
+            test_environ(
+                database_url=database_url,
+                data_dir=str(tmp_path),
+                ECERT_ENV="development",
+                ECERT_METRICS_TOKEN=METRICS_TOKEN,
+            )
         )
     )
     async with live_server(deps) as live:
@@ -46,7 +53,9 @@ async def test_graphiql_loads_offline_and_introspects(db, database_url, tmp_path
             f"--screenshot={shot}",
             f"{live.base_url}/graphql",
         )
-        metrics = (await live.http.get("/metrics")).text
+        metrics = (
+            await live.http.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+        ).text
 
     assert "graphiql-container" in dom, "GraphiQL did not render"
     assert not re.search(r'src="https?://', dom), "a script was loaded from outside the service"
