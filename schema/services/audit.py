@@ -54,7 +54,7 @@ def _params(conn: BaseDBAsyncClient, sql: str) -> str:
     if is_postgres(conn):
         return sql
     for n in range(9, 0, -1):
-        sql = sql.replace(f"${n}", "?")
+        sql = sql.replace(f"${n}", f"?{n}")
     return sql
 
 

@@ -117,6 +117,34 @@ async def _written_as(conn: BaseDBAsyncClient, link: ChainLink, stored: str) -> 
     return None
 
 
+_SWAP_WINDOW = 500
+
+
+async def _swapped_with(conn: BaseDBAsyncClient, link: ChainLink, stored: str) -> str | None:
+    """Two records that traded places (their ids, or their contents), within
+    ``_SWAP_WINDOW`` seqs of this one: how, or None."""
+    mark = ("$1", "$2") if is_postgres(conn) else ("?", "?")
+    rows = await conn.execute_query_dict(
+        f"SELECT {_COLUMNS} FROM audit_record WHERE seq BETWEEN {mark[0]} AND {mark[1]} "  # noqa: S608
+        "ORDER BY seq",
+        [link.seq - _SWAP_WINDOW, link.seq + _SWAP_WINDOW],
+    )
+    for other in rows:
+        if int(other["seq"]) == link.seq:
+            continue
+        where = f"seq={other['seq']} id={other['id']}"
+        if record_hash(replace(link, id=int(other["id"]))) == stored:
+            return f"it was written with the id of record {where}: the two were swapped"
+        try:
+            theirs = link_from_row(other)
+        except (ValueError, TypeError, KeyError):
+            continue
+        here = replace(theirs, id=link.id, seq=link.seq, prev_hash=link.prev_hash)
+        if record_hash(here) == stored:
+            return f"what was written here is now in record {where}: the contents were swapped"
+    return None
+
+
 async def _judge(
     conn: BaseDBAsyncClient, row: dict[str, Any], prev: str, prev_row: dict[str, Any] | None
 ) -> Problem | None:
@@ -129,6 +157,9 @@ async def _judge(
         written = await _written_as(conn, link, stored)
         if written is not None:
             return Problem("reordered", seq, rid, f"it was written as seq {written} and moved here")
+        swapped = await _swapped_with(conn, link, stored)
+        if swapped is not None:
+            return Problem("reordered", seq, rid, swapped)
         return Problem("edited", seq, rid, "its content does not match its hash")
     if row["prev_hash"] != prev:
         origin = await _seq_where(conn, "hash", str(row["prev_hash"]))
