@@ -26,7 +26,6 @@ _AAD = b"ecert:id-number:v1"
 def _lookup_hash(key: bytes, id_number: str) -> str:
     return hmac.new(key, id_number.encode("ascii"), hashlib.sha256).hexdigest()
 
-
 _PREFIX = "v1:"
 
 

@@ -131,7 +131,9 @@ class Issuer:
                     "signed_at": signed_at,
                     "signed_payload": cose,
                     "check_code": check_code(cose),
-                    "verification_url": build_verification_url(self.public_base_url, cert_id, cose),
+                    "verification_url": build_verification_url(
+                        self.public_base_url, cert_id, cose
+                    ),
                     "status": CertificateStatus.VALID,
                     "issued_at": now,
                 }
