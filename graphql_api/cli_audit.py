@@ -71,6 +71,11 @@ async def _verify(url: str, checkpoints: list[ChainHead], batch: int) -> ChainRe
 
     try:
         await asyncio.wait_for(open_db(url), timeout=15)
+        from tortoise import Tortoise
+
+        await asyncio.wait_for(
+            Tortoise.get_connection("default").execute_query("SELECT 1"), timeout=15
+        )
     except TimeoutError:
         raise _Unusable("the database did not answer within 15 s") from None
     except Exception as exc:  # driver errors vary: one line saying why
