@@ -174,3 +174,17 @@ async def test_an_old_checkpoint_is_confirmed_while_the_chain_grows(db):
     assert (report.problem, report.checkpoints) == (None, 1)
     assert report.last.seq == checkpoint.seq + 3
     assert report.last == ChainHead(report.last.seq, (await AuditChainHead.get(id=1)).hash)
+
+
+async def test_a_deleted_head_row_is_reported_and_the_next_write_restores_it(db):
+    records = await write_records(2)
+    await sql("DELETE FROM audit_chain_head")
+    problem = (await verify_chain()).problem
+    assert problem is not None
+    assert (problem.kind, problem.detail) == (
+        "deleted",
+        "the chain head row (audit_chain_head) is gone",
+    )
+    (later,) = await write_records(1)
+    assert await seq_of(later) == await seq_of(records[-1]) + 1
+    await _assert_unbroken()
