@@ -188,3 +188,16 @@ async def test_a_deleted_head_row_is_reported_and_the_next_write_restores_it(db)
     (later,) = await write_records(1)
     assert await seq_of(later) == await seq_of(records[-1]) + 1
     await _assert_unbroken()
+
+
+async def test_two_records_that_traded_ids_are_named_reordered(db):
+    records = await write_records(4)
+    a, b = records[1], records[2]
+    first = await seq_of(a)
+    await sql("UPDATE audit_record SET id = -1 WHERE id = $1", a.id)
+    await sql("UPDATE audit_record SET id = $1 WHERE id = $2", a.id, b.id)
+    await sql("UPDATE audit_record SET id = $1 WHERE id = -1", b.id)
+    problem = (await verify_chain()).problem
+    assert problem is not None
+    assert (problem.kind, problem.seq, problem.id) == ("reordered", first, b.id)
+    assert problem.detail.endswith("the two were swapped")
