@@ -422,6 +422,9 @@ def _parser() -> argparse.ArgumentParser:
     from graphql_api.cli_collection import add_parsers
 
     add_parsers(sub)
+    from graphql_api.cli_audit import add_parsers as add_audit_parsers
+
+    add_audit_parsers(sub)
     return parser
 
 

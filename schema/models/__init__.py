@@ -1,7 +1,7 @@
 """Tortoise models. Every model module is imported here so Tortoise discovers it."""
 
 from schema.models.accounts import Account, LoginThrottle, Session
-from schema.models.audit import AuditRecord
+from schema.models.audit import AuditChainHead, AuditRecord
 from schema.models.certificates import (
     Certificate,
     CertificateNumberSeq,
@@ -22,6 +22,7 @@ from schema.models.signing_keys import SigningKey
 
 __all__ = [
     "Account",
+    "AuditChainHead",
     "AuditRecord",
     "Certificate",
     "CertificateNumberSeq",

@@ -30,6 +30,7 @@ from schema.models import (
     RegistrationStatus,
 )
 from schema.reference.catalog import Catalog
+from schema.services.audit import append_audit_rows
 from schema.services.bulk_write import allocate_ids, insert_rows
 from schema.services.collection_rows import Candidate, RowRefusal
 from schema.services.issuance import CertificateContent, Issuer, provenance_for
@@ -408,7 +409,7 @@ async def _write(
         counts.issued = len(issued)
         counts.created = len(accepted)
         counts.incomplete = len(accepted) - len(issued)
-    await insert_rows(conn, "audit_record", _AUDIT_COLUMNS, audits)
+    await append_audit_rows(conn, _AUDIT_COLUMNS, audits)
     await insert_rows(conn, "import_issue", _ISSUE_COLUMNS, counts.issues)
     moved = await (
         ImportJob.filter(id=ctx.job.id, lease_owner=ctx.owner, processed_through=start_after)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from tortoise import Tortoise
@@ -143,7 +145,64 @@ async def test_rows_from_0003_upgrade_to_new_columns_and_enum_fields(empty_datab
         record = await AuditRecord.get(entity_id="1")
         assert record.actor_role is Role.REVIEWER
         assert AuditAction(record.action) is AuditAction.REGISTRATION_APPROVED
-        # No table was rebuilt: indexes and unique constraints are all still there.
-        assert {t: await _indexes(t) for t in before} == before
+        # No table was rebuilt: indexes and unique constraints are all still there (later
+        # migrations may add some: 0009 adds audit_record's unique seq).
+        after = {t: await _indexes(t) for t in before}
+        assert all(before[t] <= after[t] for t in before), (before, after)
+    finally:
+        await close_db()
+
+
+async def test_audit_rows_from_0005_are_chained_in_id_order(empty_database_url):
+    """0009 chains the audit rows already there (id order) and sets the head; a second run
+    of its data step changes nothing."""
+    forget_cached_sql()
+    await migrate(empty_database_url, target="models.0005_enum_fields")
+    await open_db(empty_database_url)
+    try:
+        conn = Tortoise.get_connection("default")
+        for i, role in ((7, "reviewer"), (3, None), (5, "admin")):
+            await conn.execute_query(
+                "INSERT INTO audit_record (id, at, actor_role, action, entity_type, entity_id, "  # noqa: S608 (test data)
+                f"after, note) VALUES ({i}, '2026-01-0{i} 08:00:00.123456+00:00', "
+                f"{repr(role) if role else 'NULL'}, 'registration.approved', 'registration', "
+                f"'r{i}', '{{\"n\": {i}, \"名\": \"张三\"}}', '第{i}条')"
+            )
+    finally:
+        await close_db()
+
+    forget_cached_sql()
+    await migrate(empty_database_url)
+    await open_db(empty_database_url)
+    try:
+        from schema.models import AuditChainHead, AuditRecord
+        from schema.services.audit_verify import verify_chain
+
+        records = await AuditRecord.all().order_by("seq")
+        assert [(r.id, r.seq) for r in records] == [(3, 1), (5, 2), (7, 3)]
+        head = await AuditChainHead.get(id=1)
+        assert (head.seq, head.hash) == (3, records[-1].hash)
+        report = await verify_chain()
+        assert (report.problem, report.records) == (None, 3)
+        migration = importlib.import_module("schema.migrations.0009_audit_chain")
+        await migration.chain_existing_rows(
+            None, SimpleNamespace(client=Tortoise.get_connection("default"))
+        )
+        again = await AuditRecord.all().order_by("seq")
+        assert [(r.seq, r.hash) for r in again] == [(r.seq, r.hash) for r in records]
+    finally:
+        await close_db()
+
+
+async def test_a_new_database_starts_an_empty_chain(empty_database_url):
+    forget_cached_sql()
+    await migrate(empty_database_url)
+    await open_db(empty_database_url)
+    try:
+        from schema.audit_chain import GENESIS
+        from schema.models import AuditChainHead
+
+        head = await AuditChainHead.get(id=1)
+        assert (head.seq, head.hash) == (0, GENESIS)
     finally:
         await close_db()

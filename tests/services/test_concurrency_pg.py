@@ -76,3 +76,40 @@ async def test_concurrent_approvals_draw_distinct_consecutive_numbers(db, deps):
     assert [int(n[7:14]) for n in numbers] == list(range(1, len(regs) + 1)), numbers
     approved = await Registration.filter(status=RegistrationStatus.APPROVED).count()
     assert approved == len(regs)
+
+
+async def test_twenty_concurrent_writers_make_one_unbroken_audit_chain(db, deps):
+    """Each use case writes its audit rows inside its transaction, with other work between
+    them: without the head lock two would read the same head and fork the chain."""
+    from tortoise.transactions import in_transaction
+
+    from schema.enums import AuditAction
+    from schema.models import AuditRecord
+    from schema.services.audit import write_audit
+    from schema.services.audit_verify import verify_chain
+
+    async def use_case(i: int) -> None:
+        async with in_transaction() as conn:
+            for step in range(2):
+                await write_audit(
+                    actor=None,
+                    action=AuditAction.REGISTRATION_IMPORTED,
+                    entity_type="registration",
+                    entity_id=f"c{i}",
+                    now=NOW,
+                    after={"step": step},
+                    using_db=conn,
+                )
+                await asyncio.sleep(0.01)
+
+    before = await AuditRecord.all().count()
+    results = await asyncio.gather(*(use_case(i) for i in range(20)), return_exceptions=True)
+    assert not [r for r in results if isinstance(r, BaseException)], results
+    records = await AuditRecord.all().order_by("seq")
+    assert len(records) == before + 40
+    assert [r.seq for r in records] == list(range(1, len(records) + 1))
+    # A use case's two rows stay together: the second waits for nobody else's.
+    mine = [r.entity_id for r in records[before:]]
+    assert all(mine[k] == mine[k + 1] for k in range(0, 40, 2)), mine
+    report = await verify_chain()
+    assert report.problem is None, report.problem.line()
