@@ -422,6 +422,9 @@ def _parser() -> argparse.ArgumentParser:
     from graphql_api.cli_collection import add_parsers
 
     add_parsers(sub)
+    from graphql_api.cli_pii import add_parsers as add_pii_parsers
+
+    add_pii_parsers(sub)
     return parser
 
 
