@@ -27,15 +27,12 @@ _KEYS: ContextVar[PiiProtector | None] = ContextVar("ecert_migration_pii", defau
 # (select the next batch not converted yet, update one row) as (SQLite, PostgreSQL) text.
 _SQL = {
     False: (
-        "SELECT id, mobile FROM account WHERE mobile_cipher = '' AND id > ? "
-        "ORDER BY id LIMIT 500",
+        "SELECT id, mobile FROM account WHERE mobile_cipher = '' AND id > ? ORDER BY id LIMIT 500",
         "UPDATE account SET mobile_cipher = ?, mobile_hmac = ?, mobile_masked = ? WHERE id = ?",
     ),
     True: (
-        "SELECT id, mobile FROM account WHERE mobile_cipher = '' AND id > $1 "
-        "ORDER BY id LIMIT 500",
-        "UPDATE account SET mobile_cipher = $1, mobile_hmac = $2, mobile_masked = $3 "
-        "WHERE id = $4",
+        "SELECT id, mobile FROM account WHERE mobile_cipher = '' AND id > $1 ORDER BY id LIMIT 500",
+        "UPDATE account SET mobile_cipher = $1, mobile_hmac = $2, mobile_masked = $3 WHERE id = $4",
     ),
 }
 
