@@ -250,7 +250,7 @@ async def test_account_indexes_survive_on_sqlite(tmp_path):
         unique_columns = set()
         for index in unique:
             if index["unique"]:
-                _, cols = await conn.execute_query(f"PRAGMA index_info(\"{index['name']}\")")
+                _, cols = await conn.execute_query(f'PRAGMA index_info("{index["name"]}")')
                 unique_columns |= {c["name"] for c in cols}
         assert {"public_id", "id_number_hmac"} <= unique_columns
         assert any("mobile_hmac" in (r["sql"] or "") for r in rows)
