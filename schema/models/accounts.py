@@ -15,13 +15,13 @@ if TYPE_CHECKING:
 
 
 class Account(Model):
-    """A real-name account. Neither the ID number nor the mobile number is stored in clear.
+    """A real-name account. The ID number is never stored in clear.
 
     ``id_number_hmac`` (keyed HMAC-SHA256) answers "is this ID registered?" and enforces
     one account per person, and ``id_number_cipher`` (AES-256-GCM) lets the owner see it.
-    The birth date is not stored: it is read from the sealed ID number when needed.
-    The mobile number is sealed the same way (``mobile_hmac`` finds accounts by mobile),
-    see schema.services.account_pii.
+    Nor is the mobile number: it is sealed the same way (``mobile_hmac`` finds accounts by
+    mobile), see schema.services.account_pii. The birth date is not stored at all: it is
+    read from the sealed ID number when needed.
     """
 
     id = fields.IntField(primary_key=True)
