@@ -25,7 +25,9 @@ async def prepare_database(settings: Settings, *, target: str | None = None) -> 
     """Idempotent: safe to run at every start (``make run`` does)."""
     if settings.database_url.startswith("sqlite://"):
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-    await migrate(settings.database_url, target=target)
+    from schema.http_edge.deps import pii_protector
+
+    await migrate(settings.database_url, target=target, pii=pii_protector(settings))
     lines = [f"migrations applied ({target or 'latest'})"]
     if settings.is_postgres and target is None:
         from graphql_api.worker import apply_queue_schema

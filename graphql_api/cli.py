@@ -425,6 +425,10 @@ def _parser() -> argparse.ArgumentParser:
     from graphql_api.cli_audit import add_parsers as add_audit_parsers
 
     add_audit_parsers(sub)
+
+    from graphql_api.cli_pii import add_parsers as add_pii_parsers
+
+    add_pii_parsers(sub)
     return parser
 
 

@@ -9,6 +9,9 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from tortoise import Tortoise
 from tortoise.migrations.api import migrate as _migrate
 
+from schema.pii import PiiProtector
+from schema.pii_migration import migration_keys
+
 __all__ = ["DatabaseUrlError", "close_db", "migrate", "open_db", "tortoise_config"]
 
 MODELS_MODULE = "schema.models"
@@ -86,9 +89,13 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
     }
 
 
-async def migrate(database_url: str, *, target: str | None = None) -> None:
-    """Apply migrations up to ``target`` (``models.0001_initial``) or the latest."""
-    await _migrate(config=tortoise_config(database_url), target=target)
+async def migrate(
+    database_url: str, *, target: str | None = None, pii: PiiProtector | None = None
+) -> None:
+    """Apply migrations up to ``target`` (``models.0001_initial``) or the latest.
+    ``pii``: the keys for data steps that seal personal data (see schema.pii_migration)."""
+    with migration_keys(pii):
+        await _migrate(config=tortoise_config(database_url), target=target)
     await Tortoise.close_connections()
 
 

@@ -225,3 +225,5 @@ class AuditAction(LabelledEnum):
     SIGNING_KEY_CREATED = "signing_key.created", "生成签名密钥"
     SIGNING_KEY_RETIRED = "signing_key.retired", "停用签名密钥"
     SIGNING_KEY_REVOKED = "signing_key.revoked", "吊销签名密钥"
+
+    PII_KEY_ROTATED = "pii_key.rotated", "个人信息加密密钥轮换"

@@ -87,6 +87,7 @@ class CorrectionRequestMutations:
             reason=input.reason,
             changes=_changes(input.changes),
             catalog=catalog,
+            pii=info.context.deps.pii,
             now=info.context.now,
         )
         return RequestCorrectionSuccess(

@@ -152,6 +152,7 @@ async def _save(info: Info, id: strawberry.ID, step: Step, input: object) -> Ste
         step=step,
         submitted=_submitted(input, step),
         catalog=info.context.catalog,
+        pii=info.context.deps.pii,
         now=info.context.now,
     )
 
@@ -215,7 +216,11 @@ class RegistrationMutations:
         actor = require_holder(require_mutation_actor(info))
         catalog = info.context.catalog
         reg = await registrations.submit_registration(
-            actor=actor, registration_id=str(input.id), catalog=catalog, now=info.context.now
+            actor=actor,
+            registration_id=str(input.id),
+            catalog=catalog,
+            pii=info.context.deps.pii,
+            now=info.context.now,
         )
         return RegistrationSuccess(registration=RegistrationType.from_model(reg, catalog))
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import strawberry
 
-from schema import rules
 from schema.enums import Role
 from schema.models import Account
 
@@ -38,6 +37,6 @@ class AccountType:
             role_label=account.role.label,
             id_number_masked=account.id_number_masked,
             id_number=full_id_number,
-            mobile_masked=rules.mask_mobile(account.mobile),
+            mobile_masked=account.mobile_masked,
             authority_code=account.authority_code,
         )

@@ -13,7 +13,7 @@ from schema.services.issuance import Issuer
 from schema.services.signing_keys import Signer
 from schema.storage import BlobStore, FileBlobStore
 
-__all__ = ["Deps", "JobsSlot", "build_deps", "utc_now"]
+__all__ = ["Deps", "JobsSlot", "build_deps", "pii_protector", "utc_now"]
 
 
 def utc_now() -> datetime:
@@ -46,14 +46,19 @@ class Deps:
         return timedelta(hours=self.settings.session_ttl_hours)
 
 
+def pii_protector(settings: Settings) -> PiiProtector:
+    return PiiProtector(
+        hmac_key=settings.pii_hmac_key.reveal(),
+        encryption_key=settings.pii_encryption_key.reveal(),
+        previous_encryption_keys=[k.reveal() for k in settings.pii_previous_encryption_keys],
+    )
+
+
 def build_deps(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> Deps:
     store = FileBlobStore(settings.data_dir / "blobs")
     return Deps(
         settings=settings,
-        pii=PiiProtector(
-            hmac_key=settings.pii_hmac_key.reveal(),
-            encryption_key=settings.pii_encryption_key.reveal(),
-        ),
+        pii=pii_protector(settings),
         store=store,
         issuer=Issuer(
             signer=Signer(settings.signing_passphrase.reveal()),

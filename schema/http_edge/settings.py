@@ -63,6 +63,8 @@ class Settings:
     public_base_url: str = "http://127.0.0.1:8000"
     pii_hmac_key: Secret = field(default_factory=lambda: Secret(b""))
     pii_encryption_key: Secret = field(default_factory=lambda: Secret(b""))
+    # Older PII encryption keys: they only open, during and before `ecert rotate-pii-key`.
+    pii_previous_encryption_keys: tuple[Secret, ...] = ()
     signing_passphrase: Secret = field(default_factory=lambda: Secret(b""))
     session_ttl_hours: int = 12
     cookie_secure: bool = True
@@ -182,6 +184,16 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
             return Path(env_map[name + "_FILE"]).read_text(encoding="utf-8").strip()
         return env_map.get(name) or fallback[name]
 
+    previous_name = "ECERT_PII_PREVIOUS_ENCRYPTION_KEYS"
+    previous_text = (
+        Path(env_map[previous_name + "_FILE"]).read_text(encoding="utf-8")
+        if env_map.get(previous_name + "_FILE")
+        else env_map.get(previous_name, "")
+    )
+    previous_keys = tuple(
+        _key(previous_name, k) for k in previous_text.replace("\n", ",").split(",") if k.strip()
+    )
+
     host = env_map.get("ECERT_HOST", "127.0.0.1")
     port = _int("ECERT_PORT", env_map.get("ECERT_PORT", "8000"), low=0, high=65535)
     # Development default: the address this server answers on, so its QR codes open.
@@ -212,6 +224,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         pii_encryption_key=_key(
             "ECERT_PII_ENCRYPTION_KEY", secret_text("ECERT_PII_ENCRYPTION_KEY")
         ),
+        pii_previous_encryption_keys=previous_keys,
         signing_passphrase=Secret(secret_text("ECERT_SIGNING_PASSPHRASE").encode()),
         session_ttl_hours=_int(
             "ECERT_SESSION_TTL_HOURS", env_map.get("ECERT_SESSION_TTL_HOURS", "12"), low=1, high=720

@@ -58,7 +58,7 @@ async def chain_existing_rows(apps: Any, schema_editor: Any) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("models", "0005_enum_fields")]
+    dependencies = [("models", "0006_pii_protection")]
 
     initial = False
 

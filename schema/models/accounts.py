@@ -19,6 +19,9 @@ class Account(Model):
 
     ``id_number_hmac`` (keyed HMAC-SHA256) answers "is this ID registered?" and enforces
     one account per person, and ``id_number_cipher`` (AES-256-GCM) lets the owner see it.
+    Nor is the mobile number: it is sealed the same way (``mobile_hmac`` finds accounts by
+    mobile), see schema.services.account_pii. The birth date is not stored at all: it is
+    read from the sealed ID number when needed.
     """
 
     id = fields.IntField(primary_key=True)
@@ -27,8 +30,9 @@ class Account(Model):
     id_number_hmac = fields.CharField(max_length=64, unique=True)
     id_number_cipher = fields.TextField()
     id_number_masked = fields.CharField(max_length=18)
-    birth_date = fields.DateField()
-    mobile = fields.CharField(max_length=11)
+    mobile_cipher = fields.TextField(db_default="")
+    mobile_hmac = fields.CharField(max_length=64, db_index=True, db_default="")
+    mobile_masked = fields.CharField(max_length=11, db_default="")
     password_hash = fields.CharField(max_length=255)
     role = fields.CharEnumField(Role, max_length=16, default=Role.APPLICANT)
     # Reviewers are bound to exactly one approving authority (its reference code).

@@ -16,6 +16,7 @@ from schema.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated, P
 from schema.models import Account, Session
 from schema.passwords import hash_password, verify_password
 from schema.pii import PiiProtector
+from schema.services.account_pii import account_mobile, mobile_columns
 from schema.services.audit import write_audit
 
 __all__ = [
@@ -102,8 +103,7 @@ async def _create(
                 id_number_hmac=lookup,
                 id_number_cipher=pii.seal(parsed.value),
                 id_number_masked=rules.mask_id_number(parsed.value),
-                birth_date=parsed.birth_date,
-                mobile=clean_mobile,
+                **mobile_columns(pii, clean_mobile),
                 password_hash=password_hash,
                 role=role,
                 authority_code=authority_code,
@@ -202,7 +202,9 @@ async def change_password(
         raise InvalidInput.one("WRONG_PASSWORD", "原密码不正确", "oldPassword")
     try:
         rules.check_password(
-            new_password, id_number=pii.open(account.id_number_cipher), mobile=account.mobile
+            new_password,
+            id_number=pii.open(account.id_number_cipher),
+            mobile=account_mobile(account, pii),
         )
     except rules.RuleViolation as exc:
         raise InvalidInput([Problem(exc.code, exc.message, "newPassword")]) from None

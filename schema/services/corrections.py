@@ -29,9 +29,11 @@ from schema.models import (
     IssuedNumber,
     Registration,
 )
+from schema.pii import PiiProtector
 from schema.qr_fit import qr_fit_problem
 from schema.reference.catalog import Catalog
 from schema.registration_form import FIELD_COLUMNS, STEP_FIELDS, check_step
+from schema.services.account_pii import account_birth_date
 from schema.services.audit import write_audit
 from schema.services.issuance import CertificateContent, Issuer
 from schema.services.paging import Page, keyset_page
@@ -70,9 +72,11 @@ async def request_correction(
     reason: str,
     changes: Mapping[str, str],
     catalog: Catalog,
+    pii: PiiProtector,
     now: datetime,
 ) -> CorrectionRequest:
-    """The holder asks the responsible authority to correct fields of an issued certificate."""
+    """The holder asks the responsible authority to correct fields of an issued certificate.
+    ``pii`` opens the holder's ID number for the birth date the date rules need."""
     account = await holder_account(actor)
     reason = _checked_request(reason, changes, catalog)
     async with in_transaction() as conn:
@@ -90,7 +94,7 @@ async def request_correction(
         ):
             raise InvalidState("该证书已有待处理的更正申请", code="CORRECTION_PENDING")
         reg = await Registration.get(id=cert.registration_id, using_db=conn)
-        clean = _validated_changes(reg, changes, catalog, now, account.birth_date)
+        clean = _validated_changes(reg, changes, catalog, now, account_birth_date(account, pii))
         request = await CorrectionRequest.create(
             public_id=secrets.token_hex(12),
             certificate=cert,

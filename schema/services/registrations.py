@@ -28,6 +28,7 @@ from schema.enums import AuditAction, RegistrationSource
 from schema.errors import Conflict, InvalidInput, InvalidState, NotFound, Problem
 from schema.models import Account, Registration, RegistrationKey, RegistrationStatus
 from schema.photos import PhotoRejected, normalize_photo
+from schema.pii import PiiProtector
 from schema.qr_fit import qr_fit_problem
 from schema.reference.catalog import Catalog
 from schema.registration_form import (
@@ -38,6 +39,7 @@ from schema.registration_form import (
     check_step,
     missing_fields,
 )
+from schema.services.account_pii import account_birth_date
 from schema.services.audit import write_audit
 from schema.services.paging import Page, keyset_page
 from schema.storage import BlobStore
@@ -303,9 +305,11 @@ async def save_step(
     step: Step,
     submitted: Mapping[str, Any],
     catalog: Catalog,
+    pii: PiiProtector,
     now: datetime,
 ) -> StepOutcome:
-    """Validate and save one wizard step; nothing is saved when any field is refused."""
+    """Validate and save one wizard step; nothing is saved when any field is refused.
+    ``pii`` opens the holder's ID number for the birth date the date rules need."""
     async with _duplicate_drafts_withdrawn(actor, registration_id, now):
         return await _save_step(
             actor=actor,
@@ -313,6 +317,7 @@ async def save_step(
             step=step,
             submitted=submitted,
             catalog=catalog,
+            pii=pii,
             now=now,
         )
 
@@ -324,6 +329,7 @@ async def _save_step(
     step: Step,
     submitted: Mapping[str, Any],
     catalog: Catalog,
+    pii: PiiProtector,
     now: datetime,
 ) -> StepOutcome:
     async with in_transaction() as conn:
@@ -344,7 +350,7 @@ async def _save_step(
             stored_values(reg),
             catalog=catalog,
             today=now.date(),
-            birth_date=account.birth_date,
+            birth_date=account_birth_date(account, pii),
         )
         if result.problems:
             raise InvalidInput(result.problems)
@@ -426,22 +432,25 @@ async def attach_photo(
 
 
 async def submit_registration(
-    *, actor: Actor, registration_id: str, catalog: Catalog, now: datetime
+    *, actor: Actor, registration_id: str, catalog: Catalog, pii: PiiProtector, now: datetime
 ) -> Registration:
-    """填写中/已退回/待完善 → 待审核, once every field and the photo pass together."""
+    """填写中/已退回/待完善 → 待审核, once every field and the photo pass together.
+    ``pii`` opens the holder's ID number for the birth date the date rules need."""
     async with _duplicate_drafts_withdrawn(actor, registration_id, now):
-        return await _submit(actor=actor, registration_id=registration_id, catalog=catalog, now=now)
+        return await _submit(
+            actor=actor, registration_id=registration_id, catalog=catalog, pii=pii, now=now
+        )
 
 
 async def _submit(
-    *, actor: Actor, registration_id: str, catalog: Catalog, now: datetime
+    *, actor: Actor, registration_id: str, catalog: Catalog, pii: PiiProtector, now: datetime
 ) -> Registration:
     async with in_transaction() as conn:
         account, reg = await _owned_for_update(actor, registration_id, conn)
         if reg.status not in EDITABLE:
             raise InvalidState("该登记已提交，请等待审核", code="REGISTRATION_NOT_EDITABLE")
         result = complete_check(
-            reg, catalog=catalog, today=now.date(), birth_date=account.birth_date
+            reg, catalog=catalog, today=now.date(), birth_date=account_birth_date(account, pii)
         )
         problems = list(result.problems)
         if not reg.photo_sha256:

@@ -267,6 +267,7 @@ async def pending_corrections(deps: Any, people: Any) -> list[str]:
             reason="登记时专业选择有误，以评审表为准",
             changes={"specialty": corrected},
             catalog=catalog,
+            pii=deps.pii,
             now=NOW,
         )
         ids.append(request.public_id)

@@ -15,6 +15,7 @@ from tortoise import Tortoise
 from schema import migrations
 from schema.db import close_db, migrate, open_db
 from tests.support.databases import PG_ADMIN_URL, admin_execute, forget_cached_sql
+from tests.support.settings import test_pii
 
 
 @pytest.fixture
@@ -62,7 +63,8 @@ async def test_upgrade_from_first_migration_keeps_rows(empty_database_url):
         await close_db()
 
     forget_cached_sql()
-    await migrate(empty_database_url)  # to the latest: adds columns and tables
+    # To the latest: adds columns and tables (0006 seals the mobile number with the keys).
+    await migrate(empty_database_url, pii=test_pii())
     await open_db(empty_database_url)
     try:
         from schema.models import Account, Registration
@@ -204,5 +206,122 @@ async def test_a_new_database_starts_an_empty_chain(empty_database_url):
 
         head = await AuditChainHead.get(id=1)
         assert (head.seq, head.hash) == (0, GENESIS)
+    finally:
+        await close_db()
+
+
+_ACCOUNT_AT_0005 = (
+    "INSERT INTO account (public_id, name, id_number_hmac, id_number_cipher, "
+    "id_number_masked, birth_date, mobile, password_hash, role, is_active, "
+    "failed_login_count, password_changed_at, created_at, updated_at) VALUES "
+    "('{pid}', '张三', '{hmac}', '{cipher}', '5001**********0238', '1985-03-12', "
+    "'{mobile}', 'x', 'applicant', TRUE, 0, '2026-01-01 00:00:00+00:00', "
+    "'2026-01-01 00:00:00+00:00', '2026-01-01 00:00:00+00:00')"
+)
+
+
+async def _accounts_at_0005(url: str) -> set[str]:
+    """Two accounts with a clear birth date and mobile, as 0005 stored them; returns the
+    account table's indexes."""
+    forget_cached_sql()
+    await migrate(url, target="models.0005_enum_fields")
+    await open_db(url)
+    try:
+        conn = Tortoise.get_connection("default")
+        pii = test_pii()
+        for pid, mobile in (("p1", "13812341234"), ("p2", "13900002222")):
+            await conn.execute_query(
+                _ACCOUNT_AT_0005.format(
+                    pid=pid, hmac="h" + pid, cipher=pii.seal("500112198503120238"), mobile=mobile
+                )
+            )
+        return await _indexes("account")
+    finally:
+        await close_db()
+
+
+async def _dump(table: str) -> str:
+    conn = Tortoise.get_connection("default")
+    _, rows = await conn.execute_query(f"SELECT * FROM {table}")  # noqa: S608  # a constant
+    return repr([dict(r) for r in rows])
+
+
+async def test_accounts_from_0005_upgrade_to_sealed_mobiles_and_no_birth_date(
+    empty_database_url,
+):
+    before = await _accounts_at_0005(empty_database_url)
+    forget_cached_sql()
+    await migrate(empty_database_url, pii=test_pii())
+    await open_db(empty_database_url)
+    try:
+        from schema.models import Account
+        from schema.services.account_pii import account_mobile, accounts_with_mobile
+
+        columns = await _columns("account")
+        assert {"birth_date", "mobile"} & columns == set()
+        dump = await _dump("account")
+        for clear in ("13812341234", "13900002222", "1985-03-12", "19850312"):
+            assert clear not in dump
+        pii = test_pii()
+        account = await Account.get(public_id="p2")
+        assert (account_mobile(account, pii), account.mobile_masked) == (
+            "13900002222",
+            "139****2222",
+        )
+        assert [a.public_id for a in await accounts_with_mobile(pii, "139-0000-2222")] == ["p2"]
+        # No table rebuild: the unique indexes are still there, and the lookup index is new.
+        assert before < await _indexes("account")
+    finally:
+        await close_db()
+
+
+async def test_sealing_mobiles_without_keys_refuses_and_changes_nothing(empty_database_url):
+    from schema.pii_migration import PiiKeysRequired
+
+    before = await _accounts_at_0005(empty_database_url)
+    forget_cached_sql()
+    with pytest.raises(PiiKeysRequired, match="ecert migrate"):
+        await migrate(empty_database_url)
+    await open_db(empty_database_url)
+    try:
+        assert {"birth_date", "mobile"} <= await _columns("account")
+        assert "mobile_cipher" not in await _columns("account")
+        assert await _indexes("account") == before
+        assert "13812341234" in await _dump("account")
+    finally:
+        await close_db()
+
+
+async def test_account_indexes_survive_on_sqlite(tmp_path):
+    """On SQLite the account table is never rebuilt: its unique constraints and the mobile
+    lookup index are in sqlite_master after every migration."""
+    url = f"sqlite://{tmp_path / 'indexes.sqlite3'}"
+    await _accounts_at_0005(url)
+    forget_cached_sql()
+    await migrate(url, pii=test_pii())
+    await open_db(url)
+    try:
+        conn = Tortoise.get_connection("default")
+        _, rows = await conn.execute_query(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'account'"
+        )
+        _, unique = await conn.execute_query("PRAGMA index_list(account)")
+        unique_columns = set()
+        for index in unique:
+            if index["unique"]:
+                _, cols = await conn.execute_query(f'PRAGMA index_info("{index["name"]}")')
+                unique_columns |= {c["name"] for c in cols}
+        assert {"public_id", "id_number_hmac"} <= unique_columns
+        assert any("mobile_hmac" in (r["sql"] or "") for r in rows)
+        from tortoise.exceptions import IntegrityError
+
+        with pytest.raises(IntegrityError):  # one account per ID number, still enforced
+            await conn.execute_query(
+                "INSERT INTO account (public_id, name, id_number_hmac, id_number_cipher, "
+                "id_number_masked, password_hash, role, is_active, failed_login_count, "
+                "password_changed_at, created_at, updated_at) VALUES ('p9', '李四', 'hp1', "
+                "'c', 'm', 'x', 'applicant', TRUE, 0, '2026-01-01 00:00:00+00:00', "
+                "'2026-01-01 00:00:00+00:00', '2026-01-01 00:00:00+00:00')"
+            )
     finally:
         await close_db()

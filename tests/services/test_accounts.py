@@ -9,6 +9,7 @@ import pytest
 from schema.errors import Conflict, InvalidInput
 from schema.models import Account, AuditRecord
 from schema.services import accounts
+from schema.services.account_pii import account_birth_date
 from tests.support.factories import (
     ID_FEMALE_1992,
     ID_MALE_1985,
@@ -25,7 +26,7 @@ async def test_register_stores_id_number_only_sealed_and_hashed(db, deps):
     assert ID_MALE_1985 not in (row.id_number_cipher + row.id_number_hmac)
     assert row.id_number_masked == "5001**********0238"
     assert deps.pii.open(row.id_number_cipher) == ID_MALE_1985
-    assert row.birth_date.isoformat() == "1985-03-12"
+    assert account_birth_date(row, deps.pii).isoformat() == "1985-03-12"
     assert row.password_hash.startswith("$argon2id$")
 
 

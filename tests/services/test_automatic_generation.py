@@ -120,7 +120,7 @@ async def _upload_and_submit(deps, people, reg_id: str) -> Registration:
         now=NOW,
     )
     return await registrations.submit_registration(
-        actor=people.applicant, registration_id=reg_id, catalog=catalog, now=NOW
+        actor=people.applicant, registration_id=reg_id, catalog=catalog, pii=deps.pii, now=NOW
     )
 
 

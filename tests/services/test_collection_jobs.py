@@ -163,6 +163,7 @@ async def test_the_holder_completes_a_historical_record_and_submits_it(db, deps,
         step=Step.TITLE,
         submitted={"wayObtained": document.pop("wayObtained")},
         catalog=catalog,
+        pii=deps.pii,
         now=NOW,
     )
     for step, values in ((Step.DOCUMENT, document), (Step.SPECIALTY, {"specialty": "给排水"})):
@@ -172,6 +173,7 @@ async def test_the_holder_completes_a_historical_record_and_submits_it(db, deps,
             step=step,
             submitted=values,
             catalog=catalog,
+            pii=deps.pii,
             now=NOW,
         )
     await registrations.attach_photo(
@@ -183,7 +185,7 @@ async def test_the_holder_completes_a_historical_record_and_submits_it(db, deps,
         now=NOW,
     )
     done = await registrations.submit_registration(
-        actor=holder, registration_id=reg.public_id, catalog=catalog, now=NOW
+        actor=holder, registration_id=reg.public_id, catalog=catalog, pii=deps.pii, now=NOW
     )
     assert done.status is RegistrationStatus.SUBMITTED
 

@@ -33,6 +33,7 @@ from tests.support.flows import (
     issue_yubei_certificate,
     make_people,
 )
+from tests.support.settings import test_pii
 
 OTHER_REVIEWER_ID = "50010119850101001" + mod11_2_check_char("50010119850101001")
 REASON = "登记时专业选择有误，评审表为建筑工程"
@@ -45,6 +46,7 @@ async def _request(people, cert, changes, reason=REASON):
         reason=reason,
         changes=changes,
         catalog=await current_catalog(),
+        pii=test_pii(),
         now=NOW,
     )
 

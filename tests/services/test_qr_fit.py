@@ -25,6 +25,7 @@ from tests.support.flows import (
     make_people,
     portrait_jpeg,
 )
+from tests.support.settings import test_pii
 
 LONGEST_NAME = "阿" * 20  # normalize_person_name: at most 20 Han characters
 LONGEST_NUMBER = "0113" + "9" * 26  # the longest paper number the rule accepts
@@ -54,6 +55,7 @@ async def _save(actor: Any, reg: Registration, step: Step, values: dict[str, Any
         step=step,
         submitted=values,
         catalog=await current_catalog(),
+        pii=test_pii(),
         now=NOW,
     )
 
@@ -65,7 +67,7 @@ async def _submit_and_approve(deps: Any, people: Any, applicant: Any, reg: Regis
         store=deps.store, catalog=catalog, now=NOW,
     )  # fmt: skip
     await registrations.submit_registration(
-        actor=applicant, registration_id=reg.public_id, catalog=catalog, now=NOW
+        actor=applicant, registration_id=reg.public_id, catalog=catalog, pii=deps.pii, now=NOW
     )
     return await review.approve_registration(
         actor=people.admin, registration_id=reg.public_id, issuer=deps.issuer,

@@ -24,6 +24,7 @@ from tests.support.flows import (
     make_people,
     portrait_jpeg,
 )
+from tests.support.settings import test_pii
 
 
 async def _step(actor, reg_id, step, values):
@@ -33,6 +34,7 @@ async def _step(actor, reg_id, step, values):
         step=step,
         submitted=values,
         catalog=await current_catalog(),
+        pii=test_pii(),
         now=NOW,
     )
 
@@ -136,7 +138,11 @@ async def test_submission_checks_everything_and_locks_the_registration(db, deps)
     await _step(people.applicant, reg_id, Step.TITLE, YUBEI_TITLE)
     with pytest.raises(InvalidInput) as caught:
         await registrations.submit_registration(
-            actor=people.applicant, registration_id=reg_id, catalog=catalog, now=NOW
+            actor=people.applicant,
+            registration_id=reg_id,
+            catalog=catalog,
+            pii=deps.pii,
+            now=NOW,
         )
     assert {p.code for p in caught.value.problems} == {"SPECIALTY_REQUIRED", "PHOTO_REQUIRED"}
 
@@ -149,7 +155,11 @@ async def test_submission_checks_everything_and_locks_the_registration(db, deps)
     assert caught.value.code == "REGISTRATION_NOT_EDITABLE"
     with pytest.raises(InvalidState) as caught:
         await registrations.submit_registration(
-            actor=people.applicant, registration_id=reg.public_id, catalog=catalog, now=NOW
+            actor=people.applicant,
+            registration_id=reg.public_id,
+            catalog=catalog,
+            pii=deps.pii,
+            now=NOW,
         )
     assert caught.value.code == "REGISTRATION_NOT_EDITABLE"
 

@@ -167,12 +167,14 @@ async def test_return_needs_a_listed_reason_and_a_note_for_other(db, deps):
         step=Step.SPECIALTY,
         submitted={"specialty": "建筑工程"},
         catalog=await current_catalog(),
+        pii=deps.pii,
         now=NOW,
     )
     again = await registrations.submit_registration(
         actor=people.applicant,
         registration_id=reg.public_id,
         catalog=await current_catalog(),
+        pii=deps.pii,
         now=NOW,
     )
     assert again.round == 2

@@ -116,6 +116,7 @@ async def fill_and_submit(
                 step=step,
                 submitted=values,
                 catalog=catalog,
+                pii=deps.pii,
                 now=now,
             )
     await registrations.attach_photo(
@@ -127,7 +128,7 @@ async def fill_and_submit(
         now=now,
     )
     return await registrations.submit_registration(
-        actor=applicant, registration_id=reg.public_id, catalog=catalog, now=now
+        actor=applicant, registration_id=reg.public_id, catalog=catalog, pii=deps.pii, now=now
     )
 
 

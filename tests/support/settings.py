@@ -5,9 +5,20 @@ from __future__ import annotations
 import base64
 import tempfile
 
+from schema.pii import PiiProtector
+
+_HMAC_BYTE, _ENCRYPTION_BYTE = 1, 2
+
 
 def _key(byte: int) -> str:
     return base64.urlsafe_b64encode(bytes([byte]) * 32).decode()
+
+
+def test_pii() -> PiiProtector:
+    """The protector the test settings' keys make (as ``deps.pii``), for helpers without deps."""
+    return PiiProtector(
+        hmac_key=bytes([_HMAC_BYTE]) * 32, encryption_key=bytes([_ENCRYPTION_BYTE]) * 32
+    )
 
 
 def test_environ(*, database_url: str, data_dir: str | None = None, **extra: str) -> dict[str, str]:
@@ -15,8 +26,8 @@ def test_environ(*, database_url: str, data_dir: str | None = None, **extra: str
         "ECERT_ENV": "test",
         "ECERT_DATABASE_URL": database_url,
         "ECERT_DATA_DIR": data_dir or tempfile.mkdtemp(prefix="ecert-test-"),
-        "ECERT_PII_HMAC_KEY": _key(1),
-        "ECERT_PII_ENCRYPTION_KEY": _key(2),
+        "ECERT_PII_HMAC_KEY": _key(_HMAC_BYTE),
+        "ECERT_PII_ENCRYPTION_KEY": _key(_ENCRYPTION_BYTE),
         "ECERT_SIGNING_PASSPHRASE": "test-signing-passphrase",
         "ECERT_PUBLIC_BASE_URL": "https://verify.ecert.test",
         # Live test servers run collection jobs themselves on both databases; the
@@ -28,4 +39,5 @@ def test_environ(*, database_url: str, data_dir: str | None = None, **extra: str
     return env
 
 
+test_pii.__test__ = False  # type: ignore[attr-defined]  # a helper, not a test
 test_environ.__test__ = False  # type: ignore[attr-defined]  # a helper, not a test

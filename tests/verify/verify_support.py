@@ -58,6 +58,7 @@ async def supersede(deps: Deps, people: People, cert: Certificate) -> Certificat
         reason="评审表上的评审专业为暖通空调，登记时填错",
         changes={"specialty": "暖通空调"},
         catalog=catalog,
+        pii=deps.pii,
         now=NOW + timedelta(days=1),
     )
     decided = await decide_correction(
