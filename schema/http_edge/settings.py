@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from crypto.errors import UrlFormatError
 from crypto.qr import normalize_base_url
 from schema.db import DatabaseUrlError, tortoise_config
+from schema.sms import check_provider_spec
 
 __all__ = ["Secret", "Settings", "SettingsError", "load_settings"]
 
@@ -72,6 +73,8 @@ class Settings:
     import_lease_seconds: int = 60
     import_chunk_rows: int = 1000
     inprocess_worker: bool = True
+    # Who sends one-time SMS codes (schema.sms): log (development), none, or module:factory.
+    sms_provider: str = "log"
 
     @property
     def is_postgres(self) -> bool:
@@ -184,6 +187,14 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     if env == "production" and parts.scheme != "https":
         raise SettingsError("ECERT_PUBLIC_BASE_URL must use https in production")
 
+    try:
+        sms_provider = check_provider_spec(
+            env_map.get("ECERT_SMS_PROVIDER", "none" if env == "production" else "log").strip(),
+            production=env == "production",
+        )
+    except ValueError as exc:
+        raise SettingsError(str(exc)) from None
+
     return Settings(
         env=env,
         host=host,
@@ -222,4 +233,5 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
                 "ECERT_INPROCESS_WORKER", "true" if scheme == "sqlite" else "false"
             ),
         ),
+        sms_provider=sms_provider,
     )

@@ -10,12 +10,14 @@ from schema.errors import Conflict, InvalidInput
 from schema.models import Account, AuditRecord
 from schema.services import accounts
 from tests.support.factories import (
+    CLIENT_IP,
     ID_FEMALE_1992,
     ID_MALE_1985,
     ID_X_CHECK,
     NOW,
     PASSWORD,
     make_applicant,
+    request_code,
 )
 
 
@@ -58,7 +60,14 @@ async def test_bad_id_number_is_refused_with_its_code(db, deps, id_number, code)
 async def test_all_field_problems_reported_together(db, deps):
     with pytest.raises(InvalidInput) as caught:
         await accounts.register_account(
-            pii=deps.pii, name="x", id_number="123", mobile="123", password="short", now=NOW
+            pii=deps.pii,
+            name="x",
+            id_number="123",
+            mobile="123",
+            password="short",
+            sms_code="000000",
+            client_ip=CLIENT_IP,
+            now=NOW,
         )
     fields = {p.field for p in caught.value.problems}
     assert fields == {"name", "idNumber", "mobile", "password"}
@@ -69,14 +78,16 @@ async def test_second_account_for_same_person_is_refused(db, deps):
     with pytest.raises(Conflict) as caught:
         await make_applicant(deps, name="张三", mobile="13700000000")
     assert caught.value.code == "ACCOUNT_EXISTS"
-    # There is no password reset yet: the message must not send the person to one.
-    assert "重置" not in caught.value.message, caught.value.message
+    # The message names the two real paths: reset by SMS code, reclaim at the authority.
+    assert "短信验证码" in caught.value.message and "审批机关窗口" in caught.value.message
     assert await Account.all().count() == 1
 
 
 async def test_concurrent_duplicate_registrations_make_one_account(db, deps):
     results = await asyncio.gather(
-        make_applicant(deps), make_applicant(deps), return_exceptions=True
+        make_applicant(deps, mobile="13812341234"),
+        make_applicant(deps, mobile="13912345678"),
+        return_exceptions=True,
     )
     assert sorted(type(r).__name__ for r in results) == ["Conflict", "RegisteredAccount"]
     assert await Account.all().count() == 1
@@ -90,6 +101,8 @@ async def test_password_containing_birth_date_is_refused(db, deps):
             id_number=ID_FEMALE_1992,
             mobile="13812341234",
             password="abc19921231xyz",
+            sms_code=await request_code(deps, "13812341234"),
+            client_ip=CLIENT_IP,
             now=NOW,
         )
     assert caught.value.problems[0].code == "PASSWORD_TOO_WEAK"
