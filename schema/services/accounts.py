@@ -40,6 +40,7 @@ __all__ = [
     "REGISTER_PER_ADDRESS",
     "REGISTER_PER_MOBILE",
     "RELEASED_PREFIX",
+    "RESET_PER_ADDRESS",
     "Reclaimed",
     "RegisteredAccount",
     "account_mobile",

@@ -5,8 +5,8 @@ Only the newest code of a mobile and purpose counts; it allows ``MAX_ATTEMPTS`` 
 and is consumed by the first right one. Neither the code nor the mobile is stored: the row
 keeps keyed HMACs (``PiiProtector.lookup_hash``), the code's bound to its purpose and mobile.
 
-Limits (DB-backed ``FixedWindowCounter``s, shared by every process): one code per mobile per
-``RESEND_COOLDOWN``; at most ``PER_MOBILE_DAILY`` codes per mobile and ``PER_ADDRESS_DAILY``
+Limits (DB-backed ``FixedWindowCounter``s, shared by every process): one code per mobile and
+purpose per ``RESEND_COOLDOWN``; at most ``PER_MOBILE_DAILY`` codes per mobile and ``PER_ADDRESS_DAILY``
 per client address a day. The caller decides whether the code is actually sent (``deliver``):
 a row, the limits and the answer are the same either way, so the answer never tells whether
 a mobile has an account.
@@ -92,7 +92,7 @@ async def issue_code(
     code = f"{secrets.randbelow(1_000_000):06d}"
     try:
         async with in_transaction() as conn:
-            wait = await COOLDOWN.hit(lookup, now=now, using_db=conn)
+            wait = await COOLDOWN.hit(f"{lookup}:{purpose.value}", now=now, using_db=conn)
             if wait.refused and wait.blocked_until is not None:
                 seconds = max(1, int((wait.blocked_until - now).total_seconds() + 0.999))
                 raise RateLimited(

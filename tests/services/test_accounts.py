@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from schema.errors import Conflict, InvalidInput
+from schema.errors import Conflict, InvalidInput, RateLimited
 from schema.models import Account, AuditRecord
 from schema.services import accounts
 from tests.support.factories import (
@@ -18,6 +18,7 @@ from tests.support.factories import (
     PASSWORD,
     make_applicant,
     request_code,
+    sent_code,
 )
 
 
@@ -122,3 +123,53 @@ async def test_change_password_checks_old_password(db, deps):
             now=NOW,
         )
     assert caught.value.code == "WRONG_PASSWORD"
+
+
+async def test_registration_needs_the_code_sent_to_that_mobile(db, deps):
+    other = await request_code(deps, "13912345678")  # a code for another mobile
+    for code in ("", "123456", other):
+        with pytest.raises(InvalidInput) as caught:
+            await _register(deps, sms_code=code)
+        assert [(p.code, p.field) for p in caught.value.problems] == [
+            ("SMS_CODE_INVALID", "smsCode")
+        ]
+    assert await Account.all().count() == 0
+    created = await _register(deps, sms_code=await request_code(deps, "13812341234"))
+    assert created.account.mobile == "13812341234"
+
+
+async def test_registration_attempts_are_limited_per_address(db, deps):
+    limit = accounts.REGISTER_PER_ADDRESS.limit
+    for n in range(limit):
+        with pytest.raises(InvalidInput):
+            await _register(deps, sms_code="000000", mobile=f"139{n:08d}")
+    with pytest.raises(RateLimited) as caught:
+        await _register(deps, sms_code=await request_code(deps, "13812341234"))
+    assert caught.value.code == "REGISTER_RATE_LIMITED"
+    assert await _register(
+        deps, sms_code=sent_code(deps, "13812341234"), client_ip="198.51.100.1"
+    )
+
+
+async def test_registration_attempts_are_limited_per_mobile(db, deps):
+    for n in range(accounts.REGISTER_PER_MOBILE.limit):
+        with pytest.raises(InvalidInput):
+            await _register(deps, sms_code="000000", client_ip=f"192.0.2.{n}")
+    with pytest.raises(RateLimited) as caught:
+        await _register(deps, sms_code="000000", client_ip="198.51.100.1")
+    assert caught.value.code == "REGISTER_RATE_LIMITED"
+
+
+async def _register(
+    deps, *, sms_code: str, mobile: str = "13812341234", client_ip: str = CLIENT_IP
+) -> accounts.RegisteredAccount:
+    return await accounts.register_account(
+        pii=deps.pii,
+        name="张三",
+        id_number=ID_MALE_1985,
+        mobile=mobile,
+        password=PASSWORD,
+        sms_code=sms_code,
+        client_ip=client_ip,
+        now=NOW,
+    )
