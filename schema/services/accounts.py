@@ -195,19 +195,18 @@ async def register_account(
     """Register an applicant under their real name. One account per ID number; the mobile
     is proved by a one-time code (purpose REGISTER); attempts are limited per client address
     and per mobile."""
-    await _count_attempt(
-        REGISTER_PER_ADDRESS, client_ip[:64], code="REGISTER_RATE_LIMITED", now=now
-    )
+    blocked = await _count_attempt(REGISTER_PER_ADDRESS, client_ip[:64], now=now)
     try:
         clean_mobile = rules.normalize_mobile(mobile)
     except rules.RuleViolation:
         clean_mobile = ""
-    if clean_mobile:
-        await _count_attempt(
-            REGISTER_PER_MOBILE,
-            otp.mobile_lookup(pii, clean_mobile),
+    if clean_mobile and blocked is None:
+        lookup = otp.mobile_lookup(pii, clean_mobile)
+        blocked = await _count_attempt(REGISTER_PER_MOBILE, lookup, now=now)
+    if blocked is not None:
+        raise RateLimited(
+            f"注册尝试次数过多，请{minutes_left(blocked, now)}分钟后再试",
             code="REGISTER_RATE_LIMITED",
-            now=now,
         )
     return await _create(
         pii=pii,
@@ -225,16 +224,13 @@ async def register_account(
 
 
 async def _count_attempt(
-    counter: FixedWindowCounter, subject: str, *, code: str, now: datetime
-) -> None:
-    """Count one attempt, committed on its own (whatever happens next, it was an attempt);
-    once the window's limit is reached, refuse until the window ends."""
+    counter: FixedWindowCounter, subject: str, *, now: datetime
+) -> datetime | None:
+    """Count one attempt, committed on its own (whatever happens next, it was an attempt).
+    Once the window's limit is reached: when the refusal ends (the attempt is refused)."""
     async with in_transaction() as conn:
         hit = await counter.hit(subject, now=now, using_db=conn)
-    if hit.refused and hit.blocked_until is not None:
-        raise RateLimited(
-            f"尝试次数过多，请{minutes_left(hit.blocked_until, now)}分钟后再试", code=code
-        )
+    return hit.blocked_until if hit.refused else None
 
 
 async def create_staff(
@@ -393,7 +389,12 @@ async def reset_password(
     number, a mobile that is not the account's or a wrong code all get the same answer.
     Applicant accounts only (staff passwords are reset by an administrator). Returns the
     number of sessions revoked."""
-    await _count_attempt(RESET_PER_ADDRESS, client_ip[:64], code="RESET_RATE_LIMITED", now=now)
+    blocked = await _count_attempt(RESET_PER_ADDRESS, client_ip[:64], now=now)
+    if blocked is not None:
+        raise RateLimited(
+            f"重置密码尝试次数过多，请{minutes_left(blocked, now)}分钟后再试",
+            code="RESET_RATE_LIMITED",
+        )
     try:
         normalised = rules.normalize_id_number(id_number)
     except rules.RuleViolation:
