@@ -113,6 +113,37 @@ def _validate_identity(
     return clean_name, parsed, clean_mobile, problems
 
 
+async def _insert_account(
+    *,
+    pii: PiiProtector,
+    name: str,
+    id_number: rules.IdNumber,
+    mobile: str,
+    password_hash: str,
+    role: Role,
+    authority_code: str | None,
+    now: datetime,
+    conn: BaseDBAsyncClient,
+) -> Account:
+    """The one place an account row is written (with its protected ID number and mobile)."""
+    return await Account.create(
+        public_id=secrets.token_hex(16),
+        name=name,
+        id_number_hmac=pii.lookup_hash(id_number.value),
+        id_number_cipher=pii.seal(id_number.value),
+        id_number_masked=rules.mask_id_number(id_number.value),
+        birth_date=id_number.birth_date,
+        mobile=mobile,
+        password_hash=password_hash,
+        role=role,
+        authority_code=authority_code,
+        password_changed_at=now,
+        created_at=now,
+        updated_at=now,
+        using_db=conn,
+    )
+
+
 async def _create(
     *,
     pii: PiiProtector,
@@ -145,21 +176,16 @@ async def _create(
     password_hash = hash_password(password)
     try:
         async with in_transaction() as conn:
-            account = await Account.create(
-                public_id=secrets.token_hex(16),
+            account = await _insert_account(
+                pii=pii,
                 name=clean_name,
-                id_number_hmac=lookup,
-                id_number_cipher=pii.seal(parsed.value),
-                id_number_masked=rules.mask_id_number(parsed.value),
-                birth_date=parsed.birth_date,
+                id_number=parsed,
                 mobile=clean_mobile,
                 password_hash=password_hash,
                 role=role,
                 authority_code=authority_code,
-                password_changed_at=now,
-                created_at=now,
-                updated_at=now,
-                using_db=conn,
+                now=now,
+                conn=conn,
             )
             await write_audit(
                 actor=actor,
@@ -527,21 +553,16 @@ async def reclaim_identity(
             .update(revoked_at=now)
         )
         records = await _detach_records(squatter, lookup, now=now, conn=conn)
-        account = await Account.create(
-            public_id=secrets.token_hex(16),
+        account = await _insert_account(
+            pii=pii,
             name=clean_name,
-            id_number_hmac=lookup,
-            id_number_cipher=pii.seal(parsed.value),
-            id_number_masked=rules.mask_id_number(parsed.value),
-            birth_date=parsed.birth_date,
+            id_number=parsed,
             mobile=clean_mobile,
             password_hash=password_hash,
             role=Role.APPLICANT,
             authority_code=None,
-            password_changed_at=now,
-            created_at=now,
-            updated_at=now,
-            using_db=conn,
+            now=now,
+            conn=conn,
         )
         await write_audit(
             actor=actor,
