@@ -37,6 +37,7 @@ from schema.services.throttle import FixedWindowCounter, minutes_left
 from schema.sms import SmsProvider
 
 __all__ = [
+    "ACCOUNTS_PER_MOBILE",
     "REGISTER_PER_ADDRESS",
     "REGISTER_PER_MOBILE",
     "RELEASED_PREFIX",
@@ -56,6 +57,9 @@ __all__ = [
 # Registration attempts (successful or not) per client address and per mobile.
 REGISTER_PER_ADDRESS = FixedWindowCounter("register-address:", limit=20, window=timedelta(hours=1))
 REGISTER_PER_MOBILE = FixedWindowCounter("register-mobile:", limit=10, window=timedelta(days=1))
+# Accounts one mobile may be bound to (family members may share a number; a squatter's
+# SIM card may not register a crowd).
+ACCOUNTS_PER_MOBILE = 3
 # Password-reset attempts per client address (each also spends an attempt on the code).
 RESET_PER_ADDRESS = FixedWindowCounter("reset-address:", limit=20, window=timedelta(hours=1))
 
@@ -234,6 +238,12 @@ async def register_account(
             f"注册尝试次数过多，请{minutes_left(blocked, now)}分钟后再试",
             code="REGISTER_RATE_LIMITED",
         )
+    if clean_mobile and await _accounts_with_mobile(pii, clean_mobile) >= ACCOUNTS_PER_MOBILE:
+        raise Conflict(
+            f"该手机号码已绑定{ACCOUNTS_PER_MOBILE}个账户，请使用本人的其他手机号码注册",
+            code="MOBILE_ACCOUNTS_LIMIT",
+            field="mobile",
+        )
     return await _create(
         pii=pii,
         name=name,
@@ -357,9 +367,9 @@ def account_mobile(account: Account) -> str:
     return account.mobile
 
 
-async def _accounts_with_mobile(pii: PiiProtector, mobile: str) -> bool:
-    """Whether an active applicant account has this (normalised) mobile."""
-    return await Account.filter(mobile=mobile, is_active=True, role=Role.APPLICANT).exists()
+async def _accounts_with_mobile(pii: PiiProtector, mobile: str) -> int:
+    """How many active applicant accounts have this (normalised) mobile."""
+    return await Account.filter(mobile=mobile, is_active=True, role=Role.APPLICANT).count()
 
 
 def _normalised_mobile(mobile: str) -> str:
@@ -385,7 +395,7 @@ async def request_sms_code(
     applicant account has the mobile, but the request is recorded and limited identically.
     """
     clean = _normalised_mobile(mobile)
-    deliver = purpose is SmsPurpose.REGISTER or await _accounts_with_mobile(pii, clean)
+    deliver = purpose is SmsPurpose.REGISTER or await _accounts_with_mobile(pii, clean) > 0
     await otp.issue_code(
         pii=pii,
         sms=sms,

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 import pytest
 
 from schema.errors import Conflict, InvalidInput, RateLimited
 from schema.models import Account, AuditRecord
-from schema.services import accounts
+from schema.services import accounts, otp
 from tests.support.factories import (
     CLIENT_IP,
     ID_FEMALE_1992,
+    ID_LEAP_DAY,
     ID_MALE_1985,
     ID_X_CHECK,
     NOW,
@@ -173,3 +175,16 @@ async def _register(
         client_ip=client_ip,
         now=NOW,
     )
+
+
+async def test_one_mobile_binds_a_few_accounts_only(db, deps):
+    """A squatter's one SIM card cannot register a crowd of ID numbers."""
+    people = [ID_MALE_1985, ID_FEMALE_1992, ID_X_CHECK, ID_LEAP_DAY]
+    for n, id_number in enumerate(people[: accounts.ACCOUNTS_PER_MOBILE]):
+        at = NOW + n * otp.RESEND_COOLDOWN
+        await make_applicant(deps, id_number=id_number, mobile="13812341234", now=at)
+    with pytest.raises(Conflict) as caught:
+        await make_applicant(
+            deps, id_number=people[-1], mobile="13812341234", now=NOW + timedelta(hours=1)
+        )
+    assert (caught.value.code, caught.value.field) == ("MOBILE_ACCOUNTS_LIMIT", "mobile")
