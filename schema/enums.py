@@ -28,6 +28,7 @@ __all__ = [
     "RegistrationStatus",
     "Role",
     "SigningKeyState",
+    "SmsPurpose",
     "Step",
     "VerificationState",
 ]
@@ -70,6 +71,14 @@ class Role(LabelledEnum):
 
 
 STAFF_ROLES = frozenset({Role.REVIEWER, Role.SIGNER, Role.IMPORTER, Role.ADMIN})
+
+
+class SmsPurpose(LabelledEnum):
+    """What a one-time SMS code may be used for (a code of one purpose never serves another)."""
+
+    REGISTER = "register", "注册账户"
+    RESET_PASSWORD = "reset_password", "找回密码"
+    LOGIN = "login", "登录验证"
 
 
 # --------------------------------------------------------------------------- registrations
@@ -194,6 +203,9 @@ class AuditAction(LabelledEnum):
     LOGIN_SUCCEEDED = "session.login", "登录"
     LOGIN_FAILED = "session.login_failed", "登录失败"
     LOGGED_OUT = "session.logout", "退出登录"
+    SMS_CODE_REQUESTED = "account.sms_code_requested", "获取短信验证码"
+    PASSWORD_RESET = "account.password_reset", "通过短信验证码重置密码"
+    IDENTITY_RECLAIMED = "account.identity_reclaimed", "审批机关窗口收回被冒用的身份证号码"
 
     REFERENCE_LOADED = "reference.loaded", "载入参考数据"
     REFERENCE_ADDED = "reference.added", "新增参考数据"

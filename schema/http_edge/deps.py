@@ -11,6 +11,7 @@ from schema.http_edge.settings import Settings
 from schema.pii import PiiProtector
 from schema.services.issuance import Issuer
 from schema.services.signing_keys import Signer
+from schema.sms import LogSmsProvider, SmsProvider, build_sms_provider
 from schema.storage import BlobStore, FileBlobStore
 
 __all__ = ["Deps", "JobsSlot", "build_deps", "pii_protector", "utc_now"]
@@ -40,6 +41,7 @@ class Deps:
     issuer: Issuer
     clock: Callable[[], datetime] = field(default=utc_now)
     jobs: JobsSlot = field(default_factory=JobsSlot)
+    sms: SmsProvider = field(default_factory=LogSmsProvider)
 
     @property
     def session_ttl(self) -> timedelta:
@@ -66,4 +68,5 @@ def build_deps(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -
             public_base_url=settings.public_base_url,
         ),
         clock=clock,
+        sms=build_sms_provider(settings.sms_provider),
     )

@@ -20,6 +20,7 @@ from crypto.errors import UrlFormatError
 from crypto.qr import normalize_base_url
 from schema.db import DatabaseUrlError, tortoise_config
 from schema.http_edge.client import IpNetwork, parse_networks
+from schema.sms import check_provider_spec
 
 __all__ = ["Secret", "Settings", "SettingsError", "load_settings"]
 
@@ -91,6 +92,9 @@ class Settings:
     def hsts(self) -> bool:
         """Strict-Transport-Security is sent when the public origin is https."""
         return self.public_base_url.startswith("https://")
+
+    # Who sends one-time SMS codes (schema.sms): log (development), none, or module:factory.
+    sms_provider: str = "log"
 
     @property
     def is_postgres(self) -> bool:
@@ -213,6 +217,14 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     if env == "production" and parts.scheme != "https":
         raise SettingsError("ECERT_PUBLIC_BASE_URL must use https in production")
 
+    try:
+        sms_provider = check_provider_spec(
+            env_map.get("ECERT_SMS_PROVIDER", "none" if env == "production" else "log").strip(),
+            production=env == "production",
+        )
+    except ValueError as exc:
+        raise SettingsError(str(exc)) from None
+
     return Settings(
         env=env,
         host=host,
@@ -253,6 +265,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
             ),
         ),
         **_edge_settings(env_map, secret_text),
+
+        sms_provider=sms_provider,
     )
 
 

@@ -1,6 +1,6 @@
 """Tortoise models. Every model module is imported here so Tortoise discovers it."""
 
-from schema.models.accounts import Account, LoginThrottle, Session
+from schema.models.accounts import Account, LoginBackoff, LoginThrottle, OneTimeCode, Session
 from schema.models.audit import AuditChainHead, AuditRecord
 from schema.models.certificates import (
     Certificate,
@@ -35,7 +35,9 @@ __all__ = [
     "ImportOutcome",
     "ImportStatus",
     "IssuedNumber",
+    "LoginBackoff",
     "LoginThrottle",
+    "OneTimeCode",
     "Provenance",
     "ReferenceEntry",
     "Registration",

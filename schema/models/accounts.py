@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from tortoise import fields
 from tortoise.models import Model
 
-from schema.enums import Role
+from schema.enums import Role, SmsPurpose
 
 if TYPE_CHECKING:
     from schema.models.certificates import Certificate, CorrectionRequest
@@ -38,6 +38,8 @@ class Account(Model):
     # Reviewers are bound to exactly one approving authority (its reference code).
     authority_code = fields.CharField(max_length=32, null=True)
     is_active = fields.BooleanField(default=True)
+    # Unused since 0007 (the account lock became a progressive delay, see LoginBackoff).
+    # The columns stay until a migration drops them: bulk inserts still fill them.
     failed_login_count = fields.IntField(default=0)
     locked_until = fields.DatetimeField(null=True)
     password_changed_at = fields.DatetimeField()
@@ -86,3 +88,43 @@ class LoginThrottle(Model):
 
     class Meta:
         table = "login_throttle"
+
+
+class OneTimeCode(Model):
+    """A one-time SMS code, stored as keyed HMACs only.
+
+    Neither the code nor the mobile is stored in clear (schema.services.otp): both are keyed HMACs (the PII lookup key), so a database dump alone does not
+    let anyone try the million codes offline."""
+
+    id = fields.IntField(primary_key=True)
+    purpose = fields.CharEnumField(SmsPurpose, max_length=16)
+    mobile_hmac = fields.CharField(max_length=64)
+    code_hash = fields.CharField(max_length=64)
+    client_ip = fields.CharField(max_length=64, null=True)
+    # Whether the code was sent (a reset or login code for a mobile without an account is
+    # recorded the same way, so the answer reveals nothing, but never sent).
+    delivered = fields.BooleanField(default=True, db_default=True)
+    attempts = fields.IntField(default=0, db_default=0)
+    created_at = fields.DatetimeField()
+    expires_at = fields.DatetimeField()
+    consumed_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "one_time_code"
+        indexes = (("mobile_hmac", "purpose", "created_at"),)
+
+
+class LoginBackoff(Model):
+    """Recent failed logins of one account or one client address (a delay, never a lock).
+
+    When the next attempt may be made grows with the failures: schema.services.login_backoff.
+    """
+
+    id = fields.IntField(primary_key=True)
+    key = fields.CharField(max_length=100, unique=True)
+    failures = fields.IntField(default=0, db_default=0)
+    last_failure_at = fields.DatetimeField()
+    retry_at = fields.DatetimeField()
+
+    class Meta:
+        table = "login_backoff"

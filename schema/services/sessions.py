@@ -1,8 +1,15 @@
-"""Login, session tokens and logout, with throttling per account and per client address.
+"""Login, session tokens and logout, with a progressive delay per account and per address.
 
 Tokens are 256-bit random strings handed to the client once; only their SHA-256 is stored.
 A failed login is recorded in its own transaction *before* the refusal is raised, so the
 counters survive the error.
+
+There is no account lock: an attacker can slow an account down (``login_backoff``) but never
+make the service refuse its owner's correct password plus second factor. Once an account has
+had ``SECOND_FACTOR_AFTER`` recent failures, a login needs a second factor
+(:func:`second_factor_required`): for an applicant a one-time SMS code (purpose LOGIN) sent to
+the account's mobile. Until it is given the password is not even looked at (so guessing it
+teaches nothing), and with a valid one the delay no longer applies.
 """
 
 from __future__ import annotations
@@ -16,34 +23,39 @@ from tortoise.transactions import in_transaction
 
 from schema import rules
 from schema.actor import Actor
-from schema.enums import AuditAction
+from schema.enums import STAFF_ROLES, AuditAction, SmsPurpose
 from schema.errors import InvalidInput, RateLimited
 from schema.models import Account, Session
 from schema.passwords import DUMMY_HASH, hash_password, needs_rehash, verify_password
 from schema.pii import PiiProtector
+from schema.services import login_backoff, otp
+from schema.services.accounts import account_mobile
 from schema.services.audit import write_audit
-from schema.services.throttle import FixedWindowCounter, minutes_left
+from schema.services.login_backoff import ACCOUNT_BACKOFF, ADDRESS_BACKOFF
 
 __all__ = [
-    "ACCOUNT_LOCK_AFTER",
-    "ACCOUNT_LOCK_FOR",
-    "IP_BLOCK_AFTER",
-    "IP_FAILURES",
-    "IP_WINDOW",
+    "SECOND_FACTOR_AFTER",
     "IssuedSession",
     "authenticate",
+    "check_second_factor",
     "login",
     "logout",
+    "second_factor_required",
     "token_digest",
 ]
 
-ACCOUNT_LOCK_AFTER = 5
-ACCOUNT_LOCK_FOR = timedelta(minutes=15)
-IP_BLOCK_AFTER = 20  # failed logins per client address …
-IP_WINDOW = timedelta(minutes=15)  # … in each fixed window (see schema.services.throttle)
-IP_FAILURES = FixedWindowCounter("ip:", limit=IP_BLOCK_AFTER, window=IP_WINDOW)
+SECOND_FACTOR_AFTER = 5  # recent failures of an account after which a login needs a code
 
 _BAD_CREDENTIALS = InvalidInput.one("INVALID_CREDENTIALS", "身份证号码或密码错误", "password")
+_BAD_WITH_FACTOR = InvalidInput.one(
+    "INVALID_CREDENTIALS", "身份证号码、密码或验证码错误", "secondFactor"
+)
+_FACTOR_NEEDED = InvalidInput.one(
+    "SECOND_FACTOR_REQUIRED",
+    "该账户近期登录失败次数较多，为保护账户安全，本次登录还需短信验证码：请获取“登录”验证码"
+    "（发送到注册手机号），与密码一起提交",
+    "secondFactor",
+)
 
 
 @dataclass(frozen=True)
@@ -58,34 +70,56 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-async def _ip_throttle(client_ip: str, now: datetime) -> None:
-    blocked_until = await IP_FAILURES.blocked_until(client_ip, now=now)
-    if blocked_until is not None:
-        raise RateLimited(
-            f"该网络地址登录失败次数过多，请{minutes_left(blocked_until, now)}分钟后再试",
-            code="LOGIN_RATE_LIMITED",
-        )
+async def second_factor_required(account: Account, *, now: datetime) -> bool:
+    """Whether a login to ``account`` must carry a second factor (the hook for every kind).
+
+    Applicants: after ``SECOND_FACTOR_AFTER`` recent failed logins (an SMS code, purpose
+    LOGIN). Staff: out of this part's scope — the staff part makes TOTP mandatory here.
+    """
+    if account.role in STAFF_ROLES:
+        return False
+    recent = await login_backoff.recent_failures(ACCOUNT_BACKOFF, account.id, now=now)
+    return recent >= SECOND_FACTOR_AFTER
 
 
-async def _record_failure(
-    *, client_ip: str, account: Account | None, now: datetime
-) -> Account | None:
+async def check_second_factor(
+    account: Account, second_factor: str, *, pii: PiiProtector, now: datetime
+) -> bool:
+    """Whether ``second_factor`` proves the account's second factor (consumed if it does).
+
+    Applicants: the newest LOGIN code sent to the account's mobile. Staff: the staff part
+    checks the TOTP code here."""
+    if account.role in STAFF_ROLES:
+        return False
+    return await otp.consume_code(
+        pii=pii,
+        mobile=account_mobile(account, pii),
+        purpose=SmsPurpose.LOGIN,
+        code=second_factor,
+        now=now,
+    )
+
+
+def _delayed(seconds: int) -> RateLimited:
+    return RateLimited(f"登录尝试过于频繁，请{seconds}秒后再试", code="LOGIN_DELAYED")
+
+
+async def _record_failure(*, client_ip: str, account: Account | None, now: datetime) -> None:
     async with in_transaction() as conn:
-        hit = await IP_FAILURES.hit(client_ip, now=now, using_db=conn)
+        address_failures = await login_backoff.record_failure(
+            ADDRESS_BACKOFF, client_ip[:64], now=now, using_db=conn
+        )
         if account is not None:
-            account = await Account.select_for_update().using_db(conn).get(id=account.id)
-            account.failed_login_count += 1
-            if account.failed_login_count >= ACCOUNT_LOCK_AFTER:
-                account.locked_until = now + ACCOUNT_LOCK_FOR
-                account.failed_login_count = 0
-            await account.save(using_db=conn)
+            failures = await login_backoff.record_failure(
+                ACCOUNT_BACKOFF, account.id, now=now, using_db=conn
+            )
             await write_audit(
                 actor=None,
                 action=AuditAction.LOGIN_FAILED,
                 entity_type="account",
                 entity_id=account.public_id,
                 now=now,
-                after={"clientIp": client_ip, "locked": account.locked_until is not None},
+                after={"clientIp": client_ip, "failures": failures},
                 using_db=conn,
             )
         else:
@@ -96,10 +130,9 @@ async def _record_failure(
                 entity_type="client",
                 entity_id=client_ip[:64],
                 now=now,
-                after={"failures": hit.count, "blocked": hit.blocked_until is not None},
+                after={"failures": address_failures},
                 using_db=conn,
             )
-    return account
 
 
 async def login(
@@ -111,9 +144,13 @@ async def login(
     user_agent: str | None,
     ttl: timedelta,
     now: datetime,
+    second_factor: str | None = None,
 ) -> IssuedSession:
-    """Check the credentials and open a session; refusals never say which part was wrong."""
-    await _ip_throttle(client_ip, now)
+    """Check the credentials and open a session; refusals never say which part was wrong.
+
+    Order: the second factor when the account needs one (without it, SECOND_FACTOR_REQUIRED
+    before the password is looked at; a valid one lifts the delay), then the delays of the
+    address and the account (LOGIN_DELAYED, not counted), then the password."""
     try:
         normalised = rules.normalize_id_number(id_number)
     except rules.RuleViolation:
@@ -123,31 +160,41 @@ async def login(
         if normalised
         else None
     )
-    if account and account.locked_until and account.locked_until > now:
-        raise RateLimited(
-            "密码错误次数过多，账户已临时锁定，请"
-            f"{minutes_left(account.locked_until, now)}分钟后再试",
-            code="ACCOUNT_LOCKED",
-        )
+    factor_ok = False
+    if account is not None and await second_factor_required(account, now=now):
+        if not second_factor:
+            raise _FACTOR_NEEDED
+        # The address's delay applies before a code is tried, so one address cannot burn the
+        # code's few attempts quickly (the account's delay would also slow the owner).
+        wait = await login_backoff.seconds_to_wait(ADDRESS_BACKOFF, client_ip[:64], now=now)
+        if wait:
+            raise _delayed(wait)
+        factor_ok = await check_second_factor(account, second_factor, pii=pii, now=now)
+        if not factor_ok:
+            await _record_failure(client_ip=client_ip, account=account, now=now)
+            raise _BAD_WITH_FACTOR
+    if not factor_ok:
+        wait = await login_backoff.seconds_to_wait(ADDRESS_BACKOFF, client_ip[:64], now=now)
+        if account is not None:
+            wait = max(
+                wait, await login_backoff.seconds_to_wait(ACCOUNT_BACKOFF, account.id, now=now)
+            )
+        if wait:
+            raise _delayed(wait)
     ok = await verify_password(account.password_hash if account else DUMMY_HASH, password)
     if not ok or account is None or not account.is_active:
-        account = await _record_failure(client_ip=client_ip, account=account, now=now)
-        if account is not None and account.locked_until and account.locked_until > now:
-            raise RateLimited(
-                f"密码错误次数过多，账户已临时锁定{int(ACCOUNT_LOCK_FOR.total_seconds() // 60)}分钟",
-                code="ACCOUNT_LOCKED",
-            )
-        raise _BAD_CREDENTIALS
+        await _record_failure(client_ip=client_ip, account=account, now=now)
+        raise _BAD_WITH_FACTOR if factor_ok else _BAD_CREDENTIALS
     token = secrets.token_urlsafe(32)
     csrf_token = secrets.token_urlsafe(32)
     async with in_transaction() as conn:
         account = await Account.select_for_update().using_db(conn).get(id=account.id)
-        account.failed_login_count = 0
-        account.locked_until = None
         account.last_login_at = now
         if needs_rehash(account.password_hash):
             account.password_hash = await hash_password(password)
         await account.save(using_db=conn)
+        await login_backoff.reset(ACCOUNT_BACKOFF, account.id, using_db=conn)
+        await login_backoff.reset(ADDRESS_BACKOFF, client_ip[:64], using_db=conn)
         session = await Session.create(
             token_hash=token_digest(token),
             csrf_hash=token_digest(csrf_token),
@@ -164,7 +211,11 @@ async def login(
             entity_type="account",
             entity_id=account.public_id,
             now=now,
-            after={"session": session.id, "clientIp": client_ip},
+            after={
+                "session": session.id,
+                "clientIp": client_ip,
+                "secondFactor": factor_ok,
+            },
             using_db=conn,
         )
     return IssuedSession(token, csrf_token, session.expires_at, account)

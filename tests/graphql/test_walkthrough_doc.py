@@ -15,7 +15,7 @@ from schema.services.accounts import create_staff
 from schema.services.reference import authority_codes
 from schema.services.signing_keys import ensure_development_key
 from tests.support.client import ApiClient
-from tests.support.factories import NOW
+from tests.support.factories import NOW, sent_code
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "walkthrough.md"
 SAMPLE_PHOTO = DOC.parent / "sample-photo.jpg"  # the photo the walkthrough tells readers to use
@@ -56,38 +56,40 @@ async def test_walkthrough_reaches_an_approved_certificate(api: ApiClient, deps:
         now=NOW,
     )
     ops = _operations()
-    assert len(ops) == 13, f"the walkthrough has {len(ops)} operations; update this test"
+    assert len(ops) == 14, f"the walkthrough has {len(ops)} operations; update this test"
     values: dict[str, str] = {}
 
-    await _run(api, ops[0], values, None)
-    applicant = (await _run(api, ops[1], values, None))["login"]["token"]
-    reference = (await _run(api, ops[2], values, applicant))["reference"]
+    await _run(api, ops[0], values, None)  # requestSmsCode: the code goes to the dev outbox
+    values["SMS_CODE"] = sent_code(deps, "13812341234")
+    await _run(api, ops[1], values, None)
+    applicant = (await _run(api, ops[2], values, None))["login"]["token"]
+    reference = (await _run(api, ops[3], values, applicant))["reference"]
     assert reference["resolveAuthority"]["code"] == "500112"
-    created = await _run(api, ops[3], values, applicant)
+    created = await _run(api, ops[4], values, applicant)
     values["REGISTRATION_ID"] = created["createRegistration"]["registration"]["id"]
-    title = await _run(api, ops[4], values, applicant)
+    title = await _run(api, ops[5], values, applicant)
     assert title["saveRegistrationTitle"]["registration"]["approvalDocument"] == (
         "渝北职改办〔2022〕21号"
     )
-    for op in ops[5:9]:
+    for op in ops[6:10]:
         await _run(api, op, values, applicant)
 
     login_reviewer = (
-        ops[1]
+        ops[2]
         .replace("500112198503120238", REVIEWER_ID)
         .replace("Qiushi-2026!Cert", "Review-Pass-2026")
     )
     reviewer = (await _run(api, login_reviewer, values, None))["login"]["token"]
-    queue = (await _run(api, ops[9], values, reviewer))["reviewQueue"]["edges"]
+    queue = (await _run(api, ops[10], values, reviewer))["reviewQueue"]["edges"]
     assert [e["node"]["id"] for e in queue] == [values["REGISTRATION_ID"]]
-    approved = (await _run(api, ops[10], values, reviewer))["approveRegistration"]
+    approved = (await _run(api, ops[11], values, reviewer))["approveRegistration"]
     assert approved["certificate"]["statusLabel"] == "有效"
 
-    edges = (await _run(api, ops[11], values, applicant))["myCertificates"]["edges"]
+    edges = (await _run(api, ops[12], values, applicant))["myCertificates"]["edges"]
     mine = [e["node"] for e in edges]
     assert [c["number"] for c in mine] == [approved["certificate"]["number"]]
     values["CERT_ID"] = mine[0]["certId"]
-    view = (await _run(api, ops[12], values, applicant))["myIssuedCertificate"]
+    view = (await _run(api, ops[13], values, applicant))["myIssuedCertificate"]
     assert view["verificationUrl"].startswith("HTTPS://VERIFY.ECERT.TEST/V/")
     assert view["qrSvg"].lstrip().startswith("<")
 

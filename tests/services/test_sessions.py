@@ -1,4 +1,5 @@
-"""Sessions: expiry, revocation on password change, throttling per client address."""
+"""Sessions: expiry, revocation on password change (the delay and the second factor after
+failed logins: tests/services/test_login_delay.py)."""
 
 from __future__ import annotations
 
@@ -6,9 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from schema.errors import InvalidInput, RateLimited
+from schema.errors import InvalidInput
 from schema.services import accounts, sessions
-from schema.services.sessions import IP_BLOCK_AFTER, IP_WINDOW
 from tests.support.factories import ID_MALE_1985, NOW, PASSWORD, make_applicant
 
 TTL = timedelta(hours=12)
@@ -52,19 +52,6 @@ async def test_password_change_revokes_every_session(db, deps):
     assert revoked == 2
     assert await sessions.authenticate(second.token, now=NOW) is None
     assert await _login(deps, password="Another-Pass-2027")
-
-
-async def test_many_failures_from_one_address_are_blocked(db, deps):
-    await make_applicant(deps)
-    # Unknown ID numbers: no account lockout is involved, only the address counter.
-    for _ in range(IP_BLOCK_AFTER):
-        with pytest.raises(InvalidInput):
-            await _login(deps, id_number="500243199212310562", password="Nope-12345x")
-    with pytest.raises(RateLimited) as caught:
-        await _login(deps)  # even the right password, from this address
-    assert caught.value.code == "LOGIN_RATE_LIMITED"
-    assert await _login(deps, ip="198.51.100.9")  # another address is not affected
-    assert await _login(deps, now=NOW + IP_WINDOW + timedelta(seconds=1))  # the window passes
 
 
 async def test_failed_login_for_unknown_account_is_audited_by_address(db, deps):

@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 from tortoise.transactions import in_transaction
 
-from schema.errors import InvalidInput, RateLimited
-from schema.services import lookup, sessions
+from schema.errors import RateLimited
+from schema.services import lookup
 from schema.services.throttle import FixedWindowCounter, Hit, minutes_left
 from tests.support.factories import NOW
 
@@ -50,21 +50,8 @@ def test_minutes_left_rounds_up() -> None:
     assert minutes_left(NOW, NOW) == 1
 
 
-async def test_login_and_lookup_share_the_convention(db, deps):
-    """Both counters reset exactly at the window's end, and block after their limit."""
-    for _ in range(sessions.IP_BLOCK_AFTER):
-        with pytest.raises(InvalidInput):
-            await sessions.login(
-                pii=deps.pii,
-                id_number="500243199212310562",
-                password="Nope-12345x",
-                client_ip="192.0.2.1",
-                user_agent=None,
-                ttl=WINDOW,
-                now=NOW,
-            )
-    assert await sessions.IP_FAILURES.blocked_until("192.0.2.1", now=NOW)
-    assert await sessions.IP_FAILURES.blocked_until("192.0.2.1", now=NOW + WINDOW) is None
+async def test_lookup_counter_resets_at_the_window_end(db):
+    """The lookup form's counter blocks after its limit and resets exactly at the end."""
     for _ in range(lookup.LOOKUP_LIMIT):
         await lookup._admit("192.0.2.1", NOW)
     with pytest.raises(RateLimited):

@@ -25,9 +25,18 @@ from asgi_lifespan import LifespanManager
 
 from graphql_api.app import build_app
 from schema.http_edge.deps import Deps
-from tests.support.factories import PASSWORD
+from tests.support.factories import PASSWORD, sent_code
 
-__all__ = ["LOGIN", "ApiClient", "FilePart", "Session", "in_process"]
+__all__ = ["LOGIN", "REQUEST_SMS_CODE", "ApiClient", "FilePart", "Session", "in_process"]
+
+REQUEST_SMS_CODE = """
+mutation($input: RequestSmsCodeInput!) {
+  requestSmsCode(input: $input) {
+    __typename
+    ... on RequestSmsCodeSuccess { mobileMasked expiresInSeconds resendAfterSeconds }
+    ... on UserErrors { errors { code message field } }
+  }
+}"""
 
 LOGIN = """
 mutation($input: LoginInput!) {
@@ -122,6 +131,16 @@ class ApiClient:
             files=parts,
             headers=_headers(token, headers),
         )
+
+    async def sms_code(self, mobile: str, purpose: str = "REGISTER") -> str:
+        """Ask for a one-time code through ``requestSmsCode`` and read it from the development
+        provider's outbox (the app and the test share ``deps``, in-process and live)."""
+        body = await self.execute(
+            REQUEST_SMS_CODE, {"input": {"mobile": mobile, "purpose": purpose}}
+        )
+        answer = body["data"]["requestSmsCode"]
+        assert answer["__typename"] == "RequestSmsCodeSuccess", f"code refused: {answer}"
+        return sent_code(self.deps, mobile)
 
     async def login(
         self, id_number: str, password: str = PASSWORD, *, cookie: bool = False
