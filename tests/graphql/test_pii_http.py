@@ -35,6 +35,7 @@ async def test_me_shows_the_same_before_and_after_rotating_the_key(api: ApiClien
                 "idNumber": ID_MALE_1985,
                 "mobile": "+86 138 1234 1234",
                 "password": PASSWORD,
+                "smsCode": await api.sms_code("+86 138 1234 1234"),
             }
         },
     )

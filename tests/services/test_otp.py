@@ -32,7 +32,7 @@ async def test_a_code_is_six_digits_stored_only_as_keyed_hashes(db, deps):
     row = await OneTimeCode.get()
     assert code not in row.code_hash and MOBILE not in row.mobile_hmac
     assert (row.purpose, row.expires_at - row.created_at) == (REGISTER, otp.CODE_TTL)
-    assert row.mobile_hmac == deps.pii.lookup_hash(MOBILE)
+    assert row.mobile_hmac == deps.pii.mobile_lookup_hash(MOBILE)
 
 
 async def test_a_code_is_single_use(db, deps):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
+from schema import rules
 from schema.actor import SYSTEM
 from schema.enums import Role, SmsPurpose
 from schema.errors import RateLimited
@@ -26,7 +27,7 @@ def sent_code(deps: Deps, mobile: str) -> str:
     """The code in the newest message the development SMS provider 'sent' to ``mobile``."""
     outbox = deps.sms
     assert isinstance(outbox, LogSmsProvider), f"tests use the development provider: {outbox!r}"
-    sent = outbox.last_to(mobile)
+    sent = outbox.last_to(rules.normalize_mobile(mobile))  # messages go to the normalised number
     assert sent is not None, f"no SMS was sent to {mobile}"
     match = re.search(r"验证码(\d{6})", sent.text)
     assert match, sent.text
