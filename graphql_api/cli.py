@@ -421,6 +421,9 @@ def _parser() -> argparse.ArgumentParser:
     from graphql_api.cli_collection import add_parsers
 
     add_parsers(sub)
+    from graphql_api import cli_backup
+
+    cli_backup.add_parsers(sub)
     return parser
 
 
@@ -471,6 +474,7 @@ def _explain(exc: BaseException) -> tuple[str, int] | None:
     """A known failure as (one line, exit status); None for an unexpected one."""
     from tortoise.exceptions import BaseORMException
 
+    from graphql_api.cli_backup import BackupError
     from schema.db import DatabaseUnavailable, DatabaseUrlError
     from schema.errors import DomainError
     from schema.http_edge.settings import SettingsError
@@ -478,7 +482,7 @@ def _explain(exc: BaseException) -> tuple[str, int] | None:
 
     if isinstance(exc, SettingsError | DatabaseUrlError):
         return f"configuration error: {exc}", 2
-    if isinstance(exc, DatabaseUnavailable):
+    if isinstance(exc, DatabaseUnavailable | BackupError):
         return str(exc), 2
     if isinstance(exc, StorageError):
         return f"data directory: {exc.detail or exc.message}", 2
@@ -486,7 +490,10 @@ def _explain(exc: BaseException) -> tuple[str, int] | None:
         problems = "; ".join(f"{p.code} {p.message}" for p in exc.problems)
         return f"refused: {problems}", 2
     if isinstance(exc, BaseORMException):
-        return f"database error: {exc}", 2
+        text = str(exc)
+        if "does not exist" in text or "no such table" in text:
+            text += " (has `ecert migrate` been run on this database?)"
+        return f"database error: {text}", 2
     if isinstance(exc, OSError) and exc.strerror:
         where = f"{exc.filename}: " if exc.filename else ""
         return f"{where}{exc.strerror}", 2

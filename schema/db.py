@@ -24,6 +24,7 @@ __all__ = [
     "explain_database_error",
     "migrate",
     "open_db",
+    "postgres_connect_kwargs",
     "sqlite_path",
     "tortoise_config",
 ]
@@ -182,6 +183,13 @@ def explain_database_error(exc: BaseException, url: str) -> DatabaseUnavailable:
     if urlsplit(url).scheme == "sqlite":
         detail = _sqlite_reason(sqlite_path(url), detail)
     return DatabaseUnavailable(f"cannot open {where}: {detail}")
+
+
+def postgres_connect_kwargs(url: str) -> dict[str, Any]:
+    """``asyncpg.connect`` keyword arguments for a PostgreSQL URL (TLS included)."""
+    credentials = _postgres_connection(url)["credentials"]
+    wanted = ("host", "port", "user", "password", "database", "ssl")
+    return {k: credentials[k] for k in wanted if credentials.get(k) is not None}
 
 
 def _connection(url: str) -> str | dict[str, Any]:
