@@ -246,7 +246,7 @@ async def open_db(database_url: str) -> None:
             # The file opens read-only without complaint on a read-only mount: ask for the
             # write lock once, so "not writable" is said now rather than at the first save.
             await client.execute_script("BEGIN IMMEDIATE; ROLLBACK;")
-    except (Exception, asyncio.CancelledError) as exc:
+    except Exception as exc:
         with contextlib.suppress(Exception):
             await Tortoise.close_connections()
         raise explain_database_error(exc, database_url) from None
