@@ -4,6 +4,7 @@ changes with it are refused over GraphQL and on the command line (both databases
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import subprocess
@@ -133,7 +134,8 @@ async def test_cli_rotate_with_a_wrong_passphrase_refuses_in_one_line(
             ECERT_SIGNING_PASSPHRASE="not-the-passphrase",
         ),
     }
-    result = subprocess.run(
+    result = await asyncio.to_thread(
+        subprocess.run,
         [str(Path(sys.executable).with_name("ecert")), "keys", "rotate"],
         env=env,
         capture_output=True,

@@ -23,8 +23,8 @@ def tmpfs(path: Path, *, size_kb: int = 64, read_only: bool = False) -> Iterator
     """Mount a ``size_kb`` tmpfs at ``path`` (read-only if asked) for the block's duration."""
     path.mkdir(parents=True, exist_ok=True)
     options = f"size={size_kb}k,mode=0700" + (",ro" if read_only else "")
-    mounted = subprocess.run(  # noqa: S603
-        ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(path)],  # noqa: S607
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(path)],
         capture_output=True,
         text=True,
         check=False,
@@ -34,14 +34,14 @@ def tmpfs(path: Path, *, size_kb: int = 64, read_only: bool = False) -> Iterator
     try:
         yield path
     finally:
-        subprocess.run(["umount", "-l", str(path)], check=False)  # noqa: S603, S607
+        subprocess.run(["umount", "-l", str(path)], check=False)
 
 
 @contextlib.contextmanager
 def remounted_read_only(path: Path) -> Iterator[None]:
     """Make an existing tmpfs mount read-only for the block (writes fail with EROFS)."""
-    subprocess.run(["mount", "-o", "remount,ro", str(path)], check=True)  # noqa: S603, S607
+    subprocess.run(["mount", "-o", "remount,ro", str(path)], check=True)
     try:
         yield
     finally:
-        subprocess.run(["mount", "-o", "remount,rw", str(path)], check=False)  # noqa: S603, S607
+        subprocess.run(["mount", "-o", "remount,rw", str(path)], check=False)
