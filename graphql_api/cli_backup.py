@@ -229,11 +229,17 @@ async def _facts(settings: Settings) -> _Facts:
 async def _dump_postgres(settings: Settings, target: Path, method: str) -> dict[str, Any]:
     if method in ("auto", "pg_dump") and shutil.which("pg_dump"):
         path = target / "ecert.pgdump"
-        _run_tool(
-            ["pg_dump", "--format=custom", "--no-owner", "--no-privileges", f"--file={path}"],
-            settings.database_url,
-        )
-        return {"method": "pg_dump", "file": "database/ecert.pgdump"}
+        try:
+            _run_tool(
+                ["pg_dump", "--format=custom", "--no-owner", "--no-privileges", f"--file={path}"],
+                settings.database_url,
+            )
+            return {"method": "pg_dump", "file": "database/ecert.pgdump"}
+        except BackupError:
+            # e.g. a pg_dump older than the server: COPY needs no client tools.
+            path.unlink(missing_ok=True)
+            if method == "pg_dump":
+                raise
     if method == "pg_dump":
         raise BackupError("pg_dump is not on PATH (use --pg-method copy)")
     from schema.db import close_db, open_db

@@ -242,10 +242,14 @@ async def open_db(database_url: str) -> None:
         await asyncio.wait_for(
             client.create_connection(with_db=True), timeout=CONNECT_TIMEOUT_SECONDS
         )
-        if sqlite_path(database_url) is not None:
-            # The file opens read-only without complaint on a read-only mount: ask for the
-            # write lock once, so "not writable" is said now rather than at the first save.
-            await client.execute_script("BEGIN IMMEDIATE; ROLLBACK;")
+        path = sqlite_path(database_url)
+        if path is not None and os.statvfs(path.parent).f_flag & os.ST_RDONLY:
+            # SQLite would open the file read-only without complaint and fail at the first
+            # save: say it now. (Not a write probe: another process may hold the write lock.)
+            raise DatabaseUnavailable(
+                f"cannot open {describe_database(database_url)}: "
+                f"directory {path.parent} is on a read-only file system"
+            )
     except Exception as exc:
         with contextlib.suppress(Exception):
             await Tortoise.close_connections()

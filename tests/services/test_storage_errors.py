@@ -136,3 +136,29 @@ async def test_approval_on_a_full_disk_issues_nothing(db: str, tmp_path: Path) -
     assert leftovers == []
     assert await Certificate.all().count() == 0  # the decision rolled back
     assert (await Registration.get(public_id=reg.public_id)).status == reg.status
+
+
+async def test_import_upload_on_unwritable_storage_creates_no_job(
+    api: ApiClient, deps: Deps
+) -> None:
+    from schema.enums import Role
+    from schema.models import ImportJob
+    from tests.support.factories import make_staff
+    from tests.support.import_jobs import RESULT_ROW, start_import, template_csv
+
+    importer_id = "500112199001010017"
+    await make_staff(deps, role=Role.IMPORTER, id_number=importer_id, name="钱归集")
+    importer = await api.login(importer_id)
+    _blob_dir_is_a_file(deps.settings.data_dir / "blobs")
+    start = """mutation($input: StartImportInput!) { startImport(input: $input) {
+      __typename ... on UserErrors { errors { code message } } } }"""
+    refused = await start_import(
+        importer,
+        start,
+        kind="TITLE_SYSTEM",
+        file=("a.csv", template_csv([RESULT_ROW]), "text/csv"),
+    )
+    assert refused["errors"] == [
+        {"code": "STORAGE_UNAVAILABLE", "message": "服务器存储暂不可写，请联系管理员"}
+    ]
+    assert await ImportJob.all().count() == 0
