@@ -178,8 +178,13 @@ class FileBlobStore:
         path = self._path(key)
         try:
             return await asyncio.to_thread(path.read_bytes)
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
             raise BlobNotFound(key) from None
+        except OSError as exc:  # unreadable storage (permissions, I/O error)
+            _log.error("blob read failed", extra={"errno": exc.errno, "detail": str(path)})
+            raise StorageUnavailable(
+                "服务器存储暂不可用，请联系管理员", detail=f"{path}: {exc.strerror}"
+            ) from None
 
     async def exists(self, key: str) -> bool:
         """Whether a blob is stored under ``key`` (raises :class:`InvalidBlobKey`)."""

@@ -162,3 +162,21 @@ async def test_import_upload_on_unwritable_storage_creates_no_job(
         {"code": "STORAGE_UNAVAILABLE", "message": "服务器存储暂不可写，请联系管理员"}
     ]
     assert await ImportJob.all().count() == 0
+
+
+async def test_qr_redraw_on_unwritable_storage_is_503_with_the_code(
+    api: ApiClient, deps: Deps
+) -> None:
+    """A holder's QR file lost with the whole blob directory, which cannot be written now."""
+    from tests.verify.verify_support import certificates_in_every_state
+
+    states = await certificates_in_every_state(deps)
+    _blob_dir_is_a_file(deps.settings.data_dir / "blobs")
+    token = (await api.login(ID_MALE_1985)).token
+    resp = await api.http.get(
+        f"/certificates/{states.valid.cert_id}/qr.png", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert resp.status_code == 503
+    assert resp.json() == {
+        "error": {"code": "STORAGE_UNAVAILABLE", "message": "服务器存储暂不可写，请联系管理员"}
+    }
