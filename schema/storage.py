@@ -104,6 +104,18 @@ def _storing(where: Path, write: Callable[[], _T]) -> _T:
         raise error from None
 
 
+def _read_blob(path: Path, key: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except (FileNotFoundError, NotADirectoryError):
+        raise BlobNotFound(key) from None
+    except OSError as exc:  # unreadable storage (permissions, I/O error)
+        _log.error("blob read failed", extra={"errno": exc.errno, "detail": str(path)})
+        raise StorageUnavailable(
+            "服务器存储暂不可用，请联系管理员", detail=f"{path}: {exc.strerror}"
+        ) from None
+
+
 def check_data_dir(path: Path) -> None:
     """The data directory exists (created if missing) and a file can be written and removed
     in it; else :class:`StorageError` whose ``detail`` says why in one line."""
@@ -175,16 +187,7 @@ class FileBlobStore:
 
     async def get(self, key: str) -> bytes:
         """Return the blob for ``key``; raise :class:`BlobNotFound` or :class:`InvalidBlobKey`."""
-        path = self._path(key)
-        try:
-            return await asyncio.to_thread(path.read_bytes)
-        except (FileNotFoundError, NotADirectoryError):
-            raise BlobNotFound(key) from None
-        except OSError as exc:  # unreadable storage (permissions, I/O error)
-            _log.error("blob read failed", extra={"errno": exc.errno, "detail": str(path)})
-            raise StorageUnavailable(
-                "服务器存储暂不可用，请联系管理员", detail=f"{path}: {exc.strerror}"
-            ) from None
+        return await asyncio.to_thread(_read_blob, self._path(key), key)
 
     async def exists(self, key: str) -> bool:
         """Whether a blob is stored under ``key`` (raises :class:`InvalidBlobKey`)."""
