@@ -600,6 +600,7 @@ def restore(settings: Settings, source: Path, *, check_only: bool = False) -> li
         if path is not None:
             if path.exists() and path.stat().st_size > 0:
                 raise BackupError(f"{path} already exists: restore only into an empty database")
+            path.parent.mkdir(parents=True, exist_ok=True)
             _sqlite_copy(root / database["file"], path)
         else:
             asyncio.run(_restore_postgres(settings, root, database, manifest["migration"]))
