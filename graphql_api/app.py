@@ -14,13 +14,13 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
-from tortoise import Tortoise
 
 from graphql_api.collection_routes import collection_routes
 from graphql_api.context import make_context_factory
 from graphql_api.errors import explain_oversize, too_many_requests
 from graphql_api.graphiql import vendor_static_app
 from graphql_api.observability import Metrics, RequestContextMiddleware
+from graphql_api.readiness import log_startup_checks, readiness_endpoint
 from graphql_api.root import build_schema
 from graphql_api.transport import RequestLimit, Throttled, graphql_route
 from schema.db import close_db, open_db
@@ -40,15 +40,6 @@ _log = logging.getLogger("ecert.app")
 
 async def _healthz(request: Request) -> Response:
     return JSONResponse({"status": "ok"})
-
-
-async def _readyz(request: Request) -> Response:
-    try:
-        await Tortoise.get_connection("default").execute_query("SELECT 1")
-    except Exception:  # any failure means "not ready"; the reason goes to the log
-        _log.exception("readiness check failed")
-        return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
-    return JSONResponse({"status": "ready", "database": "ok"})
 
 
 def _request_limit(settings: Settings) -> RequestLimit | None:
@@ -126,6 +117,7 @@ def build_app(settings: Settings, *, deps: Deps | None = None, manage_db: bool =
         if manage_db:
             await open_db(settings.database_url)
         _log.info("ecert started", extra={"env": settings.env})
+        await log_startup_checks(deps)
         try:
             async with _collection_jobs(settings, deps):
                 yield
@@ -152,7 +144,7 @@ def build_app(settings: Settings, *, deps: Deps | None = None, manage_db: bool =
             request_limit=_request_limit(settings),
         ),
         Route("/healthz", _healthz),
-        Route("/readyz", _readyz),
+        Route("/readyz", readiness_endpoint(deps)),
         *_metrics_route(settings, metrics),
         Mount("/static/vendor", app=vendor_static_app(VENDOR_DIR), name="vendor"),
         *verify_routes(deps),

@@ -1,5 +1,13 @@
 """The ``ecert`` command: serve, migrate, create-staff, export-schema, gen-secret, keys, verify,
-import, worker."""
+import, worker, backup, restore.
+
+Every command runs under :func:`_guarded`: a failure an operator can fix (configuration,
+database, data directory, a refusal of the domain) is ONE line on stderr and exit status 2;
+anything else is one line naming the exception (exit 1; ``ECERT_DEBUG=1`` shows the
+traceback); Ctrl-C exits 130 at once. Commands that use the database first open it once
+(:func:`_preflight`), so a wrong URL, an unreachable server, a missing database or role,
+or an unopenable SQLite file is said plainly before any work starts.
+"""
 
 from __future__ import annotations
 
@@ -12,23 +20,22 @@ import json
 import os
 import secrets
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 if TYPE_CHECKING:
     from crypto import VerifiedClaims
+    from schema.http_edge.settings import Settings
 
 __all__ = ["main"]
 
 
-def _settings():
-    from schema.http_edge.settings import SettingsError, load_settings
+def _settings() -> Settings:
+    from schema.http_edge.settings import load_settings
 
-    try:
-        return load_settings()
-    except SettingsError as exc:
-        sys.exit(f"ecert: configuration error: {exc}")
+    return load_settings()  # SettingsError: one line, by _guarded
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
@@ -69,7 +76,6 @@ async def _create_staff(args: argparse.Namespace, password: str) -> str:
     from schema.actor import SYSTEM
     from schema.db import close_db, open_db
     from schema.enums import Role
-    from schema.errors import DomainError
     from schema.http_edge.deps import build_deps
     from schema.services.accounts import create_staff
     from schema.services.reference import authority_codes
@@ -90,9 +96,6 @@ async def _create_staff(args: argparse.Namespace, password: str) -> str:
             known_authorities=await authority_codes(),
             now=deps.clock(),
         )
-    except DomainError as exc:
-        lines = [f"  {p.field or '-'}: {p.code} {p.message}" for p in exc.problems]
-        raise SystemExit("ecert: staff account not created:\n" + "\n".join(lines)) from None
     finally:
         await close_db()
     return f"created {args.role} {created.account.name} ({created.account.id_number_masked})"
@@ -102,10 +105,10 @@ def _cmd_create_staff(args: argparse.Namespace) -> int:
     password = os.environ.get("ECERT_STAFF_PASSWORD")
     if not password:
         if not sys.stdin.isatty():
-            sys.exit("ecert: set ECERT_STAFF_PASSWORD or run in a terminal to be asked")
+            _usage_error("set ECERT_STAFF_PASSWORD or run in a terminal to be asked")
         password = getpass.getpass("Password: ")
         if password != getpass.getpass("Repeat: "):
-            sys.exit("ecert: passwords differ")
+            _usage_error("passwords differ")
     print(asyncio.run(_create_staff(args, password)))
     return 0
 
@@ -139,9 +142,9 @@ def _parse_instant(text: str) -> datetime:
     try:
         value = datetime.fromisoformat(text)
     except ValueError:
-        sys.exit(f"ecert: not an ISO 8601 instant: {text!r} (e.g. 2026-11-27T09:30:00+08:00)")
+        _usage_error(f"not an ISO 8601 instant: {text!r} (e.g. 2026-11-27T09:30:00+08:00)")
     if value.tzinfo is None:
-        sys.exit("ecert: give the time zone, e.g. 2026-11-27T09:30:00+08:00 or …Z")
+        _usage_error("give the time zone, e.g. 2026-11-27T09:30:00+08:00 or …Z")
     return value.astimezone(UTC)
 
 
@@ -153,7 +156,6 @@ async def _keys(args: argparse.Namespace) -> list[str]:
     from crypto import KeyRing, NoActiveKeyError
     from schema.actor import SYSTEM
     from schema.db import close_db, open_db
-    from schema.errors import DomainError
     from schema.http_edge.deps import build_deps
     from schema.services import signing_keys
 
@@ -217,9 +219,6 @@ async def _keys(args: argparse.Namespace) -> list[str]:
         if current is None:
             lines.append("no key can sign now: run `ecert keys create`")
         return lines
-    except DomainError as exc:
-        lines = [f"  {p.field or '-'}: {p.code} {p.message}" for p in exc.problems]
-        raise SystemExit("ecert: refused:\n" + "\n".join(lines)) from None
     finally:
         await close_db()
 
@@ -429,12 +428,117 @@ def _parser() -> argparse.ArgumentParser:
     from graphql_api.cli_pii import add_parsers as add_pii_parsers
 
     add_pii_parsers(sub)
+
+    from graphql_api import cli_backup
+
+    cli_backup.add_parsers(sub)
     return parser
+
+
+# --------------------------------------------------------------------------- error handling
+
+#: Commands that open the database; ``_preflight`` opens it once before they run.
+_DATABASE_COMMANDS = frozenset(
+    {"serve", "migrate", "create-staff", "keys", "import", "worker", "backup", "restore"}
+)
+#: ... and that write under the data directory (blobs, the SQLite file, reports).
+_DATA_DIR_COMMANDS = frozenset({"serve", "migrate", "import", "worker", "restore"})
+
+
+def _fail_line(message: str, status: int = 2) -> int:
+    print(f"ecert: {' '.join(message.split())}", file=sys.stderr)
+    return status
+
+
+def _needs(args: argparse.Namespace, commands: frozenset[str]) -> bool:
+    if args.command not in commands:
+        return False
+    # `ecert import template` only writes a file; `restore` opens the database itself
+    # (it must be empty and may not exist yet on SQLite).
+    return not (args.command == "import" and getattr(args, "file", None) == "template")
+
+
+def _preflight(args: argparse.Namespace) -> None:
+    """Settings, the data directory and the database, each failing in one line."""
+    if not _needs(args, _DATABASE_COMMANDS):
+        return
+    from schema.db import close_db, open_db
+    from schema.storage import check_data_dir
+
+    settings = _settings()
+    if _needs(args, _DATA_DIR_COMMANDS) or not settings.is_postgres:
+        check_data_dir(settings.data_dir)
+    if args.command == "restore":
+        return
+
+    async def probe() -> None:
+        await open_db(settings.database_url)
+        await close_db()
+
+    asyncio.run(probe())
+
+
+def _explain(exc: BaseException) -> tuple[str, int] | None:
+    """A known failure as (one line, exit status); None for an unexpected one."""
+    from tortoise.exceptions import BaseORMException
+
+    from graphql_api.cli_backup import BackupError
+    from schema.db import DatabaseUnavailable, DatabaseUrlError
+    from schema.errors import DomainError
+    from schema.http_edge.settings import SettingsError
+    from schema.storage import StorageError
+
+    if isinstance(exc, SettingsError | DatabaseUrlError):
+        return f"configuration error: {exc}", 2
+    if isinstance(exc, DatabaseUnavailable | BackupError):
+        return str(exc), 2
+    if isinstance(exc, StorageError):
+        return f"data directory: {exc.detail or exc.message}", 2
+    if isinstance(exc, DomainError):
+        problems = "; ".join(f"{p.code} {p.message}" for p in exc.problems)
+        return f"refused: {problems}", 2
+    if isinstance(exc, BaseORMException):
+        text = str(exc)
+        if "does not exist" in text or "no such table" in text:
+            text += " (has `ecert migrate` been run on this database?)"
+        return f"database error: {text}", 2
+    if isinstance(exc, OSError) and exc.strerror:
+        where = f"{exc.filename}: " if exc.filename else ""
+        return f"{where}{exc.strerror}", 2
+    return None
+
+
+def _guarded(func: Callable[[argparse.Namespace], int | None]) -> Callable[..., int]:
+    """Run a command; known failures become one line and exit status 2 (see module doc)."""
+
+    def run(args: argparse.Namespace) -> int:
+        try:
+            _preflight(args)
+            return int(func(args) or 0)
+        except KeyboardInterrupt:
+            print("ecert: interrupted", file=sys.stderr, flush=True)
+            # Not a normal exit: a thread stuck in a driver call must not keep us alive.
+            sys.stdout.flush()
+            os._exit(130)
+        except Exception as exc:
+            known = _explain(exc)
+            if known is not None:
+                return _fail_line(*known)
+            if os.environ.get("ECERT_DEBUG") == "1":
+                raise
+            detail = str(exc).splitlines()[0] if str(exc) else ""
+            return _fail_line(
+                f"unexpected error: {type(exc).__name__}: {detail} "
+                "(set ECERT_DEBUG=1 for the traceback)",
+                1,
+            )
+
+    return run
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    return int(args.func(args) or 0)
+    return _guarded(args.func)(args)
 
 
 if __name__ == "__main__":

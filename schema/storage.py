@@ -2,20 +2,45 @@
 
 A blob's key is the lowercase hex SHA-256 of its bytes, so ``put`` is idempotent and
 a key can be stored in the database before or after the blob is written.
+
+A write the file system refuses (disk full, read-only mount, permissions) is raised as a
+:class:`StorageError` — a domain error with a Chinese message and a stable code
+(``STORAGE_FULL``, ``STORAGE_UNAVAILABLE``) — after the partial file is removed, so the use
+case's transaction rolls back and the user is told what happened instead of 服务器内部错误.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import hashlib
+import logging
 import os
 import re
+import secrets
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Protocol, TypeVar, runtime_checkable
 
-__all__ = ["BlobNotFound", "BlobStore", "FileBlobStore", "InvalidBlobKey"]
+from schema.errors import DomainError
+
+__all__ = [
+    "BlobNotFound",
+    "BlobStore",
+    "FileBlobStore",
+    "InvalidBlobKey",
+    "StorageError",
+    "StorageFull",
+    "StorageUnavailable",
+    "check_data_dir",
+    "storage_error",
+]
+
+_log = logging.getLogger("ecert.storage")
+_T = TypeVar("_T")
+_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
 
 _KEY_RE = re.compile(r"[0-9a-f]{64}")
 _DIR_MODE = 0o700
@@ -32,6 +57,84 @@ class BlobNotFound(LookupError):
 
 class InvalidBlobKey(ValueError):
     """The key is not 64 lowercase hex characters (a SHA-256 digest)."""
+
+
+class StorageError(DomainError):
+    """The server could not store a file (photo, QR image, collection file)."""
+
+    default_code = "STORAGE_UNAVAILABLE"
+    default_message = "服务器存储暂不可写，请联系管理员"
+
+    def __init__(self, message: str | None = None, *, detail: str = "") -> None:
+        super().__init__(message)
+        self.detail = detail  # for logs and the command line, never shown to users
+
+
+class StorageFull(StorageError):
+    """No space left (or a quota reached) where files are kept."""
+
+    default_code = "STORAGE_FULL"
+    default_message = "服务器存储空间不足，请稍后再试"
+
+
+class StorageUnavailable(StorageError):
+    """The storage refuses writes: read-only file system, permissions, not a directory."""
+
+    default_code = "STORAGE_UNAVAILABLE"
+    default_message = "服务器存储暂不可写，请联系管理员"
+
+
+def storage_error(exc: OSError, where: Path | str) -> StorageError:
+    """The OS error of a write under ``where`` as the domain error users see."""
+    detail = f"{where}: {exc.strerror or exc}"
+    if exc.errno in _FULL_ERRNOS:
+        return StorageFull(detail=detail)
+    return StorageUnavailable(detail=detail)
+
+
+def _storing(where: Path, write: Callable[[], _T]) -> _T:
+    try:
+        return write()
+    except OSError as exc:
+        error = storage_error(exc, where)
+        _log.error(
+            "blob write failed",
+            extra={"code": error.code, "errno": exc.errno, "detail": error.detail},
+        )
+        raise error from None
+
+
+def _read_blob(path: Path, key: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except (FileNotFoundError, NotADirectoryError):
+        raise BlobNotFound(key) from None
+    except OSError as exc:  # unreadable storage (permissions, I/O error)
+        _log.error("blob read failed", extra={"errno": exc.errno, "detail": str(path)})
+        raise StorageUnavailable(
+            "服务器存储暂不可用，请联系管理员", detail=f"{path}: {exc.strerror}"
+        ) from None
+
+
+def check_data_dir(path: Path) -> None:
+    """The data directory exists (created if missing) and a file can be written and removed
+    in it; else :class:`StorageError` whose ``detail`` says why in one line."""
+    if path.exists() and not path.is_dir():
+        raise StorageUnavailable(detail=f"{path} is not a directory")
+    probe = path / f".probe-{secrets.token_hex(8)}"
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            os.write(fd, b"ok")
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            probe.unlink()
+        raise storage_error(exc, path) from None
 
 
 @runtime_checkable
@@ -58,6 +161,10 @@ class BlobStore(Protocol):
         """A path where the blob can be read as a file (large uploads are streamed)."""
         ...
 
+    async def check_writable(self) -> None:
+        """Raise :class:`StorageError` unless a blob could be written now (readiness)."""
+        ...
+
 
 class FileBlobStore:
     """:class:`BlobStore` on the local file system: ``root/ab/cd/<sha256>``.
@@ -75,15 +182,12 @@ class FileBlobStore:
 
     async def put(self, data: bytes) -> str:
         """Store ``data`` and return its SHA-256 hex key (no-op if already stored)."""
-        return await asyncio.to_thread(self._put_sync, bytes(data))
+        data = bytes(data)
+        return await asyncio.to_thread(_storing, self.root, lambda: self._put_sync(data))
 
     async def get(self, key: str) -> bytes:
         """Return the blob for ``key``; raise :class:`BlobNotFound` or :class:`InvalidBlobKey`."""
-        path = self._path(key)
-        try:
-            return await asyncio.to_thread(path.read_bytes)
-        except FileNotFoundError:
-            raise BlobNotFound(key) from None
+        return await asyncio.to_thread(_read_blob, self._path(key), key)
 
     async def exists(self, key: str) -> bool:
         """Whether a blob is stored under ``key`` (raises :class:`InvalidBlobKey`)."""
@@ -91,7 +195,12 @@ class FileBlobStore:
 
     async def put_file(self, source: Path) -> str:
         """Store a file's content (streamed: hashed while copied); return its key."""
-        return await asyncio.to_thread(self._put_file_sync, Path(source))
+        source = Path(source)
+        return await asyncio.to_thread(_storing, self.root, lambda: self._put_file_sync(source))
+
+    async def check_writable(self) -> None:
+        """Write and remove a probe file under the root (readiness); raise StorageError."""
+        await asyncio.to_thread(check_data_dir, self.root)
 
     def local_path(self, key: str) -> Path:
         """The blob's file (raises :class:`BlobNotFound` when absent)."""
@@ -101,7 +210,7 @@ class FileBlobStore:
         return path
 
     def _put_file_sync(self, source: Path) -> str:
-        _make_dirs(self.root)
+        root_created = _make_dirs(self.root)
         digest = hashlib.sha256()
         fd, tmp_name = tempfile.mkstemp(prefix=_TMP_PREFIX, dir=self.root)  # mode 0o600
         try:
@@ -121,6 +230,7 @@ class FileBlobStore:
         except BaseException:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp_name)
+            _remove_empty(root_created)
             raise
         _fsync_dir(path.parent)
         for new_dir in created:
@@ -139,7 +249,11 @@ class FileBlobStore:
             return key
         directory = path.parent
         created = _make_dirs(directory)
-        fd, tmp_name = tempfile.mkstemp(prefix=_TMP_PREFIX, dir=directory)  # mode 0o600
+        try:
+            fd, tmp_name = tempfile.mkstemp(prefix=_TMP_PREFIX, dir=directory)  # mode 0o600
+        except BaseException:
+            _remove_empty(created)
+            raise
         try:
             with os.fdopen(fd, "wb") as tmp:
                 tmp.write(data)
@@ -149,6 +263,7 @@ class FileBlobStore:
         except BaseException:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp_name)
+            _remove_empty(created)
             raise
         _fsync_dir(directory)
         for new_dir in created:
@@ -171,6 +286,13 @@ def _make_dirs(directory: Path) -> list[Path]:
             continue  # concurrent put of a blob in the same directory
         created.append(path)
     return created
+
+
+def _remove_empty(created: list[Path]) -> None:
+    """Undo :func:`_make_dirs` after a failed write (innermost first; only if still empty)."""
+    for path in reversed(created):
+        with contextlib.suppress(OSError):
+            path.rmdir()
 
 
 def _fsync_dir(directory: Path) -> None:

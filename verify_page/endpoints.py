@@ -20,6 +20,7 @@ from schema.services.lookup import lookup_certificate
 from schema.services.reference import current_catalog
 from schema.services.signing_keys import published_jwks
 from schema.services.verification import certificate_photo, verify_scanned
+from schema.storage import BlobNotFound
 from verify_page.presenter import (
     STYLE_CSP_SOURCE,
     render_lookup,
@@ -102,7 +103,17 @@ def verify_routes(deps: Deps) -> list[BaseRoute]:
         return _html(render_outcome(outcome))
 
     async def photo(request: Request) -> Response:
-        data = await certificate_photo(cert_id=request.path_params["cert_id"], store=deps.store)
+        try:
+            data = await certificate_photo(
+                cert_id=request.path_params["cert_id"], store=deps.store
+            )
+        except BlobNotFound:  # the record names a photo whose file is lost (partial restore)
+            return Response(
+                "证书照片文件缺失，请联系发证机关",
+                status_code=410,
+                media_type="text/plain; charset=utf-8",
+                headers={**_PHOTO_HEADERS, "Cache-Control": "no-store"},
+            )
         if data is None:
             return Response(
                 "未找到", status_code=404, media_type="text/plain", headers=_PHOTO_HEADERS

@@ -2,7 +2,8 @@
 
 The one authenticated route of this package (bearer token or session cookie, as for
 GraphQL). The images were rendered once at issuance and are served from the blob store
-byte for byte: what the holder prints is exactly what was issued.
+byte for byte: what the holder prints is exactly what was issued. An image whose file is
+missing (a restore without the blobs) is drawn again from the signed URL in the database.
 """
 
 from __future__ import annotations
@@ -16,13 +17,16 @@ from starlette.routing import BaseRoute, Route
 from schema.errors import DomainError, Forbidden, NotAuthenticated, NotFound
 from schema.http_edge.auth import resolve_auth
 from schema.services.holder_certificates import holder_qr
+from schema.storage import StorageError
 
 if TYPE_CHECKING:
     from schema.http_edge.deps import Deps
 
 __all__ = ["holder_qr_routes"]
 
-_STATUS = {NotAuthenticated: 401, Forbidden: 403, NotFound: 404}
+# A QR image that must be drawn again (first download, or its file lost) but cannot be
+# stored: the server's storage, not the request, is at fault.
+_STATUS = {NotAuthenticated: 401, Forbidden: 403, NotFound: 404, StorageError: 503}
 _HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",

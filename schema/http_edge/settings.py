@@ -142,9 +142,14 @@ def _key(name: str, raw: str) -> Secret:
 def _dev_secrets(data_dir: Path) -> dict[str, str]:
     """Development only: keys made once and kept under the data directory (mode 0600)."""
     path = data_dir / "dev-secrets.json"
+    if data_dir.exists() and not data_dir.is_dir():
+        raise SettingsError(f"ECERT_DATA_DIR {data_dir} is not a directory")
     if path.exists():
         return json.loads(path.read_text(encoding="utf-8"))
-    data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SettingsError(f"ECERT_DATA_DIR {data_dir}: {exc.strerror}") from None
     values = {
         "ECERT_PII_HMAC_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
         "ECERT_PII_ENCRYPTION_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
@@ -165,7 +170,10 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     env = cast("Environment", raw_env)  # one of its values, checked just above
     data_dir = Path(env_map.get("ECERT_DATA_DIR", "var")).resolve()
     database_url = env_map.get("ECERT_DATABASE_URL") or f"sqlite://{data_dir / 'ecert.sqlite3'}"
-    scheme = urlsplit(database_url).scheme
+    try:
+        scheme = urlsplit(database_url).scheme
+    except ValueError as exc:
+        raise SettingsError(f"ECERT_DATABASE_URL: {exc}") from None
     if scheme not in ("sqlite", "postgres", "postgresql", "asyncpg"):
         raise SettingsError(
             "ECERT_DATABASE_URL must be a sqlite:// or postgres:// (postgresql://) URL"
@@ -185,7 +193,12 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
 
     def secret_text(name: str) -> str:
         if env_map.get(name + "_FILE"):
-            return Path(env_map[name + "_FILE"]).read_text(encoding="utf-8").strip()
+            path = Path(env_map[name + "_FILE"])
+            try:
+                return path.read_text(encoding="utf-8").strip()
+            except (OSError, UnicodeDecodeError) as exc:
+                reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+                raise SettingsError(f"{name}_FILE: cannot read {path}: {reason}") from None
         return env_map.get(name) or fallback[name]
 
     previous_name = "ECERT_PII_PREVIOUS_ENCRYPTION_KEYS"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import logging
 import re
 from dataclasses import dataclass
 
@@ -17,7 +18,7 @@ from schema.actor import Actor
 from schema.errors import NotFound
 from schema.models import Certificate, CertificateStatus
 from schema.services.paging import Page, keyset_page
-from schema.storage import BlobStore
+from schema.storage import BlobNotFound, BlobStore
 
 __all__ = [
     "HolderQr",
@@ -29,6 +30,7 @@ __all__ = [
 MY_CERTIFICATES_CURSOR = "mc"
 # The 26-character base32 certificate id (crypto.qr's CERT_ID): anything else is not looked up.
 _CERT_ID_RE = re.compile(r"[A-Z2-7]{26}")
+_log = logging.getLogger("ecert.holder_qr")
 
 
 def _not_found() -> NotFound:
@@ -83,21 +85,34 @@ async def holder_qr(*, actor: Actor, cert_id: str, store: BlobStore) -> HolderQr
         raise _not_found()
     if not (cert.qr_png_sha256 and cert.qr_svg_sha256):
         await _render_qr(cert, store)
-    assert cert.qr_png_sha256 and cert.qr_svg_sha256
+    try:
+        png, svg = await _stored_images(cert, store)
+    except BlobNotFound:
+        # The images are derived from the signed URL kept in the database: after a partial
+        # restore (database without its blobs) draw them again instead of failing.
+        _log.warning("QR images missing from the store: rendered again", extra={"cert": cert_id[:6]})
+        await _render_qr(cert, store)
+        png, svg = await _stored_images(cert, store)
     return HolderQr(
         cert_id=cert.cert_id,
         version=cert.version,
         status=cert.status,
         verification_url=cert.verification_url,
         check_code=cert.check_code or "",
-        qr_png=await store.get(cert.qr_png_sha256),
-        qr_svg=await store.get(cert.qr_svg_sha256),
+        qr_png=png,
+        qr_svg=svg,
     )
+
+
+async def _stored_images(cert: Certificate, store: BlobStore) -> tuple[bytes, bytes]:
+    assert cert.qr_png_sha256 and cert.qr_svg_sha256
+    return await store.get(cert.qr_png_sha256), await store.get(cert.qr_svg_sha256)
 
 
 async def _render_qr(cert: Certificate, store: BlobStore) -> None:
     """Draw and store a certificate's QR images on first use (bulk issuance leaves them
-    to this, since drawing dominates issuing). Concurrent first uses store identical blobs."""
+    to this, since drawing dominates issuing) or when their files are missing. Concurrent
+    uses store identical blobs."""
     url = cert.verification_url or ""
     png, svg = await asyncio.to_thread(lambda: (qr_png(url, scale=6), qr_svg(url)))
     cert.qr_png_sha256, cert.qr_svg_sha256 = await store.put(png), await store.put(svg)

@@ -2,10 +2,17 @@
 
 Private keys are stored only encrypted under the configured passphrase. Unlocking costs a
 deliberate ~0.1 s (scrypt), so a process keeps the unlocked key in memory (`Signer`).
+
+A passphrase that does not open the keys that can sign is refused before anything changes
+(``SIGNING_PASSPHRASE_WRONG``): creating or rotating with it would leave a key only the
+wrong passphrase opens, and rotation would retire the good key. ``Signer.readiness`` tells
+the service (startup log, ``/readyz``) whether it can sign; verification never needs it.
 """
 
 from __future__ import annotations
 
+import asyncio
+import enum
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,6 +25,7 @@ from tortoise.transactions import in_transaction
 from crypto import (
     CertificateClaims,
     KeyPassphraseError,
+    KeyRecordError,
     KeyRing,
     KeyWindow,
     NoActiveKeyError,
@@ -35,7 +43,9 @@ from schema.services.audit import write_audit
 
 __all__ = [
     "Signer",
+    "SigningReadiness",
     "affected_certificates",
+    "check_passphrase",
     "create_key",
     "ensure_development_key",
     "key_records",
@@ -116,9 +126,35 @@ async def _insert(
     return row
 
 
+def _passphrase_wrong() -> InvalidState:
+    return InvalidState(
+        "签名口令与现有签名密钥不符，未作任何更改；请检查签名口令配置（ECERT_SIGNING_PASSPHRASE）",
+        code="SIGNING_PASSPHRASE_WRONG",
+    )
+
+
+def _opens(record: SigningKeyRecord, passphrase: bytes) -> bool:
+    try:
+        unlock(record, passphrase)
+    except (KeyPassphraseError, KeyRecordError):
+        return False
+    return True
+
+
+async def check_passphrase(*, passphrase: bytes, now: datetime) -> None:
+    """Refuse (``SIGNING_PASSPHRASE_WRONG``) a passphrase that does not open every key that
+    can sign at ``now``. With no such key (a first key, or after retiring the keys of a lost
+    passphrase) any passphrase is accepted."""
+    open_keys = [r for r in await key_records() if r.window.covers(now)]
+    for record in open_keys:
+        if not await asyncio.to_thread(_opens, record, passphrase):
+            raise _passphrase_wrong()
+
+
 async def create_key(*, actor: Actor, passphrase: bytes, now: datetime) -> SigningKey:
     """A new key, signing from ``now`` (being newest, it signs from then on)."""
     _require_signer(actor)
+    await check_passphrase(passphrase=passphrase, now=now)
     record = generate_key(passphrase=passphrase, now=now, rand=os.urandom)
     async with in_transaction() as conn:
         return await _insert(record, actor=actor, now=now, conn=conn)
@@ -153,8 +189,11 @@ async def retire_key(*, actor: Actor, kid: str, now: datetime) -> SigningKey:
 
 
 async def rotate_key(*, actor: Actor, passphrase: bytes, now: datetime) -> SigningKey:
-    """Create a new key and retire every other open key, in one transaction."""
+    """Create a new key and retire every other open key, in one transaction. Refused before
+    anything changes when the passphrase does not open the keys that sign now: the retired
+    key would be replaced by one the service cannot use."""
     _require_signer(actor)
+    await check_passphrase(passphrase=passphrase, now=now)
     record = generate_key(passphrase=passphrase, now=now, rand=os.urandom)
     async with in_transaction() as conn:
         open_rows = await SigningKey.filter(retired_at=None, revoked_at=None).using_db(conn)
@@ -219,6 +258,14 @@ async def ensure_development_key(*, passphrase: bytes, now: datetime) -> str | N
     return row.kid
 
 
+class SigningReadiness(enum.StrEnum):
+    """Whether this process can sign now (``/readyz``'s ``signingKey``)."""
+
+    OK = "ok"  # the key that signs now opens with the configured passphrase
+    NO_KEY = "no-key"  # no key can sign: issuance refuses NO_SIGNING_KEY until one is made
+    LOCKED = "locked"  # the passphrase does not open the key that signs: a misconfiguration
+
+
 @dataclass
 class _Unlocked:
     kid: str
@@ -235,6 +282,26 @@ class Signer:
     def __init__(self, passphrase: bytes) -> None:
         self._passphrase = passphrase
         self._cache: dict[str, _Unlocked] = {}
+        self._locked: set[str] = set()  # kids the passphrase did not open (it never changes)
+
+    async def readiness(self, now: datetime) -> tuple[SigningReadiness, str | None]:
+        """Can the key that signs at ``now`` be opened? (and its kid). One query; the ~0.1 s
+        unlock runs once per key and process, off the event loop, and its answer is kept."""
+        try:
+            record = KeyRing(await key_records()).signing_key(now)
+        except NoActiveKeyError:
+            return SigningReadiness.NO_KEY, None
+        if record.kid in self._cache:
+            return SigningReadiness.OK, record.kid
+        if record.kid in self._locked:
+            return SigningReadiness.LOCKED, record.kid
+        try:
+            key = await asyncio.to_thread(unlock, record, self._passphrase)
+        except (KeyPassphraseError, KeyRecordError):
+            self._locked.add(record.kid)
+            return SigningReadiness.LOCKED, record.kid
+        self._cache.setdefault(record.kid, _Unlocked(record.kid, key))
+        return SigningReadiness.OK, record.kid
 
     def __repr__(self) -> str:
         return f"Signer(cached={sorted(self._cache)})"

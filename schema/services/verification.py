@@ -295,7 +295,8 @@ async def outcome_for_record(
 
 async def certificate_photo(*, cert_id: str, store: BlobStore) -> bytes | None:
     """The photo printed on an issued certificate, or None. Only certificates' photos: a
-    registration's photo is never reachable from here."""
+    registration's photo is never reachable from here. Raises BlobNotFound when the
+    certificate has a photo whose file is missing (not derivable: the page says so)."""
     if not _CERT_ID_RE.fullmatch(cert_id.upper()):
         return None
     cert = await Certificate.get_or_none(cert_id=cert_id.upper()).only("id", "photo_sha256")
@@ -305,4 +306,4 @@ async def certificate_photo(*, cert_id: str, store: BlobStore) -> bytes | None:
         return await store.get(cert.photo_sha256)
     except BlobNotFound:
         _log.error("certificate photo missing from the store", extra={"cert": cert_id[:6]})
-        return None
+        raise

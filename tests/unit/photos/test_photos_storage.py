@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from schema.storage import BlobNotFound, BlobStore, FileBlobStore, InvalidBlobKey
+from schema.storage import BlobNotFound, BlobStore, FileBlobStore, InvalidBlobKey, StorageError
 
 PHOTO = b"\xff\xd8\xff\xe0 pretend this is a photo \xff\xd9"
 
@@ -114,9 +114,10 @@ async def test_failed_write_leaves_nothing_behind(
         raise OSError("disk full")
 
     monkeypatch.setattr(os, "replace", broken_replace)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(StorageError) as failed:  # the domain error users see
         await store.put(PHOTO)
     monkeypatch.undo()
+    assert "disk full" in failed.value.detail
 
     assert all_files(tmp_path) == []
     assert not await store.exists(hashlib.sha256(PHOTO).hexdigest())
