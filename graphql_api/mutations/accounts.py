@@ -9,6 +9,7 @@ import strawberry
 
 from graphql_api.context import Info
 from graphql_api.errors import UserErrors
+from graphql_api.mutations.staff import TotpEnrolmentRequired, totp_sealer
 from graphql_api.permissions import require_mutation_actor
 from graphql_api.types.account import AccountType
 from schema.http_edge.auth import COOKIE_NAME
@@ -34,6 +35,10 @@ class RegisterAccountSuccess:
 class LoginInput:
     id_number: str
     password: str
+    totp_code: str | None = strawberry.field(
+        default=None,
+        description="Staff: the 6-digit code of their authenticator app (required).",
+    )
     set_cookie: bool = strawberry.field(
         default=False,
         description="Browsers: also set an HttpOnly session cookie; send csrfToken back "
@@ -75,7 +80,9 @@ class ChangePasswordSuccess:
 RegisterAccountPayload = Annotated[
     RegisterAccountSuccess | UserErrors, strawberry.union("RegisterAccountPayload")
 ]
-LoginPayload = Annotated[LoginSuccess | UserErrors, strawberry.union("LoginPayload")]
+LoginPayload = Annotated[
+    LoginSuccess | TotpEnrolmentRequired | UserErrors, strawberry.union("LoginPayload")
+]
 LogoutPayload = Annotated[LogoutSuccess | UserErrors, strawberry.union("LogoutPayload")]
 ChangePasswordPayload = Annotated[
     ChangePasswordSuccess | UserErrors, strawberry.union("ChangePasswordPayload")
@@ -101,7 +108,9 @@ class AccountMutations:
             account=AccountType.from_model(created.account, full_id_number=created.id_number)
         )
 
-    @strawberry.mutation(description="Log in with ID number and password.")
+    @strawberry.mutation(
+        description="Log in with ID number and password (staff: and totpCode)."
+    )
     async def login(self, info: Info, input: LoginInput) -> LoginPayload:
         ctx = info.context
         issued = await sessions.login(
@@ -112,7 +121,11 @@ class AccountMutations:
             user_agent=ctx.request.headers.get("user-agent"),
             ttl=ctx.deps.session_ttl,
             now=ctx.now,
+            totp_code=input.totp_code,
+            totp=totp_sealer(ctx.deps.settings),
         )
+        if not isinstance(issued, sessions.IssuedSession):
+            return TotpEnrolmentRequired.of(issued)
         if input.set_cookie:
             ctx.response.set_cookie(
                 COOKIE_NAME,

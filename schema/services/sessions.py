@@ -21,8 +21,10 @@ from schema.errors import InvalidInput, RateLimited
 from schema.models import Account, Session
 from schema.passwords import DUMMY_HASH, hash_password, needs_rehash, verify_password
 from schema.pii import PiiProtector
+from schema.services import staff
 from schema.services.audit import write_audit
 from schema.services.throttle import FixedWindowCounter, minutes_left
+from schema.totp import TotpSealer
 
 __all__ = [
     "ACCOUNT_LOCK_AFTER",
@@ -111,8 +113,11 @@ async def login(
     user_agent: str | None,
     ttl: timedelta,
     now: datetime,
-) -> IssuedSession:
-    """Check the credentials and open a session; refusals never say which part was wrong."""
+    totp_code: str | None = None,
+    totp: TotpSealer | None = None,
+) -> IssuedSession | staff.EnrolmentRequired:
+    """Check the credentials and open a session; refusals never say which part was wrong.
+    Staff also need a TOTP code; a staff account without one gets an enrolment ticket."""
     await _ip_throttle(client_ip, now)
     try:
         normalised = rules.normalize_id_number(id_number)
@@ -138,6 +143,13 @@ async def login(
                 code="ACCOUNT_LOCKED",
             )
         raise _BAD_CREDENTIALS
+    try:
+        enrolment = await staff.check_second_factor(account, code=totp_code, sealer=totp, now=now)
+    except staff.SecondFactorInvalid:
+        await _record_failure(client_ip=client_ip, account=account, now=now)
+        raise
+    if enrolment is not None:
+        return enrolment
     token = secrets.token_urlsafe(32)
     csrf_token = secrets.token_urlsafe(32)
     async with in_transaction() as conn:
@@ -178,7 +190,7 @@ async def authenticate(token: str, *, now: datetime) -> tuple[Actor, Session] | 
     if session is None or session.revoked_at is not None or session.expires_at <= now:
         return None
     account: Account = session.account
-    if not account.is_active:
+    if not account.is_active or not staff.session_allowed(account):
         return None
     actor = Actor(
         account_id=account.id,
