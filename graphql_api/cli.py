@@ -95,7 +95,14 @@ async def _create_staff(args: argparse.Namespace, password: str) -> str:
         raise SystemExit("ecert: staff account not created:\n" + "\n".join(lines)) from None
     finally:
         await close_db()
-    return f"created {args.role} {created.account.name} ({created.account.id_number_masked})"
+    return (
+        f"created {args.role} {created.account.name} ({created.account.id_number_masked})\n"
+        "Before working, they enrol a TOTP authenticator app (see docs/staff.md): log in with "
+        "ID number and password, the login answers TotpEnrolmentRequired with an "
+        "enrolmentToken; beginTotpEnrolment(enrolmentToken) gives the secret and QR code; "
+        "confirmTotpEnrolment(enrolmentToken, code) confirms it; from then on every login "
+        "needs totpCode."
+    )
 
 
 def _cmd_create_staff(args: argparse.Namespace) -> int:
@@ -422,6 +429,9 @@ def _parser() -> argparse.ArgumentParser:
     from graphql_api.cli_collection import add_parsers
 
     add_parsers(sub)
+    from graphql_api import cli_staff
+
+    cli_staff.add_parsers(sub)
     return parser
 
 
