@@ -35,6 +35,7 @@ from schema.services.audit import write_audit
 from schema.services.paging import Page, keyset_page
 
 __all__ = [
+    "ADMIN_ONLY",
     "ENROLMENT_TTL",
     "REASON_MAX",
     "Enrolment",
