@@ -3,6 +3,7 @@ databases. Codes are computed with pyotp from the secret enrolment handed out.""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -544,3 +545,32 @@ async def test_only_admins_administer_staff(db, deps, operation):
         with pytest.raises(Forbidden) as caught:
             await call(actor)
         assert caught.value.message == staff.ADMIN_ONLY
+
+
+# --------------------------------------------------------------------------- races (PostgreSQL)
+
+
+@pytest.mark.pg_only
+async def test_two_logins_with_one_code_at_the_same_moment_open_one_session(db, deps):
+    account, secret = await _enrolled(deps)
+    later = NOW + 2 * STEP
+    results = await asyncio.gather(
+        *(_login(deps, ID_X_CHECK, code=_code(secret, later), now=later) for _ in range(2)),
+        return_exceptions=True,
+    )
+    assert sorted(type(r).__name__ for r in results) == ["IssuedSession", "SecondFactorInvalid"]
+    assert await Session.filter(account_id=account.id).count() == 1
+
+
+@pytest.mark.pg_only
+async def test_two_admins_deactivating_each_other_leave_one_active(db, deps):
+    first = await _admin(deps)
+    second = await _admin(deps, ID_FEMALE_1992)
+    results = await asyncio.gather(
+        staff.deactivate_staff(actor=first, account_id=second.public_id, reason="x", now=NOW),
+        staff.deactivate_staff(actor=second, account_id=first.public_id, reason="x", now=NOW),
+        return_exceptions=True,
+    )
+    refused = [r for r in results if isinstance(r, InvalidState)]
+    assert [r.code for r in refused] == ["STAFF_LAST_ADMIN"]
+    assert await Account.filter(role=Role.ADMIN, is_active=True).count() == 1
