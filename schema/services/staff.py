@@ -68,10 +68,15 @@ def _totp_required() -> InvalidInput:
     return InvalidInput.one("TOTP_REQUIRED", "工作人员登录需要输入动态验证码", "totpCode")
 
 
-def _totp_invalid(field: str = "totpCode") -> SecondFactorInvalid:
-    return SecondFactorInvalid(
-        [Problem("TOTP_INVALID", "动态验证码错误或已使用，请输入验证器中显示的最新验证码", field)]
-    )
+_TOTP_INVALID = "动态验证码错误或已使用，请输入验证器中显示的最新验证码"
+
+
+def _totp_invalid() -> SecondFactorInvalid:
+    return SecondFactorInvalid([Problem("TOTP_INVALID", _TOTP_INVALID, "totpCode")])
+
+
+def _confirmation_invalid() -> SecondFactorInvalid:
+    return SecondFactorInvalid([Problem("TOTP_INVALID", _TOTP_INVALID, "code")])
 
 
 def _ticket_invalid() -> InvalidInput:
@@ -226,7 +231,7 @@ async def confirm_enrolment(
             )
         step = totp.matching_step(sealer.open(account.totp_secret_cipher), code, now)
         if step is None or step <= account.totp_last_step:
-            raise _totp_invalid("code")
+            raise _confirmation_invalid()
         account.totp_enabled_at = now
         account.totp_last_step = step
         account.totp_enrolment_hash = None
