@@ -91,6 +91,12 @@ def _staff_missing() -> NotFound:
     return NotFound("工作人员账户不存在", code="STAFF_NOT_FOUND", field="accountId")
 
 
+def _is_public_id(text: str) -> bool:
+    """Whether ``text`` can be an account's public id (hex): anything else (a NUL byte, a
+    long string) is answered as missing without reaching the database."""
+    return 0 < len(text) <= 32 and text.isascii() and text.isalnum()
+
+
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
@@ -176,7 +182,7 @@ async def _ticket_holder(token: str, *, now: datetime, conn: BaseDBAsyncClient) 
     public_id, _, _ = token.partition(".")
     account = (
         await Account.select_for_update().using_db(conn).get_or_none(public_id=public_id)
-        if public_id and len(token) <= 200
+        if _is_public_id(public_id) and len(token) <= 200
         else None
     )
     if (
@@ -276,7 +282,10 @@ async def list_staff(
             raise InvalidInput.one("STAFF_ROLE", "工作人员角色应为审核、签章、归集或管理员", "role")
         query = query.filter(role=role)
     if authority_code is not None:
-        query = query.filter(authority_code=authority_code.strip())
+        code = authority_code.strip()
+        if len(code) > 32 or not code.isprintable():
+            return Page([], [], False)  # no authority has such a code
+        query = query.filter(authority_code=code)
     if active is not None:
         query = query.filter(is_active=active)
     return await keyset_page(query, kind="staff", first=first, after=after)
@@ -285,7 +294,7 @@ async def list_staff(
 async def _locked_staff(account_id: str, conn: BaseDBAsyncClient) -> Account:
     account = (
         await Account.select_for_update().using_db(conn).get_or_none(public_id=account_id)
-        if account_id and len(account_id) <= 32
+        if _is_public_id(account_id)
         else None
     )
     if account is None or account.role not in STAFF_ROLES:
@@ -320,7 +329,10 @@ async def deactivate_staff(
     if actor.public_id == account_id:
         raise InvalidState("不能停用自己的账户", code="STAFF_SELF_DEACTIVATION")
     async with in_transaction() as conn:
-        if await Account.filter(public_id=account_id, role=Role.ADMIN).using_db(conn).exists():
+        if (
+            _is_public_id(account_id)
+            and await Account.filter(public_id=account_id, role=Role.ADMIN).using_db(conn).exists()
+        ):
             # Lock every active administrator (in id order, as any other deactivation does)
             # before counting: two administrators deactivating each other at the same time
             # cannot both succeed.
@@ -452,7 +464,7 @@ async def find_staff(*, pii: PiiProtector, account: str) -> Account:
         )
     except rules.RuleViolation:
         found = None
-    if found is None and len(account) <= 32:
+    if found is None and _is_public_id(account):
         found = await Account.get_or_none(public_id=account)
     if found is None or found.role not in STAFF_ROLES:
         raise _staff_missing()

@@ -574,3 +574,16 @@ async def test_two_admins_deactivating_each_other_leave_one_active(db, deps):
     refused = [r for r in results if isinstance(r, InvalidState)]
     assert [r.code for r in refused] == ["STAFF_LAST_ADMIN"]
     assert await Account.filter(role=Role.ADMIN, is_active=True).count() == 1
+
+
+@pytest.mark.parametrize("account_id", ["\x00", "a" * 40, "no such id"])
+async def test_an_impossible_account_id_is_a_missing_staff_account(db, deps, account_id):
+    admin = await _admin(deps)
+    with pytest.raises(NotFound):
+        await staff.reset_staff_totp(actor=admin, account_id=account_id, now=NOW)
+    with pytest.raises(InvalidInput):
+        await staff.begin_enrolment(token=account_id + ".x", sealer=sealer(deps), now=NOW)
+    listed = await staff.list_staff(
+        actor=admin, role=None, authority_code=account_id, active=None, first=5, after=None
+    )
+    assert listed.items == []
