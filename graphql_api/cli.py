@@ -95,14 +95,7 @@ async def _create_staff(args: argparse.Namespace, password: str) -> str:
         raise SystemExit("ecert: staff account not created:\n" + "\n".join(lines)) from None
     finally:
         await close_db()
-    return (
-        f"created {args.role} {created.account.name} ({created.account.id_number_masked})\n"
-        "Before working, they enrol a TOTP authenticator app (see docs/staff.md): log in with "
-        "ID number and password, the login answers TotpEnrolmentRequired with an "
-        "enrolmentToken; beginTotpEnrolment(enrolmentToken) gives the secret and QR code; "
-        "confirmTotpEnrolment(enrolmentToken, code) confirms it; from then on every login "
-        "needs totpCode."
-    )
+    return f"created {args.role} {created.account.name} ({created.account.id_number_masked})"
 
 
 def _cmd_create_staff(args: argparse.Namespace) -> int:
@@ -114,6 +107,9 @@ def _cmd_create_staff(args: argparse.Namespace) -> int:
         if password != getpass.getpass("Repeat: "):
             sys.exit("ecert: passwords differ")
     print(asyncio.run(_create_staff(args, password)))
+    from graphql_api.cli_staff import ENROLMENT_HINT
+
+    print(ENROLMENT_HINT)
     return 0
 
 

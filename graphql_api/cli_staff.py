@@ -16,7 +16,15 @@ import getpass
 import sys
 from typing import Any, NoReturn
 
-__all__ = ["add_parsers"]
+__all__ = ["ENROLMENT_HINT", "add_parsers"]
+
+# What ``ecert create-staff`` prints after creating an account.
+ENROLMENT_HINT = (
+    "Before working, they enrol a TOTP authenticator app (docs/staff.md): the first login "
+    "with ID number and password answers TotpEnrolmentRequired with an enrolmentToken; "
+    "beginTotpEnrolment gives the secret and its QR code, confirmTotpEnrolment with the "
+    "app's code switches the second factor on; from then on every login needs totpCode."
+)
 
 
 def _fail(message: str) -> NoReturn:
