@@ -110,6 +110,9 @@ def _cmd_create_staff(args: argparse.Namespace) -> int:
         if password != getpass.getpass("Repeat: "):
             _usage_error("passwords differ")
     print(asyncio.run(_create_staff(args, password)))
+    from graphql_api.cli_staff import ENROLMENT_HINT
+
+    print(ENROLMENT_HINT)
     return 0
 
 
@@ -432,6 +435,10 @@ def _parser() -> argparse.ArgumentParser:
     from graphql_api import cli_backup
 
     cli_backup.add_parsers(sub)
+
+    from graphql_api import cli_staff
+
+    cli_staff.add_parsers(sub)
     return parser
 
 

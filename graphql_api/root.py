@@ -21,6 +21,7 @@ from graphql_api.mutations.registrations import RegistrationMutations
 from graphql_api.mutations.review import ReviewMutations
 from graphql_api.mutations.revocation import RevocationMutations
 from graphql_api.mutations.signing_keys import SigningKeyMutations
+from graphql_api.mutations.staff import StaffMutations
 from graphql_api.queries.accounts import AccountQueries
 from graphql_api.queries.corrections import CorrectionQueueQueries, HolderCorrectionQueries
 from graphql_api.queries.holder_certificates import (
@@ -32,6 +33,7 @@ from graphql_api.queries.reference import ReferenceQueries
 from graphql_api.queries.registrations import RegistrationQueries
 from graphql_api.queries.review import CertificateHistoryQueries, ReviewQueries
 from graphql_api.queries.signing_keys import SigningKeyQueries
+from graphql_api.queries.staff import StaffQueries
 from graphql_api.queries.verification import VerificationQueries
 from graphql_api.transport import limit_extensions, masking_extension
 from schema.errors import DomainError
@@ -60,6 +62,7 @@ Query = merge_types(
         IssuedCertificateQueries,
         ImportQueries,
         SigningKeyQueries,
+        StaffQueries,
     ),
 )
 Mutation = merge_types(
@@ -74,6 +77,7 @@ Mutation = merge_types(
         CorrectionDecisionMutations,
         RevocationMutations,
         SigningKeyMutations,
+        StaffMutations,
     ),
 )
 

@@ -206,6 +206,13 @@ class AuditAction(LabelledEnum):
     SMS_CODE_REQUESTED = "account.sms_code_requested", "获取短信验证码"
     PASSWORD_RESET = "account.password_reset", "通过短信验证码重置密码"
     IDENTITY_RECLAIMED = "account.identity_reclaimed", "审批机关窗口收回被冒用的身份证号码"
+    TOTP_ENROLMENT_REQUIRED = "session.totp_enrolment_required", "登录需先绑定动态验证码"
+    TOTP_ENROLMENT_BEGUN = "account.totp_enrolment_begun", "开始绑定动态验证码"
+    TOTP_ENABLED = "account.totp_enabled", "绑定动态验证码"
+    TOTP_RESET = "account.totp_reset", "重置动态验证码"
+    STAFF_DEACTIVATED = "account.staff_deactivated", "停用工作人员账户"
+    STAFF_REACTIVATED = "account.staff_reactivated", "启用工作人员账户"
+    STAFF_AUTHORITY_CHANGED = "account.staff_authority_changed", "变更审核人员审批机关"
 
     REFERENCE_LOADED = "reference.loaded", "载入参考数据"
     REFERENCE_ADDED = "reference.added", "新增参考数据"

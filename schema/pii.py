@@ -42,6 +42,7 @@ class Purpose(Enum):
 
     ID_NUMBER = b"ecert:id-number:v1"
     MOBILE = b"ecert:mobile:v1"
+    TOTP_SECRET = b"ecert:totp-secret:v1"
 
 
 def _lookup_hash(key: bytes, id_number: str) -> str:
@@ -112,6 +113,14 @@ class PiiProtector:
 
     def open_mobile(self, token: str) -> str:
         return self._open(token, Purpose.MOBILE)
+
+    # Staff TOTP secrets --------------------------------------------------------------
+
+    def seal_totp_secret(self, secret: str) -> str:
+        return self._seal(secret, Purpose.TOTP_SECRET)
+
+    def open_totp_secret(self, token: str) -> str:
+        return self._open(token, Purpose.TOTP_SECRET)
 
     # Key rotation ---------------------------------------------------------------------
 

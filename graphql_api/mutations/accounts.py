@@ -10,6 +10,7 @@ import strawberry
 
 from graphql_api.context import Info
 from graphql_api.errors import UserErrors
+from graphql_api.mutations.staff import TotpEnrolmentRequired, totp_sealer
 from graphql_api.permissions import require_mutation_actor
 from graphql_api.types.account import AccountType
 from schema import rules
@@ -64,6 +65,10 @@ class RegisterAccountSuccess:
 class LoginInput:
     id_number: str
     password: str
+    totp_code: str | None = strawberry.field(
+        default=None,
+        description="Staff: the 6-digit code of their authenticator app (required).",
+    )
     set_cookie: bool = strawberry.field(
         default=False,
         description="Browsers: set an HttpOnly session cookie instead of returning the "
@@ -177,7 +182,9 @@ ReclaimIdentityPayload = Annotated[
 RegisterAccountPayload = Annotated[
     RegisterAccountSuccess | UserErrors, strawberry.union("RegisterAccountPayload")
 ]
-LoginPayload = Annotated[LoginSuccess | UserErrors, strawberry.union("LoginPayload")]
+LoginPayload = Annotated[
+    LoginSuccess | TotpEnrolmentRequired | UserErrors, strawberry.union("LoginPayload")
+]
 LogoutPayload = Annotated[LogoutSuccess | UserErrors, strawberry.union("LogoutPayload")]
 ChangePasswordPayload = Annotated[
     ChangePasswordSuccess | UserErrors, strawberry.union("ChangePasswordPayload")
@@ -229,7 +236,8 @@ class AccountMutations:
     @strawberry.mutation(
         description="Log in with ID number and password. One rule for where the session "
         "goes: with setCookie: true (browsers) it is set as an HttpOnly cookie and `token` is "
-        "null; otherwise (apps, scripts) `token` carries it and no cookie is set."
+        "null; otherwise (apps, scripts) `token` carries it and no cookie is set. Staff also "
+        "send totpCode."
     )
     async def login(self, info: Info, input: LoginInput) -> LoginPayload:
         ctx = info.context
@@ -242,7 +250,11 @@ class AccountMutations:
             ttl=ctx.deps.session_ttl,
             now=ctx.now,
             second_factor=input.second_factor,
+            totp_code=input.totp_code,
+            totp=totp_sealer(ctx.deps),
         )
+        if not isinstance(issued, sessions.IssuedSession):
+            return TotpEnrolmentRequired.of(issued)
         if input.set_cookie:
             ctx.response.set_cookie(
                 COOKIE_NAME,

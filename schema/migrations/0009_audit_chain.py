@@ -58,7 +58,7 @@ async def chain_existing_rows(apps: Any, schema_editor: Any) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("models", "0007_account_security")]
+    dependencies = [("models", "0008_staff_totp")]
 
     initial = False
 

@@ -44,6 +44,14 @@ class Account(Model):
     locked_until = fields.DatetimeField(null=True)
     password_changed_at = fields.DatetimeField()
     last_login_at = fields.DatetimeField(null=True)
+    # Staff second factor (TOTP, schema/totp.py): the secret sealed with AES-256-GCM, set
+    # when enrolment begins and trusted once confirmed (totp_enabled_at), the last time-step
+    # accepted (a code is never accepted twice), and the one-time enrolment ticket's digest.
+    totp_secret_cipher: str | None = fields.TextField(null=True)
+    totp_enabled_at = fields.DatetimeField(null=True)
+    totp_last_step = fields.BigIntField(default=0, db_default=0)
+    totp_enrolment_hash = fields.CharField(max_length=64, null=True)
+    totp_enrolment_expires_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField()
     updated_at = fields.DatetimeField()
 

@@ -1,7 +1,8 @@
 """Re-sealing every PII ciphertext under the current encryption key (``ecert rotate-pii-key``).
 
 The columns sealed with ``ECERT_PII_ENCRYPTION_KEY`` are the account's ID number
-(``id_number_cipher``) and mobile number (``mobile_cipher``); nothing else in the database
+(``id_number_cipher``), mobile number (``mobile_cipher``) and, for staff, the TOTP secret
+(``totp_secret_cipher``); nothing else in the database
 is sealed with it (registrations and certificates keep only the lookup digest and the
 masked number). Rows are taken in id order, a batch at a time: each batch is one
 transaction that re-seals the rows not yet under the current key and writes one audit
@@ -37,6 +38,7 @@ __all__ = ["PiiRotationError", "RotationReport", "rotate_pii_key", "stale_cipher
 SEALED_COLUMNS: tuple[tuple[str, Purpose], ...] = (
     ("id_number_cipher", Purpose.ID_NUMBER),
     ("mobile_cipher", Purpose.MOBILE),
+    ("totp_secret_cipher", Purpose.TOTP_SECRET),  # staff only: NULL for everyone else
 )
 
 
@@ -124,7 +126,7 @@ async def rotate_pii_key(
 def _reseal(pii: PiiProtector, row: Account) -> list[str]:
     changed: list[str] = []
     for column, purpose in SEALED_COLUMNS:
-        token: str = getattr(row, column)
+        token: str | None = getattr(row, column)
         if not token or pii.is_current(token):
             continue
         try:

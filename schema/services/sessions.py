@@ -28,10 +28,11 @@ from schema.errors import InvalidInput, RateLimited
 from schema.models import Account, Session
 from schema.passwords import DUMMY_HASH, hash_password, needs_rehash, verify_password
 from schema.pii import PiiProtector
-from schema.services import login_backoff, otp
+from schema.services import login_backoff, otp, staff
 from schema.services.accounts import account_mobile
 from schema.services.audit import write_audit
 from schema.services.login_backoff import ACCOUNT_BACKOFF, ADDRESS_BACKOFF
+from schema.totp import TotpSealer
 
 __all__ = [
     "SECOND_FACTOR_AFTER",
@@ -145,12 +146,17 @@ async def login(
     ttl: timedelta,
     now: datetime,
     second_factor: str | None = None,
-) -> IssuedSession:
+    totp_code: str | None = None,
+    totp: TotpSealer | None = None,
+) -> IssuedSession | staff.EnrolmentRequired:
     """Check the credentials and open a session; refusals never say which part was wrong.
 
-    Order: the second factor when the account needs one (without it, SECOND_FACTOR_REQUIRED
-    before the password is looked at; a valid one lifts the delay), then the delays of the
-    address and the account (LOGIN_DELAYED, not counted), then the password."""
+    Order: the second factor when the account needs one (applicants after repeated
+    failures: without it, SECOND_FACTOR_REQUIRED before the password is looked at; staff
+    under a delay who send their TOTP code), which lifts the account's delay when valid;
+    then the delays of the address and the account (LOGIN_DELAYED, not counted); then the
+    password; then, for staff, the TOTP code (a staff account without one gets an
+    enrolment ticket instead of a session)."""
     try:
         normalised = rules.normalize_id_number(id_number)
     except rules.RuleViolation:
@@ -173,6 +179,24 @@ async def login(
         if not factor_ok:
             await _record_failure(client_ip=client_ip, account=account, now=now)
             raise _BAD_WITH_FACTOR
+    elif (
+        account is not None
+        and totp_code
+        and staff.has_totp(account)
+        and await login_backoff.seconds_to_wait(ACCOUNT_BACKOFF, account.id, now=now)
+    ):
+        # A staff account someone is guessing at: its owner's valid TOTP code lifts the
+        # account's delay (the address's still applies first), as an SMS code does for
+        # applicants, so guessing slows the owner but never locks them out.
+        wait = await login_backoff.seconds_to_wait(ADDRESS_BACKOFF, client_ip[:64], now=now)
+        if wait:
+            raise _delayed(wait)
+        try:
+            await staff.check_second_factor(account, code=totp_code, sealer=totp, now=now)
+        except staff.SecondFactorInvalid:
+            await _record_failure(client_ip=client_ip, account=account, now=now)
+            raise
+        factor_ok = True
     if not factor_ok:
         wait = await login_backoff.seconds_to_wait(ADDRESS_BACKOFF, client_ip[:64], now=now)
         if account is not None:
@@ -185,6 +209,16 @@ async def login(
     if not ok or account is None or not account.is_active:
         await _record_failure(client_ip=client_ip, account=account, now=now)
         raise _BAD_WITH_FACTOR if factor_ok else _BAD_CREDENTIALS
+    if not factor_ok:
+        try:
+            enrolment = await staff.check_second_factor(
+                account, code=totp_code, sealer=totp, now=now
+            )
+        except staff.SecondFactorInvalid:
+            await _record_failure(client_ip=client_ip, account=account, now=now)
+            raise
+        if enrolment is not None:
+            return enrolment
     token = secrets.token_urlsafe(32)
     csrf_token = secrets.token_urlsafe(32)
     async with in_transaction() as conn:
@@ -229,7 +263,7 @@ async def authenticate(token: str, *, now: datetime) -> tuple[Actor, Session] | 
     if session is None or session.revoked_at is not None or session.expires_at <= now:
         return None
     account: Account = session.account
-    if not account.is_active:
+    if not account.is_active or not staff.session_allowed(account):
         return None
     actor = Actor(
         account_id=account.id,

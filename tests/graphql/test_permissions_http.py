@@ -255,6 +255,50 @@ OPERATIONS = (
         "CERTIFICATE_NOT_FOUND",
         _input(certId=NOPE, note="撤销决定已被复议撤销"),
     ),
+    # --- staff: TOTP enrolment (the enrolment token, not a session, is the gate) and admin
+    Op(
+        "beginTotpEnrolment",
+        _mutation("beginTotpEnrolment", "BeginTotpEnrolmentInput"),
+        EVERYONE,
+        "ENROLMENT_TOKEN_INVALID",
+        _input(enrolmentToken=NOPE),
+    ),
+    Op(
+        "confirmTotpEnrolment",
+        _mutation("confirmTotpEnrolment", "ConfirmTotpEnrolmentInput"),
+        EVERYONE,
+        "ENROLMENT_TOKEN_INVALID",
+        _input(enrolmentToken=NOPE, code="123456"),
+    ),
+    Op("staffAccounts", "{ staffAccounts(first: 5) { edges { node { id } } } }", ADMIN),
+    Op(
+        "deactivateStaff",
+        _mutation("deactivateStaff", "DeactivateStaffInput"),
+        ADMIN,
+        "STAFF_NOT_FOUND",
+        _input(accountId=NOPE, reason="调离岗位"),
+    ),
+    Op(
+        "reactivateStaff",
+        _mutation("reactivateStaff", "StaffAccountInput"),
+        ADMIN,
+        "STAFF_NOT_FOUND",
+        _input(accountId=NOPE),
+    ),
+    Op(
+        "changeStaffAuthority",
+        _mutation("changeStaffAuthority", "ChangeStaffAuthorityInput"),
+        ADMIN,
+        "STAFF_NOT_FOUND",
+        _input(accountId=NOPE, authorityCode="500101"),
+    ),
+    Op(
+        "resetStaffTotp",
+        _mutation("resetStaffTotp", "StaffAccountInput"),
+        ADMIN,
+        "STAFF_NOT_FOUND",
+        _input(accountId=NOPE),
+    ),
     # Last: it ends the session the other operations use.
     Op("logout", _mutation("logout"), LOGGED_IN),
 )

@@ -16,6 +16,7 @@ from schema.services.reference import authority_codes
 from schema.services.signing_keys import ensure_development_key
 from tests.support.client import ApiClient
 from tests.support.factories import NOW, sent_code
+from tests.support.totp import enrol_totp, login_code
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "walkthrough.md"
 SAMPLE_PHOTO = DOC.parent / "sample-photo.jpg"  # the photo the walkthrough tells readers to use
@@ -43,7 +44,7 @@ async def _run(api: ApiClient, op: str, values: dict[str, str], token: str | Non
 async def test_walkthrough_reaches_an_approved_certificate(api: ApiClient, deps: Deps) -> None:
     # What `make run` and the operator's `ecert create-staff` do, through the same services.
     await ensure_development_key(passphrase=deps.settings.signing_passphrase.reveal(), now=NOW)
-    await create_staff(
+    reviewer_account = await create_staff(
         actor=SYSTEM,
         pii=deps.pii,
         name="李审核",
@@ -55,6 +56,8 @@ async def test_walkthrough_reaches_an_approved_certificate(api: ApiClient, deps:
         known_authorities=await authority_codes(),
         now=NOW,
     )
+    # The reviewer enrols an authenticator app as docs/staff.md describes.
+    await enrol_totp(deps, reviewer_account.account, now=NOW)
     ops = _operations()
     assert len(ops) == 14, f"the walkthrough has {len(ops)} operations; update this test"
     values: dict[str, str] = {}
@@ -78,7 +81,9 @@ async def test_walkthrough_reaches_an_approved_certificate(api: ApiClient, deps:
         ops[2]
         .replace("500112198503120238", REVIEWER_ID)
         .replace("Qiushi-2026!Cert", "Review-Pass-2026")
+        .replace('password: "Review-Pass-2026"', 'password: "Review-Pass-2026", totpCode: "CODE"')
     )
+    login_reviewer = login_reviewer.replace("CODE", await login_code(deps, REVIEWER_ID) or "")
     reviewer = (await _run(api, login_reviewer, values, None))["login"]["token"]
     queue = (await _run(api, ops[10], values, reviewer))["reviewQueue"]["edges"]
     assert [e["node"]["id"] for e in queue] == [values["REGISTRATION_ID"]]

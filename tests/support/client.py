@@ -26,6 +26,7 @@ from asgi_lifespan import LifespanManager
 from graphql_api.app import build_app
 from schema.http_edge.deps import Deps
 from tests.support.factories import PASSWORD, sent_code
+from tests.support.totp import login_code
 
 __all__ = ["LOGIN", "REQUEST_SMS_CODE", "ApiClient", "FilePart", "Session", "in_process"]
 
@@ -146,10 +147,17 @@ class ApiClient:
         self, id_number: str, password: str = PASSWORD, *, cookie: bool = False
     ) -> Session:
         """Log in through the ``login`` mutation (``cookie=True``: the session cookie is set
-        on this client too); the logged-in ``Session``, asserting success."""
-        body = await self.execute(
-            LOGIN, {"input": {"idNumber": id_number, "password": password, "setCookie": cookie}}
-        )
+        on this client too); the logged-in ``Session``, asserting success. An enrolled staff
+        account also sends the TOTP code its authenticator would show."""
+        login_input: dict[str, Any] = {
+            "idNumber": id_number,
+            "password": password,
+            "setCookie": cookie,
+        }
+        code = await login_code(self.deps, id_number)  # staff: their authenticator's code
+        if code is not None:
+            login_input["totpCode"] = code
+        body = await self.execute(LOGIN, {"input": login_input})
         login = body["data"]["login"]
         assert login["__typename"] == "LoginSuccess", f"login refused: {login}"
         return Session(self, token=login["token"], csrf_token=login["csrfToken"])

@@ -93,10 +93,14 @@ async def make_staff(
     name: str = "李审核",
     authority_code: str | None = None,
     mobile: str = "13900001111",
+    enrol: bool = True,
 ) -> accounts.RegisteredAccount:
+    """A staff account, its TOTP enrolled as its owner would (``enrol=False``: not yet);
+    ``tests.support.totp.login_code`` gives the code for its next login."""
     from schema.services.reference import authority_codes
+    from tests.support.totp import enrol_totp
 
-    return await accounts.create_staff(
+    created = await accounts.create_staff(
         actor=SYSTEM,
         pii=deps.pii,
         name=name,
@@ -108,3 +112,7 @@ async def make_staff(
         known_authorities=await authority_codes(),
         now=NOW,
     )
+    if enrol:
+        await enrol_totp(deps, created.account, now=NOW)
+        await created.account.refresh_from_db()
+    return created
