@@ -10,13 +10,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
-from tortoise.transactions import in_transaction
 
 from schema.enums import Role, SmsPurpose
 from schema.errors import InvalidInput, RateLimited
 from schema.models import AuditRecord
 from schema.services import login_backoff, sessions
 from schema.services.login_backoff import ACCOUNT_BACKOFF, ADDRESS_BACKOFF
+from schema.totp import TotpSealer, code_at_step, step_of
 from tests.support.factories import (
     ID_FEMALE_1992,
     ID_MALE_1985,
@@ -183,11 +183,38 @@ async def test_an_address_is_slowed_never_blocked(db, deps):
     assert await _login(deps, ip="192.0.2.200", now=now)  # another address was never slowed
 
 
-async def test_staff_second_factor_is_left_to_the_staff_hook(db, deps):
-    """Applicants get the SMS factor; for staff this part asks none (the staff part makes
-    TOTP mandatory in ``second_factor_required``)."""
+async def test_a_staff_owner_gets_in_with_password_and_totp_while_someone_guesses(db, deps):
+    """Staff always send a TOTP code; a valid one lifts the account's delay that an attacker's
+    wrong passwords built up, as the SMS code does for applicants."""
     staff = (await make_staff(deps, role=Role.ADMIN, id_number=ID_FEMALE_1992)).account
-    async with in_transaction() as conn:
-        for _ in range(6):
-            await login_backoff.record_failure(ACCOUNT_BACKOFF, staff.id, now=NOW, using_db=conn)
-    assert not await sessions.second_factor_required(staff, now=NOW)
+    secret = TotpSealer(deps.pii).open(staff.totp_secret_cipher or "")
+    now = NOW + timedelta(minutes=5)  # after the enrolment's step
+    for _ in range(8):
+        now += timedelta(
+            seconds=await login_backoff.seconds_to_wait(ACCOUNT_BACKOFF, staff.id, now=now)
+        )
+        with pytest.raises(InvalidInput):
+            await _login(
+                deps, id_number=ID_FEMALE_1992, password="Wrong-pass-1", ip=ATTACKER, now=now
+            )
+    assert await login_backoff.seconds_to_wait(ACCOUNT_BACKOFF, staff.id, now=now) > 0
+    assert not await sessions.second_factor_required(staff, now=now)  # TOTP is always asked
+
+    def owner(code: str | None):
+        return sessions.login(
+            pii=deps.pii,
+            id_number=ID_FEMALE_1992,
+            password=PASSWORD,
+            client_ip=OWNER,
+            user_agent="t",
+            ttl=TTL,
+            now=now,
+            totp_code=code,
+            totp=TotpSealer(deps.pii),
+        )
+
+    with pytest.raises(RateLimited) as caught:  # the password alone waits out the delay
+        await owner(None)
+    assert caught.value.code == "LOGIN_DELAYED"
+    issued = await owner(code_at_step(secret, step_of(now)))
+    assert isinstance(issued, sessions.IssuedSession)

@@ -12,6 +12,7 @@ from schema.rules import mod11_2_check_char
 from schema.services.account_pii import account_mobile, accounts_with_mobile
 from schema.services.accounts import own_account
 from schema.services.pii_rotation import PiiRotationError, rotate_pii_key, stale_ciphertexts
+from schema.totp import TotpSealer
 from tests.support.factories import ID_MALE_1985, NOW, make_applicant, make_staff
 from tests.support.flows import actor_of
 
@@ -114,3 +115,14 @@ async def test_a_failed_rotation_leaves_every_row_readable_and_resumes(db, deps)
     report = await rotate_pii_key(pii=fixed, now=NOW, batch_size=2)
     assert report.accounts == 2
     assert [_opened(_new_only(), r) for r in await Account.all().order_by("id")] == PEOPLE
+
+
+async def test_rotation_reseals_staff_totp_secrets(db, deps):
+    """A staff member's authenticator keeps working after the old key is removed."""
+    await _people(deps)
+    admin = await Account.get(role=Role.ADMIN)
+    secret = TotpSealer(deps.pii).open(admin.totp_secret_cipher or "")
+    await rotate_pii_key(pii=_rotating(), now=NOW)
+    await admin.refresh_from_db()
+    assert TotpSealer(_new_only()).open(admin.totp_secret_cipher or "") == secret
+    assert await stale_ciphertexts(_new_only()) == 0
