@@ -448,7 +448,9 @@ async def reset_staff_totp(
         account.totp_enrolment_hash = None
         account.totp_enrolment_expires_at = None
         account.updated_at = now
-        # totp_last_step stays: it only ever grows, and no code of the past is accepted.
+        # The next secret is a new one: no code of it was ever accepted, so the replay guard
+        # starts again (a code of the old secret cannot match the new one).
+        account.totp_last_step = 0
         await account.save(using_db=conn)
         revoked = await _revoke_sessions(account, now=now, conn=conn)
         await write_audit(
