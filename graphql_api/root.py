@@ -9,6 +9,7 @@ from strawberry.extensions import DisableIntrospection
 from strawberry.tools import merge_types
 
 from graphql_api.errors import DomainErrorHandler, ErrorCodeExtension
+from graphql_api.input_text import UnstorableTextGuard
 from graphql_api.mutations.accounts import AccountMutations
 from graphql_api.mutations.corrections import (
     CorrectionDecisionMutations,
@@ -96,6 +97,7 @@ def build_schema(*, introspection: bool = True) -> strawberry.Schema:
         extensions=[
             *limit_extensions(),
             *([] if introspection else [DisableIntrospection]),
+            UnstorableTextGuard,
             ErrorCodeExtension,
             masking_extension(public_exceptions=(DomainError,)),
         ],

@@ -506,5 +506,10 @@ async def my_registrations(
 
 async def get_own_registration(*, actor: Actor, registration_id: str) -> Registration:
     account = await holder_account(actor)
-    reg = await Registration.get_or_none(public_id=registration_id)
+    # An id no column can hold (NUL, from a URL path) names no record; PostgreSQL would fail on it.
+    reg = (
+        await Registration.get_or_none(public_id=registration_id)
+        if rules.is_storable(registration_id)
+        else None
+    )
     return require_holder_of(account, reg, missing=_registration_not_found())

@@ -20,6 +20,7 @@ from schema.enums import AuditAction, Role
 from schema.errors import InvalidState, NotFound
 from schema.models import Account, Certificate, IssuedNumber, Registration, RegistrationStatus
 from schema.reference.catalog import Catalog
+from schema.rules.text import is_storable
 from schema.rules.title_system import TITLE_SYSTEM_FROM_YEAR
 from schema.services.audit import write_audit
 from schema.services.issuance import CertificateContent, Issuer, provenance_for
@@ -92,7 +93,12 @@ async def review_queue(
 
 async def open_registration(*, actor: Actor, registration_id: str) -> Registration:
     require_reviewer(actor)
-    reg = await Registration.get_or_none(public_id=registration_id)
+    # An id no column can hold (NUL, from a URL path) names no record; PostgreSQL would fail on it.
+    reg = (
+        await Registration.get_or_none(public_id=registration_id)
+        if is_storable(registration_id)
+        else None
+    )
     return require_reviewer_of(actor, reg, missing=_registration_not_found())
 
 

@@ -114,13 +114,12 @@ async def login(
 ) -> IssuedSession:
     """Check the credentials and open a session; refusals never say which part was wrong."""
     await _ip_throttle(client_ip, now)
-    try:
-        normalised = rules.normalize_id_number(id_number)
-    except rules.RuleViolation:
-        normalised = ""
+    # Only a well-formed number can name an account; anything else (empty, too long, other
+    # scripts' characters, which the ASCII lookup hash cannot take) is a wrong credential.
+    normalised = rules.normalize_id_number(id_number)
     account = (
         await Account.get_or_none(id_number_hmac=pii.lookup_hash(normalised))
-        if normalised
+        if rules.is_well_formed_id_number(normalised)
         else None
     )
     if account and account.locked_until and account.locked_until > now:

@@ -1,0 +1,211 @@
+"""Schemathesis in GraphQL mode over every root field of the real schema, in-process.
+
+The cases come from schemathesis (``graphql_api.root.schema`` as SDL → one operation per
+root field of ``Query`` and ``Mutation``, hypothesis-graphql strategies). Each case is sent to
+the real app through the test's own ``ApiClient`` (``httpx.ASGITransport``), on the event
+loop that owns the database connections: hypothesis runs in a worker thread and hands every
+request to that loop, so generation, shrinking and reporting are schemathesis's and
+hypothesis's own while the app runs exactly as in the other in-process tests.
+
+A response is a server error when it is an HTTP 5xx, when a GraphQL error carries the
+internal-error mask (``MASKED_ERROR_MESSAGE``) or an internal code, when a non-null field
+resolved to null (graphql-core's own message, which is never masked), or when the request
+left an ERROR record with a traceback in the logs. Domain refusals (NOT_AUTHENTICATED,
+FORBIDDEN, …) are field errors with a ``path`` and are the expected answer to most
+generated input, so schemathesis's built-in ``not_a_server_error`` (which counts every
+field error as a server error) is not used.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import graphql
+import httpx
+import schemathesis
+import schemathesis.graphql
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from schemathesis.core.failures import Failure, FailureGroup
+from schemathesis.graphql import nodes
+
+from graphql_api.root import schema as graphql_schema
+from graphql_api.transport import MASKED_ERROR_MESSAGE
+from tests.support.client import ApiClient
+
+__all__ = ["FuzzRun", "LogTrap", "all_operations", "fuzz_schema"]
+
+# Codes a GraphQL server uses for "the server failed", ours and the common ones.
+INTERNAL_CODES = frozenset({"INTERNAL", "INTERNAL_ERROR", "INTERNAL_SERVER_ERROR"})
+NON_NULL_VIOLATION = "Cannot return null for non-nullable field"
+
+
+def _json_value() -> st.SearchStrategy[Any]:
+    """GraphQL literals for the JSON scalar: any JSON value, nested a little."""
+    leaves = st.one_of(
+        st.just(nodes.Null),
+        st.booleans().map(nodes.Boolean),
+        st.integers().map(nodes.Int),
+        st.floats(allow_nan=False, allow_infinity=False).map(nodes.Float),
+        st.text(max_size=30).map(nodes.String),
+    )
+    return st.recursive(
+        leaves,
+        lambda children: st.one_of(
+            st.lists(children, max_size=4).map(nodes.List),
+            st.dictionaries(
+                st.from_regex(r"\A[A-Za-z_][A-Za-z0-9_]{0,10}\Z"), children, max_size=4
+            ).map(
+                lambda values: nodes.Object(
+                    [
+                        graphql.ObjectFieldNode(name=graphql.NameNode(value=key), value=value)
+                        for key, value in values.items()
+                    ]
+                )
+            ),
+        ),
+        max_leaves=8,
+    )
+
+
+def _register_scalars() -> None:
+    # Date and DateTime come with schemathesis; the other two are ours. An Upload can only
+    # arrive as a multipart file part; written inline it is whatever a client types there.
+    schemathesis.graphql.scalar("JSON", _json_value())
+    schemathesis.graphql.scalar(
+        "Upload", st.one_of(st.text(max_size=40).map(nodes.String), st.just(nodes.Null))
+    )
+
+
+def fuzz_schema() -> Any:
+    """The schemathesis schema of the real Strawberry schema (its SDL, as published)."""
+    _register_scalars()
+    return schemathesis.graphql.from_file(graphql_schema.as_str())
+
+
+class LogTrap(logging.Handler):
+    """Every record at ERROR or above that carries a traceback, from any logger."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+        self._lock_records = threading.Lock()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.exc_info or record.stack_info:
+            with self._lock_records:
+                self.records.append(record)
+
+    def take(self) -> list[logging.LogRecord]:
+        with self._lock_records:
+            taken, self.records = self.records, []
+        return taken
+
+    @contextmanager
+    def installed(self) -> Iterator[LogTrap]:
+        root = logging.getLogger()
+        root.addHandler(self)
+        try:
+            yield self
+        finally:
+            root.removeHandler(self)
+
+
+class ServerErrorFound(Failure):
+    """The app failed while serving a generated request."""
+
+    code = "ECERT_SERVER_ERROR"
+    kind_title = "Server error"
+
+    @property
+    def _unique_key(self) -> str:
+        return self.message
+
+
+def _server_errors(response: httpx.Response, logged: list[logging.LogRecord]) -> list[str]:
+    problems: list[str] = []
+    if response.status_code >= 500:
+        problems.append(f"HTTP {response.status_code}")
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+        problems.append(f"the body is not JSON (HTTP {response.status_code})")
+    errors = body.get("errors") if isinstance(body, dict) else None
+    for error in errors or ():
+        message = str(error.get("message", ""))
+        code = (error.get("extensions") or {}).get("code")
+        if message == MASKED_ERROR_MESSAGE or code in INTERNAL_CODES:
+            problems.append(f"internal error at {error.get('path')}")
+        elif message.startswith(NON_NULL_VIOLATION):
+            problems.append(f"non-null field resolved to null: {message}")
+    for record in logged:
+        problems.append(f"ERROR log with traceback on {record.name}: {record.getMessage()}")
+        if record.exc_info and record.exc_info[1] is not None:
+            exc = record.exc_info[1]
+            problems.append(f"  {type(exc).__name__}: {exc}")
+    return problems
+
+
+@dataclass
+class FuzzRun:
+    """One identity's run over every root field."""
+
+    api: ApiClient
+    loop: asyncio.AbstractEventLoop
+    trap: LogTrap
+    identity: str
+    headers: Callable[[str], Mapping[str, str]] = field(default=lambda label: {})
+    max_examples: int = 15
+    failures: dict[str, str] = field(default_factory=dict)
+    calls: int = 0
+
+    def send(self, label: str, query: str) -> httpx.Response:
+        coroutine = self.api.http.post(
+            "/graphql", json={"query": query}, headers=dict(self.headers(label))
+        )
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout=120)
+
+    def fuzz_operation(self, operation: Any) -> None:
+        @given(case=operation.as_strategy())
+        @settings(
+            max_examples=self.max_examples,
+            derandomize=True,
+            database=None,
+            deadline=None,
+            phases=[Phase.generate, Phase.shrink],
+            suppress_health_check=list(HealthCheck),
+            report_multiple_bugs=False,
+        )
+        def check(case: Any) -> None:
+            self.trap.take()
+            response = self.send(operation.label, case.body)
+            self.calls += 1
+            problems = _server_errors(response, self.trap.take())
+            if problems:
+                raise AssertionError(
+                    f"[{self.identity}] {operation.label}: "
+                    + "; ".join(problems)
+                    + f"\nquery: {case.body}\nresponse: {response.text[:800]}"
+                )
+
+        try:
+            check()
+        except (AssertionError, FailureGroup) as exc:
+            self.failures[operation.label] = str(exc)
+
+    def fuzz_all(self, operations: list[Any]) -> None:
+        """Every operation in turn (in a worker thread: requests go to ``self.loop``)."""
+        for operation in operations:
+            self.fuzz_operation(operation)
+
+
+def all_operations(fuzzed: Any) -> list[Any]:
+    return [result.ok() for result in fuzzed.get_all_operations()]
+
