@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -165,6 +166,7 @@ class FuzzRun:
     max_examples: int = 15
     failures: dict[str, str] = field(default_factory=dict)
     calls: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)
 
     def send(self, label: str, query: str) -> httpx.Response:
         coroutine = self.api.http.post(
@@ -195,10 +197,12 @@ class FuzzRun:
                     + f"\nquery: {case.body}\nresponse: {response.text[:800]}"
                 )
 
+        started = time.monotonic()
         try:
             check()
         except (AssertionError, FailureGroup) as exc:
             self.failures[operation.label] = str(exc)
+        self.seconds[operation.label] = time.monotonic() - started
 
     def fuzz_all(self, operations: list[Any]) -> None:
         """Every operation in turn (in a worker thread: requests go to ``self.loop``)."""
