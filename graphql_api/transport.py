@@ -117,8 +117,10 @@ class _MaskingPolicy:
     def should_mask(self, error: GraphQLError, request_id: str | None) -> bool:
         original = error.original_error
         # No original error: graphql-core's own parse/validation/coercion messages, which
-        # the client needs to fix its request. Public domain errors are meant to be read.
-        if original is None or isinstance(original, self.public_exceptions):
+        # the client needs to fix its request; a variable's coercion error wraps another
+        # GraphQLError (``Variable '$x' has invalid value: …``). Public domain errors are
+        # meant to be read.
+        if original is None or isinstance(original, (GraphQLError, *self.public_exceptions)):
             return False
         logger.error(
             "Masked GraphQL error (request_id=%s, path=%s): %s",

@@ -33,14 +33,20 @@ import schemathesis
 import schemathesis.graphql
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from schemathesis.core.failures import Failure, FailureGroup
 from schemathesis.graphql import nodes
 
 from graphql_api.root import schema as graphql_schema
 from graphql_api.transport import MASKED_ERROR_MESSAGE
 from tests.support.client import ApiClient
 
-__all__ = ["FuzzRun", "LogTrap", "all_operations", "fuzz_schema"]
+__all__ = [
+    "FuzzRun",
+    "LogTrap",
+    "VariablesOperation",
+    "all_operations",
+    "fuzz_schema",
+    "variables_operations",
+]
 
 # Codes a GraphQL server uses for "the server failed", ours and the common ones.
 INTERNAL_CODES = frozenset({"INTERNAL", "INTERNAL_ERROR", "INTERNAL_SERVER_ERROR"})
@@ -118,17 +124,6 @@ class LogTrap(logging.Handler):
             root.removeHandler(self)
 
 
-class ServerErrorFound(Failure):
-    """The app failed while serving a generated request."""
-
-    code = "ECERT_SERVER_ERROR"
-    kind_title = "Server error"
-
-    @property
-    def _unique_key(self) -> str:
-        return self.message
-
-
 def _server_errors(response: httpx.Response, logged: list[logging.LogRecord]) -> list[str]:
     problems: list[str] = []
     if response.status_code >= 500:
@@ -154,6 +149,104 @@ def _server_errors(response: httpx.Response, logged: list[logging.LogRecord]) ->
     return problems
 
 
+def _any_json() -> st.SearchStrategy[Any]:
+    """Any JSON value: what a client may put where a variable of another type belongs."""
+    return st.recursive(
+        st.none()
+        | st.booleans()
+        | st.integers(min_value=-(2**64), max_value=2**64)
+        | st.floats(allow_nan=False, allow_infinity=False)
+        | st.text(max_size=30),
+        lambda children: (
+            st.lists(children, max_size=3)
+            | st.dictionaries(st.text(max_size=10), children, max_size=3)
+        ),
+        max_leaves=6,
+    )
+
+
+_SCALARS: dict[str, st.SearchStrategy[Any]] = {
+    "String": st.text(max_size=60),
+    "ID": st.text(max_size=40) | st.integers(),
+    "Int": st.integers(min_value=-(2**31), max_value=2**31 - 1)
+    | st.sampled_from([0, -1, 2**31, -(2**31) - 1, 2**53 + 1]),
+    "Float": st.floats(),
+    "Boolean": st.booleans(),
+    "Date": st.dates().map(str) | st.text(max_size=12),
+    "DateTime": st.datetimes().map(lambda value: value.isoformat()) | st.text(max_size=30),
+}
+
+
+def _variable_value(type_: graphql.GraphQLInputType, depth: int = 0) -> st.SearchStrategy[Any]:
+    """Mostly a value of ``type_`` (as JSON), at times a value of any other type."""
+    typed = _typed_value(type_, depth)
+    return st.integers(min_value=0, max_value=9).flatmap(
+        lambda pick: _any_json() if pick == 0 else typed
+    )
+
+
+def _typed_value(type_: graphql.GraphQLInputType, depth: int) -> st.SearchStrategy[Any]:
+    if isinstance(type_, graphql.GraphQLNonNull):
+        return _typed_value(type_.of_type, depth)
+    if isinstance(type_, graphql.GraphQLList):
+        item = _variable_value(type_.of_type, depth + 1)
+        return st.lists(item, max_size=3) | item  # a single value coerces to a list
+    if isinstance(type_, graphql.GraphQLEnumType):
+        return st.sampled_from(sorted(type_.values)) | st.text(max_size=10)
+    if isinstance(type_, graphql.GraphQLInputObjectType):
+        if depth > 3:
+            return st.just({})
+        fields = type_.fields
+        required = {
+            name: _variable_value(f.type, depth + 1)
+            for name, f in fields.items()
+            if graphql.is_required_input_field(f)
+        }
+        optional = {
+            name: _variable_value(f.type, depth + 1)
+            for name, f in fields.items()
+            if not graphql.is_required_input_field(f)
+        }
+        return st.fixed_dictionaries(required, optional=optional)
+    assert isinstance(type_, graphql.GraphQLScalarType)
+    return _SCALARS.get(type_.name, _any_json())  # JSON, Upload: anything
+
+
+@dataclass(frozen=True)
+class VariablesOperation:
+    """One root field called with a variable for each of its arguments."""
+
+    label: str
+    document: str
+    variables: st.SearchStrategy[dict[str, Any]]
+
+
+def variables_operations(fuzzed: Any) -> list[VariablesOperation]:
+    """For every root field with arguments: ``query($a: T!) { field(a: $a) { __typename } }``
+    and a strategy for its variables (see ``_variable_value``): the coercion of variables,
+    which schemathesis (it writes arguments inline) does not reach."""
+    operations = []
+    schema = fuzzed.client_schema
+    for keyword, root in (("query", schema.query_type), ("mutation", schema.mutation_type)):
+        for name, root_field in (root.fields if root else {}).items():
+            if not root_field.args:
+                continue
+            declared = ", ".join(f"${arg}: {a.type}" for arg, a in root_field.args.items())
+            passed = ", ".join(f"{arg}: ${arg}" for arg in root_field.args)
+            named = graphql.get_named_type(root_field.type)
+            selection = " { __typename }" if graphql.is_composite_type(named) else ""
+            operations.append(
+                VariablesOperation(
+                    label=f"{root.name}.{name}(variables)",
+                    document=f"{keyword} Fuzz({declared}) {{ {name}({passed}){selection} }}",
+                    variables=st.fixed_dictionaries(
+                        {arg: _variable_value(a.type) for arg, a in root_field.args.items()}
+                    ),
+                )
+            )
+    return operations
+
+
 @dataclass
 class FuzzRun:
     """One identity's run over every root field."""
@@ -168,14 +261,30 @@ class FuzzRun:
     calls: int = 0
     seconds: dict[str, float] = field(default_factory=dict)
 
-    def send(self, label: str, query: str) -> httpx.Response:
-        coroutine = self.api.http.post(
-            "/graphql", json={"query": query}, headers=dict(self.headers(label))
-        )
+    def send(self, label: str, body: dict[str, Any]) -> httpx.Response:
+        coroutine = self.api.http.post("/graphql", json=body, headers=dict(self.headers(label)))
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout=120)
 
-    def fuzz_operation(self, operation: Any) -> None:
-        @given(case=operation.as_strategy())
+    def check(self, label: str, body: dict[str, Any]) -> None:
+        """Send one request; an AssertionError describing it if the app failed."""
+        self.trap.take()
+        try:
+            response = self.send(label, body)
+        except Exception as exc:  # the app let an exception escape: a 500 under uvicorn
+            raise AssertionError(
+                f"[{self.identity}] {label}: the app raised {exc!r}\nrequest: {body}"
+            ) from exc
+        self.calls += 1
+        problems = _server_errors(response, self.trap.take())
+        if problems:
+            raise AssertionError(
+                f"[{self.identity}] {label}: "
+                + "; ".join(problems)
+                + f"\nrequest: {body}\nresponse: {response.text[:800]}"
+            )
+
+    def _run(self, label: str, strategy: st.SearchStrategy[dict[str, Any]]) -> None:
+        @given(body=strategy)
         @settings(
             max_examples=self.max_examples,
             derandomize=True,
@@ -185,31 +294,35 @@ class FuzzRun:
             suppress_health_check=list(HealthCheck),
             report_multiple_bugs=False,
         )
-        def check(case: Any) -> None:
-            self.trap.take()
-            response = self.send(operation.label, case.body)
-            self.calls += 1
-            problems = _server_errors(response, self.trap.take())
-            if problems:
-                raise AssertionError(
-                    f"[{self.identity}] {operation.label}: "
-                    + "; ".join(problems)
-                    + f"\nquery: {case.body}\nresponse: {response.text[:800]}"
-                )
+        def check(body: dict[str, Any]) -> None:
+            self.check(label, body)
 
         started = time.monotonic()
         try:
             check()
-        except (AssertionError, FailureGroup) as exc:
-            self.failures[operation.label] = str(exc)
-        self.seconds[operation.label] = time.monotonic() - started
+        except AssertionError as exc:
+            self.failures[label] = str(exc)
+        self.seconds[label] = time.monotonic() - started
 
-    def fuzz_all(self, operations: list[Any]) -> None:
+    def fuzz_operation(self, operation: Any) -> None:
+        """Schemathesis's cases of one root field (arguments written inline)."""
+        self._run(operation.label, operation.as_strategy().map(lambda case: {"query": case.body}))
+
+    def fuzz_variables(self, operation: VariablesOperation) -> None:
+        self._run(
+            operation.label,
+            operation.variables.map(
+                lambda values: {"query": operation.document, "variables": values}
+            ),
+        )
+
+    def fuzz_all(self, operations: list[Any], with_variables: list[VariablesOperation]) -> None:
         """Every operation in turn (in a worker thread: requests go to ``self.loop``)."""
         for operation in operations:
             self.fuzz_operation(operation)
+        for variables_operation in with_variables:
+            self.fuzz_variables(variables_operation)
 
 
 def all_operations(fuzzed: Any) -> list[Any]:
     return [result.ok() for result in fuzzed.get_all_operations()]
-
