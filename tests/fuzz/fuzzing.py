@@ -7,6 +7,12 @@ loop that owns the database connections: hypothesis runs in a worker thread and 
 request to that loop, so generation, shrinking and reporting are schemathesis's and
 hypothesis's own while the app runs exactly as in the other in-process tests.
 
+Schemathesis writes every argument inline, so a second pass (``variables_operations``)
+calls each root field that has arguments with one variable per argument and sends
+hypothesis-drawn JSON values: mostly of the argument's type (huge and negative numbers, odd
+text, unknown enum names, partial input objects), at times of any other type. That reaches
+the coercion of variables and the JSON and Upload scalars as clients really send them.
+
 A response is a server error when it is an HTTP 5xx, when a GraphQL error carries the
 internal-error mask (``MASKED_ERROR_MESSAGE``) or an internal code, when a non-null field
 resolved to null (graphql-core's own message, which is never masked), or when the request
