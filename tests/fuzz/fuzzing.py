@@ -262,7 +262,8 @@ class FuzzRun:
     trap: LogTrap
     identity: str
     headers: Callable[[str], Mapping[str, str]] = field(default=lambda label: {})
-    max_examples: int = 15
+    max_examples: int = 10
+    variables_examples: int = 5
     failures: dict[str, str] = field(default_factory=dict)
     calls: int = 0
     seconds: dict[str, float] = field(default_factory=dict)
@@ -289,10 +290,10 @@ class FuzzRun:
                 + f"\nrequest: {body}\nresponse: {response.text[:800]}"
             )
 
-    def _run(self, label: str, strategy: st.SearchStrategy[dict[str, Any]]) -> None:
+    def _run(self, label: str, strategy: st.SearchStrategy[dict[str, Any]], examples: int) -> None:
         @given(body=strategy)
         @settings(
-            max_examples=self.max_examples,
+            max_examples=examples,
             derandomize=True,
             database=None,
             deadline=None,
@@ -312,7 +313,8 @@ class FuzzRun:
 
     def fuzz_operation(self, operation: Any) -> None:
         """Schemathesis's cases of one root field (arguments written inline)."""
-        self._run(operation.label, operation.as_strategy().map(lambda case: {"query": case.body}))
+        cases = operation.as_strategy().map(lambda case: {"query": case.body})
+        self._run(operation.label, cases, self.max_examples)
 
     def fuzz_variables(self, operation: VariablesOperation) -> None:
         self._run(
@@ -320,6 +322,7 @@ class FuzzRun:
             operation.variables.map(
                 lambda values: {"query": operation.document, "variables": values}
             ),
+            self.variables_examples,
         )
 
     def fuzz_all(self, operations: list[Any], with_variables: list[VariablesOperation]) -> None:
