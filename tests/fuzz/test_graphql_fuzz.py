@@ -1,7 +1,7 @@
 """Fuzzing every root field of the GraphQL schema: no input gives a server error.
 
-Schemathesis generates the operations (see ``tests/fuzz/fuzzing.py``) for each identity in
-turn, on one app and one database (both backends): an anonymous client, then the bearer
+Schemathesis generates the operations (see ``tests/fuzz/fuzzing.py``; then a pass with every
+argument as a variable) for each identity in turn, on one app and one database (both backends): an anonymous client, then the bearer
 sessions of an applicant, a reviewer and an admin, each logged in through the real
 ``login`` mutation before any fuzzing (the fuzzed failed logins then throttle the address).
 The database starts with one issued certificate, so the list queries resolve real records,
