@@ -10,6 +10,7 @@ from strawberry.extensions import DisableIntrospection
 from strawberry.tools import merge_types
 
 from graphql_api.errors import DomainErrorHandler, ErrorCodeExtension, query_too_complex
+from graphql_api.input_text import UnstorableTextGuard
 from graphql_api.mutations.accounts import AccountMutations
 from graphql_api.mutations.corrections import (
     CorrectionDecisionMutations,
@@ -116,6 +117,7 @@ def build_schema(
                 cost_refusal=query_too_complex,
             ),
             *([] if introspection else [DisableIntrospection]),
+            UnstorableTextGuard,
             ErrorCodeExtension,
             masking_extension(public_exceptions=(DomainError,)),
         ],

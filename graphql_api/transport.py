@@ -127,12 +127,13 @@ class _MaskingPolicy:
     def should_mask(self, error: GraphQLError, request_id: str | None) -> bool:
         original = error.original_error
         # No original error: graphql-core's own parse/validation messages; an input error:
-        # a variable or literal the schema's types refused. The client needs both to fix
-        # its request. Public domain errors are meant to be read.
+        # a variable or literal the schema's types refused (a variable's coercion error
+        # wraps another GraphQLError: ``Variable '$x' has invalid value: …``). The client
+        # needs both to fix its request. Public domain errors are meant to be read.
         if (
             original is None
             or is_input_error(error)
-            or isinstance(original, self.public_exceptions)
+            or isinstance(original, (GraphQLError, *self.public_exceptions))
         ):
             return False
         logger.error(

@@ -30,7 +30,13 @@ from schema.rules.choices import (
 )
 from schema.rules.dates import check_dates, parse_date
 from schema.rules.errors import RuleCode, RuleViolation, RuleWarning, gather_violations
-from schema.rules.id_number import IdNumber, Sex, normalize_id_number, parse_id_number
+from schema.rules.id_number import (
+    IdNumber,
+    Sex,
+    is_well_formed_id_number,
+    normalize_id_number,
+    parse_id_number,
+)
 from schema.rules.iso7064 import has_valid_mod11_2, mod11_2_check_char
 from schema.rules.masking import mask_id_number, mask_mobile, mask_name
 from schema.rules.mobile import normalize_mobile
@@ -44,6 +50,7 @@ from schema.rules.review_body import (
 )
 from schema.rules.scope import check_existing_record, check_registration_scope
 from schema.rules.specialty import SpecialtyChoice, check_specialty
+from schema.rules.text import is_storable
 from schema.rules.title import TitleMatch, check_title
 from schema.rules.title_system import TITLE_SYSTEM_FROM_YEAR
 
@@ -78,6 +85,8 @@ __all__ = [
     "format_system_number",
     "gather_violations",
     "has_valid_mod11_2",
+    "is_storable",
+    "is_well_formed_id_number",
     "mask_id_number",
     "mask_mobile",
     "mask_name",

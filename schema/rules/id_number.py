@@ -18,7 +18,9 @@ from schema.rules.iso7064 import has_valid_mod11_2
 from schema.rules.text import compact
 
 _FIELD = "idNumber"
-_SHAPE = re.compile(r"^\d{17}[\dX]$")
+# ASCII digits only: ``\d`` would also take other scripts' digits (which ``int`` reads, so
+# the check character would pass) and the number is stored and hashed as ASCII.
+_SHAPE = re.compile(r"[0-9]{17}[0-9X]")
 # Province-level codes of GB/T 2260, plus 71 台湾, 81 香港, 82 澳门 and 83, which residence
 # permits for Taiwan residents use. Other prefixes are accepted: people born outside Chongqing
 # register too, so only implausible provinces are refused, never "not 50".
@@ -62,6 +64,12 @@ def normalize_id_number(raw: str) -> str:
     return compact(raw).upper()
 
 
+def is_well_formed_id_number(value: str) -> bool:
+    """True if ``value`` (normalised) has the shape of an ID number: 17 ASCII digits and a
+    digit or X. Says nothing about the date or the check character."""
+    return _SHAPE.fullmatch(value) is not None
+
+
 def parse_id_number(raw: str, *, today: date) -> IdNumber:
     """Check an ID number and return it normalised with its birth date and sex.
 
@@ -69,7 +77,7 @@ def parse_id_number(raw: str, *, today: date) -> IdNumber:
     ID_NUMBER_REGION (field ``idNumber``).
     """
     value = normalize_id_number(raw)
-    if not _SHAPE.match(value):
+    if not is_well_formed_id_number(value):
         raise RuleViolation(
             RuleCode.ID_NUMBER_FORMAT,
             "公民身份号码应为18位：前17位为数字，最后一位为数字或X",

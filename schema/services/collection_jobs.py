@@ -41,6 +41,7 @@ from schema.services.collection_load import ChunkContext, LeaseLost, write_chunk
 from schema.services.collection_reader import ReaderSpec, RowReader, open_reader
 from schema.services.collection_rows import LABELS
 from schema.services.issuance import Issuer
+from schema.services.keys import get_by_key
 from schema.services.paging import Page, keyset_page
 from schema.services.reference import catalog_documents
 from schema.storage import BlobStore
@@ -197,7 +198,7 @@ def _visible(actor: Actor) -> Q:
 
 
 async def get_import_job(*, actor: Actor, job_id: str) -> ImportJob:
-    job = await ImportJob.filter(_visible(actor), public_id=job_id).first()
+    job = await get_by_key(ImportJob.filter(_visible(actor)), public_id=job_id)
     if job is None:
         raise NotFound("导入任务不存在", code="IMPORT_JOB_NOT_FOUND", field="id")
     return job

@@ -36,6 +36,7 @@ from schema.registration_form import FIELD_COLUMNS, STEP_FIELDS, check_step
 from schema.services.account_pii import account_birth_date
 from schema.services.audit import write_audit
 from schema.services.issuance import CertificateContent, Issuer
+from schema.services.keys import get_by_key
 from schema.services.paging import Page, keyset_page
 from schema.services.registrations import claim_keys, stored_values
 from schema.services.review import specialty_text
@@ -82,7 +83,7 @@ async def request_correction(
     async with in_transaction() as conn:
         cert = require_holder_of(
             account,
-            await Certificate.select_for_update().using_db(conn).get_or_none(cert_id=cert_id),
+            await get_by_key(Certificate.select_for_update().using_db(conn), cert_id=cert_id),
             missing=NotFound("证书不存在", code="CERTIFICATE_NOT_FOUND", field="certId"),
         )
         if cert.status is not CertificateStatus.VALID:
@@ -260,9 +261,9 @@ async def _pending_request(
     """The request, locked, if it is pending and of the actor's authority."""
     request = require_reviewer_of(
         actor,
-        await CorrectionRequest.select_for_update()
-        .using_db(conn)
-        .get_or_none(public_id=correction_id),
+        await get_by_key(
+            CorrectionRequest.select_for_update().using_db(conn), public_id=correction_id
+        ),
         missing=NotFound(
             "更正申请不存在或不属于本审批机关", code="CORRECTION_NOT_FOUND", field="id"
         ),

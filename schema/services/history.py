@@ -7,6 +7,7 @@ from schema.actor import Actor
 from schema.enums import Role
 from schema.errors import NotFound
 from schema.models import AuditRecord, Certificate, Registration
+from schema.services.keys import get_by_key
 
 __all__ = ["certificate_history", "registration_history"]
 
@@ -20,7 +21,7 @@ async def _viewer_may_see(actor: Actor, record: Registration | Certificate) -> b
 
 async def registration_history(*, actor: Actor, registration_id: str) -> list[AuditRecord]:
     """Every round of a registration, oldest first (holder, its authority's reviewers, admins)."""
-    reg = await Registration.get_or_none(public_id=registration_id)
+    reg = await get_by_key(Registration, public_id=registration_id)
     if reg is None or not await _viewer_may_see(actor, reg):
         raise NotFound("登记记录不存在", code="REGISTRATION_NOT_FOUND", field="id")
     return list(
@@ -33,7 +34,7 @@ async def certificate_history(*, actor: Actor, cert_id: str) -> list[AuditRecord
     its authority and admins."""
     if actor.role is not Role.APPLICANT:
         require_reviewer(actor)
-    cert = await Certificate.get_or_none(cert_id=cert_id)
+    cert = await get_by_key(Certificate, cert_id=cert_id)
     if cert is None or not await _viewer_may_see(actor, cert):
         raise NotFound("证书不存在", code="CERTIFICATE_NOT_FOUND", field="certId")
     versions = await Certificate.filter(lineage_id=cert.lineage_id).values_list(

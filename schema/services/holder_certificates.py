@@ -17,6 +17,7 @@ from schema.access import holder_account, require_holder_of
 from schema.actor import Actor
 from schema.errors import NotFound
 from schema.models import Certificate, CertificateStatus
+from schema.services.keys import get_by_key
 from schema.services.paging import Page, keyset_page
 from schema.storage import BlobNotFound, BlobStore
 
@@ -50,7 +51,7 @@ async def my_certificates(
 async def get_holder_certificate(*, actor: Actor, cert_id: str) -> Certificate:
     """One of the holder's own certificates (any version)."""
     account = await holder_account(actor)
-    cert = await Certificate.get_or_none(cert_id=cert_id)
+    cert = await get_by_key(Certificate, cert_id=cert_id)
     return require_holder_of(account, cert, missing=_not_found())
 
 

@@ -18,7 +18,7 @@ from tortoise.transactions import in_transaction
 from schema.errors import NotFound, RateLimited
 from schema.models import Certificate
 from schema.reference.catalog import Catalog
-from schema.rules import normalize_certificate_number
+from schema.rules import is_storable, normalize_certificate_number
 from schema.services.throttle import FixedWindowCounter, minutes_left
 from schema.services.verification import VerificationOutcome, outcome_for_record
 
@@ -73,6 +73,8 @@ async def lookup_certificate(
     clean_number = normalize_certificate_number(number[:_MAX_INPUT])
     clean_name = normalize_holder_name(holder_name[:_MAX_INPUT])
     if not (0 < len(clean_number) <= _NUMBER_MAX and 0 < len(clean_name) <= _NAME_MAX):
+        raise _no_match()
+    if not (is_storable(clean_number) and is_storable(clean_name)):  # NUL: no such record
         raise _no_match()
     # One query on both columns, so both refusals take the same path.
     cert = (

@@ -41,6 +41,7 @@ from schema.registration_form import (
 )
 from schema.services.account_pii import account_birth_date
 from schema.services.audit import write_audit
+from schema.services.keys import get_by_key
 from schema.services.paging import Page, keyset_page
 from schema.storage import BlobStore
 
@@ -148,7 +149,7 @@ async def _owned_for_update(
     # Someone else's record is "not found": its existence is not disclosed.
     reg = require_holder_of(
         account,
-        await Registration.select_for_update().using_db(conn).get_or_none(public_id=public_id),
+        await get_by_key(Registration.select_for_update().using_db(conn), public_id=public_id),
         missing=_registration_not_found(),
     )
     return account, reg
@@ -515,5 +516,5 @@ async def my_registrations(
 
 async def get_own_registration(*, actor: Actor, registration_id: str) -> Registration:
     account = await holder_account(actor)
-    reg = await Registration.get_or_none(public_id=registration_id)
+    reg = await get_by_key(Registration, public_id=registration_id)
     return require_holder_of(account, reg, missing=_registration_not_found())

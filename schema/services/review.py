@@ -23,6 +23,7 @@ from schema.reference.catalog import Catalog
 from schema.rules.title_system import TITLE_SYSTEM_FROM_YEAR
 from schema.services.audit import write_audit
 from schema.services.issuance import CertificateContent, Issuer, provenance_for
+from schema.services.keys import get_by_key
 from schema.services.numbering import allocate_system_number
 from schema.services.paging import Page, encode_cursor, keyset_page
 from schema.services.reasons import listed_reason
@@ -92,7 +93,7 @@ async def review_queue(
 
 async def open_registration(*, actor: Actor, registration_id: str) -> Registration:
     require_reviewer(actor)
-    reg = await Registration.get_or_none(public_id=registration_id)
+    reg = await get_by_key(Registration, public_id=registration_id)
     return require_reviewer_of(actor, reg, missing=_registration_not_found())
 
 
@@ -105,9 +106,9 @@ async def _locked_for_decision(
     require_reviewer(actor)
     reg = require_reviewer_of(
         actor,
-        await Registration.select_for_update()
-        .using_db(conn)
-        .get_or_none(public_id=registration_id),
+        await get_by_key(
+            Registration.select_for_update().using_db(conn), public_id=registration_id
+        ),
         missing=_registration_not_found(),
     )
     if reg.status is not status:

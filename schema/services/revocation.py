@@ -19,6 +19,7 @@ from schema.errors import InvalidInput, InvalidState, NotFound
 from schema.models import Certificate, CertificateStatus
 from schema.reference.catalog import Catalog
 from schema.services.audit import write_audit
+from schema.services.keys import get_by_key
 from schema.services.reasons import listed_reason
 
 __all__ = ["reinstate_certificate", "revoke_certificate"]
@@ -104,7 +105,7 @@ async def _decidable_certificate(
     require_reviewer(actor)
     return require_reviewer_of(
         actor,
-        await Certificate.select_for_update().using_db(conn).get_or_none(cert_id=cert_id),
+        await get_by_key(Certificate.select_for_update().using_db(conn), cert_id=cert_id),
         missing=NotFound(
             "证书不存在或不属于本审批机关", code="CERTIFICATE_NOT_FOUND", field="certId"
         ),

@@ -157,13 +157,12 @@ async def login(
     then the delays of the address and the account (LOGIN_DELAYED, not counted); then the
     password; then, for staff, the TOTP code (a staff account without one gets an
     enrolment ticket instead of a session)."""
-    try:
-        normalised = rules.normalize_id_number(id_number)
-    except rules.RuleViolation:
-        normalised = ""
+    # Only a well-formed number can name an account; anything else (empty, too long, other
+    # scripts' characters, which the ASCII lookup hash cannot take) is a wrong credential.
+    normalised = rules.normalize_id_number(id_number)
     account = (
         await Account.get_or_none(id_number_hmac=pii.lookup_hash(normalised))
-        if normalised
+        if rules.is_well_formed_id_number(normalised)
         else None
     )
     factor_ok = False

@@ -40,6 +40,7 @@ from schema.enums import AuditAction, Role
 from schema.errors import Forbidden, InvalidInput, InvalidState, NotFound
 from schema.models import Certificate, SigningKey
 from schema.services.audit import write_audit
+from schema.services.keys import get_by_key
 
 __all__ = [
     "Signer",
@@ -88,7 +89,7 @@ async def affected_certificates(
     """Certificate versions ``kid`` signed at or after ``since`` (default: its revocation
     instant) — the ones a revocation stops verifying, which need a new signed version."""
     _require_signer(actor)
-    key = await SigningKey.get_or_none(kid=kid)
+    key = await get_by_key(SigningKey, kid=kid)
     if key is None:
         raise NotFound("签名密钥不存在", code="KEY_NOT_FOUND", field="kid")
     since = since or key.revoked_at
@@ -161,7 +162,7 @@ async def create_key(*, actor: Actor, passphrase: bytes, now: datetime) -> Signi
 
 
 async def _locked(kid: str, conn: Any) -> SigningKey:
-    row = await SigningKey.select_for_update().using_db(conn).get_or_none(kid=kid)
+    row = await get_by_key(SigningKey.select_for_update().using_db(conn), kid=kid)
     if row is None:
         raise NotFound("签名密钥不存在", code="KEY_NOT_FOUND", field="kid")
     return row

@@ -61,3 +61,12 @@ async def test_failed_login_for_unknown_account_is_audited_by_address(db, deps):
         await _login(deps, id_number="500243199212310562", password="Nope-12345x")
     audit = await AuditRecord.get(entity_type="client", entity_id="203.0.113.7")
     assert (audit.action, audit.after["failures"]) == ("session.login_failed", 1)
+
+
+@pytest.mark.parametrize("id_number", ["\u0080", "五〇〇一一二", "", "5" * 400, "50011219850312023\x00"])
+async def test_login_with_a_malformed_id_number_is_a_wrong_credential(db, deps, id_number):
+    # Found by the fuzzer: a non-ASCII "ID number" reached the ASCII lookup hash and crashed.
+    await make_applicant(deps)
+    with pytest.raises(InvalidInput) as caught:
+        await _login(deps, id_number=id_number)
+    assert caught.value.code == "INVALID_CREDENTIALS"

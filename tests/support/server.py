@@ -22,11 +22,12 @@ __all__ = ["live_server"]
 
 
 @contextlib.asynccontextmanager
-async def live_server(deps: Deps) -> AsyncIterator[ApiClient]:
-    """Serve ``build_app`` over real HTTP; the database is already open (manage_db=False)."""
+async def live_server(deps: Deps, *, access_log: bool = False) -> AsyncIterator[ApiClient]:
+    """Serve ``build_app`` over real HTTP; the database is already open (manage_db=False).
+    ``access_log``: uvicorn's own access log too (production disables it for ours)."""
     app = build_app(deps.settings, deps=deps, manage_db=False)
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=0, log_config=None, lifespan="on", access_log=False
+        app, host="127.0.0.1", port=0, log_config=None, lifespan="on", access_log=access_log
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())

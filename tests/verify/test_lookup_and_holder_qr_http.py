@@ -150,3 +150,15 @@ async def test_holder_gets_own_qr_files_from_the_store_and_others_are_refused(
     finally:
         server.http.cookies.clear()
     assert own.status_code == 200
+
+
+async def test_lookup_with_a_nul_is_no_match(api: ApiClient, deps: Deps) -> None:
+    # Found by the fuzzer: the NUL reached PostgreSQL (an internal error, a 500 on the form).
+    await issue_yubei_certificate(deps, await make_people(deps))
+    response = await api.http.post(
+        "/lookup",
+        json={"number": "0113\x00", "holderName": "张三\x00"},
+        headers={"Accept": "application/json"},
+    )
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "LOOKUP_NO_MATCH"

@@ -82,3 +82,12 @@ def test_checksum_message_does_not_reveal_the_expected_character() -> None:
         parse_id_number("500112198503120231", today=TODAY)
     assert "校验位" in info.value.message
     assert "8" not in info.value.message
+
+
+def test_other_scripts_digits_are_not_an_id_number() -> None:
+    # Arabic-Indic digits: ``int`` reads them (the check character would pass) but the number
+    # is stored and hashed as ASCII. Found by the fuzzer's sibling case in login.
+    arabic = "".join(chr(0x0660 + int(c)) for c in "50011219850312023") + "8"
+    with pytest.raises(RuleViolation) as caught:
+        parse_id_number(arabic, today=TODAY)
+    assert caught.value.code == "ID_NUMBER_FORMAT"
