@@ -78,6 +78,7 @@ async def test_a_correction_request_for_an_impossible_cert_id_is_not_found(db, d
             reason="专业名称有误",
             changes={"specialty": "给排水"},
             catalog=await current_catalog(),
+            pii=deps.pii,
             now=NOW,
         )
 
