@@ -7,8 +7,9 @@ Before anything runs, each operation's cost is estimated from the document alone
 * a list's size is the page size the field asks for (an argument named ``first``, ``last``
   or ``limit``: its literal value; its default when not given; given as a variable, the
   larger of its default and ``max_list_size``, the most a page may hold), which then counts
-  for the one list below it (a connection's ``edges``); any other list counts
-  ``default_list_size`` items;
+  for the one list below it (a connection's ``edges``); a list whose size is known in
+  advance counts its bound from ``list_sizes`` (``"Type.field"``: the reference data's lists,
+  which are not paged); any other list counts ``default_list_size`` items;
 * fragments count where they are spread; a union's or interface's fragments are all
   counted (an upper bound); ``__typename`` is free.
 
@@ -22,7 +23,7 @@ keep its result.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from graphql import (
@@ -55,11 +56,17 @@ _SIZE_ARGUMENTS = ("first", "last", "limit")
 
 class _Estimator:
     def __init__(
-        self, context: ValidationContext, *, default_list_size: int, max_list_size: int
+        self,
+        context: ValidationContext,
+        *,
+        default_list_size: int,
+        max_list_size: int,
+        list_sizes: Mapping[str, int],
     ) -> None:
         self.context = context
         self.default_list_size = default_list_size
         self.max_list_size = max_list_size
+        self.list_sizes = list_sizes
 
     def _size(self, node: FieldNode, definition: GraphQLField | None) -> int | None:
         given = {argument.name.value: argument.value for argument in node.arguments or ()}
@@ -131,8 +138,12 @@ class _Estimator:
         size = self._size(node, definition)
         factor, below = 1, pending
         if is_list:
-            # Its own page size, else the one asked for above it (a connection's), else a guess.
-            factor = next(s for s in (size, pending, self.default_list_size) if s is not None)
+            # Its own page size, else the one asked for above it (a connection's), else its
+            # known bound, else a guess.
+            known = self.list_sizes.get(f"{parent.name}.{node.name.value}") if parent else None
+            factor = next(
+                s for s in (size, pending, known, self.default_list_size) if s is not None
+            )
             below = None
         elif size is not None:  # a connection: the size is its list's, not its siblings'
             below = size
@@ -152,10 +163,14 @@ def operation_cost(
     *,
     default_list_size: int = 10,
     max_list_size: int = 100,
+    list_sizes: Mapping[str, int] | None = None,
 ) -> int:
     """The estimated cost of one operation of the document ``context`` validates."""
     estimator = _Estimator(
-        context, default_list_size=default_list_size, max_list_size=max_list_size
+        context,
+        default_list_size=default_list_size,
+        max_list_size=max_list_size,
+        list_sizes=list_sizes or {},
     )
     return estimator.operation(node)
 
@@ -166,6 +181,7 @@ def cost_limit_rule(
     *,
     default_list_size: int = 10,
     max_list_size: int = 100,
+    list_sizes: Mapping[str, int] | None = None,
 ) -> type[ValidationRule]:
     """A validation rule refusing every operation whose estimated cost exceeds ``max_cost``
     with ``refusal(cost, max_cost)``. Make it once (per schema), not per request."""
@@ -177,6 +193,7 @@ def cost_limit_rule(
                 node,
                 default_list_size=default_list_size,
                 max_list_size=max_list_size,
+                list_sizes=list_sizes,
             )
             if cost > max_cost:
                 error = refusal(cost, max_cost)

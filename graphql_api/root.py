@@ -37,6 +37,7 @@ from graphql_api.queries.signing_keys import SigningKeyQueries
 from graphql_api.queries.staff import StaffQueries
 from graphql_api.queries.verification import VerificationQueries
 from graphql_api.transport import limit_extensions, masking_extension
+from graphql_api.types.reference import REFERENCE_LIST_SIZES
 from schema.errors import DomainError
 
 if TYPE_CHECKING:
@@ -99,7 +100,7 @@ def build_schema(
     max_depth: int = 10,
     max_aliases: int = 30,
     max_tokens: int = 2000,
-    max_cost: int = 20_000,
+    max_cost: int = 10_000,
 ) -> strawberry.Schema:
     """The schema; production serves it without introspection (the SDL is published in
     the repository as schema.graphql, so clients lose nothing). The limits are the
@@ -115,6 +116,7 @@ def build_schema(
                 max_tokens=max_tokens,
                 max_cost=max_cost,
                 cost_refusal=query_too_complex,
+                list_sizes=REFERENCE_LIST_SIZES,
             ),
             *([] if introspection else [DisableIntrospection]),
             UnstorableTextGuard,

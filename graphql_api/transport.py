@@ -212,9 +212,11 @@ def limit_extensions(
     max_tokens: int = 2000,
     max_cost: int | None = None,
     cost_refusal: CostRefusal = _default_cost_refusal,
+    list_sizes: Mapping[str, int] | None = None,
 ) -> list[Callable[[], SchemaExtension]]:
     """Factories for the query depth, alias count, token count and (``max_cost``) query cost
-    limiters (``graphql_api.query_cost``; ``cost_refusal`` makes its error).
+    limiters (``graphql_api.query_cost``; ``cost_refusal`` makes its error, ``list_sizes``
+    bounds the lists that are not paged).
 
     Their violations are parse/validation errors, hence HTTP 400 request errors. The
     validation rules are made once, here, and every request's extension adds the very same
@@ -226,7 +228,7 @@ def limit_extensions(
         *MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules,
     ]
     if max_cost is not None:
-        rules.append(cost_limit_rule(max_cost, cost_refusal))
+        rules.append(cost_limit_rule(max_cost, cost_refusal, list_sizes=list_sizes))
     return [
         lambda: AddValidationRules(rules),
         lambda: MaxTokensLimiter(max_token_count=max_tokens),

@@ -82,7 +82,7 @@ class Settings:
     # `graphql_requests_per_minute`; 0 turns it off), the query limits, /metrics' token.
     graphql_requests_per_minute: int = 600
     graphql_burst: int = 200
-    graphql_max_cost: int = 20_000
+    graphql_max_cost: int = 10_000
     graphql_max_depth: int = 10
     graphql_max_aliases: int = 30
     graphql_max_tokens: int = 2000
@@ -307,7 +307,7 @@ def _edge_settings(env_map: dict[str, str], secret_text: Callable[[str], str]) -
             "ECERT_GRAPHQL_REQUESTS_PER_MINUTE", 600, 0, 1_000_000
         ),
         "graphql_burst": limit("ECERT_GRAPHQL_BURST", 200, 1, 1_000_000),
-        "graphql_max_cost": limit("ECERT_GRAPHQL_MAX_COST", 20_000, 100, 10_000_000),
+        "graphql_max_cost": limit("ECERT_GRAPHQL_MAX_COST", 10_000, 100, 10_000_000),
         "graphql_max_depth": limit("ECERT_GRAPHQL_MAX_DEPTH", 10, 3, 100),
         "graphql_max_aliases": limit("ECERT_GRAPHQL_MAX_ALIASES", 30, 1, 1000),
         "graphql_max_tokens": limit("ECERT_GRAPHQL_MAX_TOKENS", 2000, 100, 1_000_000),

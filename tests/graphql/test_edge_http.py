@@ -182,7 +182,7 @@ async def test_thirty_aliases_of_reference_are_refused_before_anything_runs(
     (error,) = [e for e in body["errors"] if e.get("extensions", {}).get("code")]
     assert error["extensions"] == {"code": "QUERY_TOO_COMPLEX"}
     assert error["message"].startswith("查询过于复杂（估算开销")
-    assert "上限20000" in error["message"]
+    assert "上限10000" in error["message"]
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 

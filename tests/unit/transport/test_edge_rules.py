@@ -126,7 +126,9 @@ def cost(query: str) -> int:
 def test_aliases_and_fragments_add_up() -> None:
     one = cost("{ reference { levels { code name } } }")
     assert one == 1 + 1 + 10 * 2  # reference, levels, 10 (estimated) levels × 2 fields
-    aliases = "{ " + " ".join(f"r{i}: reference {{ levels {{ code name }} }}" for i in range(30)) + " }"
+    aliases = (
+        "{ " + " ".join(f"r{i}: reference {{ levels {{ code name }} }}" for i in range(30)) + " }"
+    )
     assert cost(aliases) == 30 * one
     spread = "fragment L on Reference { levels { code name } } { a: reference { ...L } b: reference { ...L } }"
     assert cost(spread) == 2 * one
@@ -134,7 +136,9 @@ def test_aliases_and_fragments_add_up() -> None:
 
 
 def test_page_sizes_weigh_the_list_below_not_its_siblings() -> None:
-    page = "{ myRegistrations(first: 50) { edges { node { id status } } pageInfo { hasNextPage } } }"
+    page = (
+        "{ myRegistrations(first: 50) { edges { node { id status } } pageInfo { hasNextPage } } }"
+    )
     # myRegistrations, edges (one list), node ×50, 2 fields ×50, pageInfo, hasNextPage
     assert cost(page) == 1 + 1 + 50 + 100 + 1 + 1
     default = "{ myRegistrations { edges { node { id } } } }"
@@ -147,7 +151,9 @@ def test_the_cost_rule_refuses_with_a_typed_chinese_error() -> None:
     rule = cost_limit_rule(100, query_too_complex)
     cheap = parse("{ reference { levels { code name } } }")
     assert validate(SCHEMA, cheap, [rule]) == []
-    dear = parse("{ " + " ".join(f"r{i}: reference {{ levels {{ code }} }}" for i in range(9)) + " }")
+    dear = parse(
+        "{ " + " ".join(f"r{i}: reference {{ levels {{ code }} }}" for i in range(9)) + " }"
+    )
     (error,) = validate(SCHEMA, dear, [rule])
     assert error.extensions == {"code": "QUERY_TOO_COMPLEX"}
     assert error.message.startswith("查询过于复杂（估算开销108，上限100）")
@@ -161,7 +167,7 @@ def test_edge_settings_defaults_and_metrics_token_file(tmp_path) -> None:
     del env["ECERT_GRAPHQL_BURST"]  # the test servers' own allowance: the default is checked
     settings = load_settings(env)
     assert (settings.graphql_burst, settings.graphql_requests_per_minute) == (200, 600)
-    assert settings.graphql_max_cost == 20_000 and settings.metrics_token is None
+    assert settings.graphql_max_cost == 10_000 and settings.metrics_token is None
     assert settings.hsts  # the test origin is https
     token_file = tmp_path / "metrics_token"
     token_file.write_text("scrape-me-please-0123456789\n")
@@ -234,6 +240,32 @@ async def test_the_limits_keep_strawberrys_validation_cache_working() -> None:
         assert result.errors is None and result.data == {"hello": "world"}
     assert cache.cache_info().hits - before == 2
     refused = await schema.execute("{ " + " ".join(f"a{i}: hello" for i in range(101)) + " }")
-    assert [e.message for e in refused.errors or ()] == [
-        "Query cost 101 exceeds the limit of 100"
-    ]
+    assert [e.message for e in refused.errors or ()] == ["Query cost 101 exceeds the limit of 100"]
+
+
+def test_reference_lists_count_their_known_size_so_copies_of_the_form_add_up() -> None:
+    """The reference lists are not paged: the estimate uses their bounds, so the whole form
+    fits twice under the default limit and the alias attacks do not fit at all."""
+    from graphql_api.types.reference import REFERENCE_LIST_SIZES
+    from tests.graphql.test_reference_http import FORM
+
+    fragment = "fragment Form on Reference " + FORM[FORM.index("{", FORM.index("reference")) :]
+    fragment = fragment[: fragment.rindex("}")]
+
+    def copies(n: int) -> str:
+        return (
+            "query M { "
+            + " ".join(f"r{i}: reference {{ ...Form }}" for i in range(n))
+            + " }\n"
+            + fragment
+        )
+
+    rule = cost_limit_rule(10_000, query_too_complex, list_sizes=REFERENCE_LIST_SIZES)
+    assert validate(SCHEMA, parse(FORM), [rule]) == []
+    assert validate(SCHEMA, parse(copies(2)), [rule]) == []
+    assert len(validate(SCHEMA, parse(copies(3)), [rule])) == 1
+    series = " ".join(
+        f"a{i}: reference {{ series {{ code name titles {{ code name level {{ code }} }} }} }}"
+        for i in range(10)
+    )
+    assert len(validate(SCHEMA, parse("{ " + series + " }"), [rule])) == 1
