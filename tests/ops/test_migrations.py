@@ -325,3 +325,48 @@ async def test_account_indexes_survive_on_sqlite(tmp_path):
             )
     finally:
         await close_db()
+
+
+async def _index_columns(table: str) -> set[tuple[str, ...]]:
+    """The column lists of every index on ``table`` (unique or not, primary key excluded)."""
+    conn = Tortoise.get_connection("default")
+    found: set[tuple[str, ...]] = set()
+    if conn.capabilities.dialect == "sqlite":
+        _, indexes = await conn.execute_query(f'PRAGMA index_list("{table}")')
+        for index in indexes:
+            _, cols = await conn.execute_query(f'PRAGMA index_info("{index["name"]}")')
+            found.add(tuple(c["name"] for c in sorted(cols, key=lambda c: c["seqno"])))
+        return found
+    _, rows = await conn.execute_query(
+        "SELECT array_to_string(array(SELECT a.attname FROM unnest(ix.indkey) WITH ORDINALITY"
+        " k(n, o) JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.n ORDER BY k.o),"
+        " ',') AS cols FROM pg_index ix JOIN pg_class t ON t.oid = ix.indrelid"
+        " WHERE t.relname = $1 AND NOT ix.indisprimary",
+        [table],
+    )
+    return {tuple(r["cols"].split(",")) for r in rows}
+
+
+async def test_every_index_the_models_declare_exists_after_migrating(empty_database_url):
+    """No migration may lose an index (SQLite's table rebuilds did, for ``registration``):
+    each ``db_index``/``unique`` field, ``Meta.indexes`` and ``unique_together`` entry of
+    every model has its index in a freshly migrated database."""
+    forget_cached_sql()
+    await migrate(empty_database_url, pii=test_pii())
+    await open_db(empty_database_url)
+    try:
+        missing = []
+        for model in Tortoise.apps["models"].values():
+            meta = model._meta
+            wanted: set[tuple[str, ...]] = set()
+            for name, field in meta.fields_map.items():
+                if (field.index or field.unique) and not field.pk and name in meta.db_fields:
+                    wanted.add((field.source_field or name,))
+            for group in (*meta.indexes, *meta.unique_together):
+                if isinstance(group, tuple | list):
+                    wanted.add(tuple(meta.fields_map[f].source_field or f for f in group))
+            have = await _index_columns(meta.db_table)
+            missing += [f"{meta.db_table}{cols}" for cols in sorted(wanted - have)]
+        assert not missing, f"indexes missing after migrating: {missing}"
+    finally:
+        await close_db()
