@@ -166,6 +166,31 @@ async def check_second_factor(
     return None
 
 
+async def _audit_account(
+    account: Account,
+    action: AuditAction,
+    *,
+    actor: Actor | None,
+    now: datetime,
+    conn: BaseDBAsyncClient,
+    before: dict[str, object] | None = None,
+    after: dict[str, object] | None = None,
+    note: str | None = None,
+) -> None:
+    """The audit record of a change to ``account``, in the change's transaction."""
+    await write_audit(
+        actor=actor,
+        action=action,
+        entity_type="account",
+        entity_id=account.public_id,
+        now=now,
+        before=before,
+        after=after,
+        note=note,
+        using_db=conn,
+    )
+
+
 async def _issue_ticket(account: Account, *, now: datetime) -> EnrolmentRequired:
     token = f"{account.public_id}.{secrets.token_urlsafe(32)}"
     expires_at = now + ENROLMENT_TTL
@@ -175,14 +200,13 @@ async def _issue_ticket(account: Account, *, now: datetime) -> EnrolmentRequired
             .using_db(conn)
             .update(totp_enrolment_hash=_digest(token), totp_enrolment_expires_at=expires_at)
         )
-        await write_audit(
+        await _audit_account(
+            account,
+            AuditAction.TOTP_ENROLMENT_REQUIRED,
             actor=None,
-            action=AuditAction.TOTP_ENROLMENT_REQUIRED,
-            entity_type="account",
-            entity_id=account.public_id,
             now=now,
             after={"expiresAt": expires_at.isoformat()},
-            using_db=conn,
+            conn=conn,
         )
     return EnrolmentRequired(token=token, expires_at=expires_at, account=account)
 
@@ -222,13 +246,12 @@ async def begin_enrolment(*, token: str, sealer: totp.TotpSealer, now: datetime)
         account.totp_secret_cipher = sealer.seal(secret)
         account.updated_at = now
         await account.save(using_db=conn, update_fields=["totp_secret_cipher", "updated_at"])
-        await write_audit(
+        await _audit_account(
+            account,
+            AuditAction.TOTP_ENROLMENT_BEGUN,
             actor=None,
-            action=AuditAction.TOTP_ENROLMENT_BEGUN,
-            entity_type="account",
-            entity_id=account.public_id,
             now=now,
-            using_db=conn,
+            conn=conn,
         )
     uri = totp.provisioning_uri(secret, account_name=_label(account))
     return Enrolment(secret=secret, provisioning_uri=uri, qr_svg=totp.qr_svg(uri), account=account)
@@ -254,13 +277,12 @@ async def confirm_enrolment(
         account.totp_enrolment_expires_at = None
         account.updated_at = now
         await account.save(using_db=conn)
-        await write_audit(
+        await _audit_account(
+            account,
+            AuditAction.TOTP_ENABLED,
             actor=None,
-            action=AuditAction.TOTP_ENABLED,
-            entity_type="account",
-            entity_id=account.public_id,
             now=now,
-            using_db=conn,
+            conn=conn,
         )
     return account
 
@@ -361,16 +383,15 @@ async def deactivate_staff(
         account.updated_at = now
         await account.save(using_db=conn, update_fields=["is_active", "updated_at"])
         revoked = await _revoke_sessions(account, now=now, conn=conn)
-        await write_audit(
+        await _audit_account(
+            account,
+            AuditAction.STAFF_DEACTIVATED,
             actor=actor,
-            action=AuditAction.STAFF_DEACTIVATED,
-            entity_type="account",
-            entity_id=account.public_id,
             now=now,
             before={"active": True},
             after={"active": False, "sessionsRevoked": revoked},
             note=cleaned,
-            using_db=conn,
+            conn=conn,
         )
     return account, revoked
 
@@ -385,15 +406,14 @@ async def reactivate_staff(*, actor: Actor, account_id: str, now: datetime) -> A
         account.is_active = True
         account.updated_at = now
         await account.save(using_db=conn, update_fields=["is_active", "updated_at"])
-        await write_audit(
+        await _audit_account(
+            account,
+            AuditAction.STAFF_REACTIVATED,
             actor=actor,
-            action=AuditAction.STAFF_REACTIVATED,
-            entity_type="account",
-            entity_id=account.public_id,
             now=now,
             before={"active": False},
             after={"active": True},
-            using_db=conn,
+            conn=conn,
         )
     return account
 
@@ -421,15 +441,14 @@ async def change_staff_authority(
         account.authority_code = code
         account.updated_at = now
         await account.save(using_db=conn, update_fields=["authority_code", "updated_at"])
-        await write_audit(
+        await _audit_account(
+            account,
+            AuditAction.STAFF_AUTHORITY_CHANGED,
             actor=actor,
-            action=AuditAction.STAFF_AUTHORITY_CHANGED,
-            entity_type="account",
-            entity_id=account.public_id,
             now=now,
             before={"authority": before},
             after={"authority": code},
-            using_db=conn,
+            conn=conn,
         )
     return account
 
@@ -453,16 +472,15 @@ async def reset_staff_totp(
         account.totp_last_step = 0
         await account.save(using_db=conn)
         revoked = await _revoke_sessions(account, now=now, conn=conn)
-        await write_audit(
+        await _audit_account(
+            account,
+            AuditAction.TOTP_RESET,
             actor=actor,
-            action=AuditAction.TOTP_RESET,
-            entity_type="account",
-            entity_id=account.public_id,
             now=now,
             before={"totpEnrolled": was_enrolled},
             after={"totpEnrolled": False, "sessionsRevoked": revoked},
             note=note,
-            using_db=conn,
+            conn=conn,
         )
     return account, revoked
 

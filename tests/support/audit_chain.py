@@ -7,24 +7,13 @@ from typing import Any
 
 from tortoise import Tortoise
 
-from schema.audit_chain import link_from_row, record_hash
+from schema.audit_chain import CHAINED_COLUMNS, link_from_row, record_hash
 from schema.enums import AuditAction
 from schema.models import AuditRecord
 from schema.services.audit import write_audit
 from tests.support.factories import NOW
 
-CONTENT_COLUMNS = (
-    "at",
-    "actor_id",
-    "actor_role",
-    "action",
-    "entity_type",
-    "entity_id",
-    "before",
-    "after",
-    "note",
-    "request_id",
-)
+CONTENT_COLUMNS = tuple(c for c in CHAINED_COLUMNS if c != "id")  # what tampering edits
 
 
 async def sql(query: str, *params: Any) -> list[dict[str, Any]]:
