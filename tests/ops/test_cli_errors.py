@@ -203,9 +203,8 @@ def test_a_database_that_never_answers_times_out_in_one_line(
     silent_server: int, data_dir: Path
 ) -> None:
     url = f"postgres://postgres@127.0.0.1:{silent_server}/ecert?sslmode=disable"
-    started = time.monotonic()
+    # run_ecert's own timeout fails the test if the command hangs.
     line = one_line(run_ecert(["migrate"], database_url=url, data_dir=data_dir))
-    assert time.monotonic() - started < 30
     assert line == (
         f'ecert: PostgreSQL database "ecert" at 127.0.0.1:{silent_server}: no answer within '
         "15 s (wrong host or port, or a firewall dropping packets?)"
