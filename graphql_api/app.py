@@ -32,7 +32,7 @@ from schema.http_edge.settings import Settings
 from verify_page.endpoints import verify_routes
 from verify_page.holder_qr import holder_qr_routes
 
-__all__ = ["VENDOR_DIR", "build_app"]
+__all__ = ["VENDOR_DIR", "app_from_environment", "build_app"]
 
 VENDOR_DIR = Path(__file__).parent / "static" / "vendor"
 _log = logging.getLogger("ecert.app")
@@ -159,3 +159,14 @@ def build_app(settings: Settings, *, deps: Deps | None = None, manage_db: bool =
         ],
         lifespan=lifespan,
     )
+
+
+def app_from_environment() -> Starlette:
+    """The app of one worker process of ``ecert serve --workers N`` (uvicorn's factory):
+    settings and logging from the environment, as the parent process read them."""
+    from graphql_api.observability import configure_logging
+    from schema.http_edge.settings import load_settings
+
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    return build_app(settings)

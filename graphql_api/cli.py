@@ -41,22 +41,28 @@ def _settings() -> Settings:
 def _cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from graphql_api.app import build_app
     from graphql_api.observability import configure_logging
 
     settings = _settings()
     configure_logging(settings.log_level)
-    config = uvicorn.Config(
-        build_app(settings),
-        host=args.host or settings.host,
-        port=args.port if args.port is not None else settings.port,
-        log_config=None,
-        proxy_headers=False,
-        server_header=False,
-        timeout_graceful_shutdown=15,
-        lifespan="on",
-    )
-    uvicorn.Server(config).run()
+    workers = args.workers if args.workers is not None else settings.workers
+    options: dict[str, object] = {
+        "host": args.host or settings.host,
+        "port": args.port if args.port is not None else settings.port,
+        "log_config": None,
+        "proxy_headers": False,
+        "server_header": False,
+        "timeout_graceful_shutdown": 15,
+        "lifespan": "on",
+    }
+    if workers > 1:
+        # Each worker process builds its own app from the same environment (the factory
+        # below): the service keeps no state between requests, see docs/scaling.md.
+        uvicorn.run("graphql_api.app:app_from_environment", factory=True, workers=workers, **options)  # type: ignore[arg-type]
+        return 0
+    from graphql_api.app import build_app
+
+    uvicorn.Server(uvicorn.Config(build_app(settings), **options)).run()  # type: ignore[arg-type]
     return 0
 
 
@@ -367,6 +373,9 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="serve HTTP (GraphQL, verification page)")
     p.add_argument("--host")
     p.add_argument("--port", type=int)
+    p.add_argument(
+        "--workers", type=int, help="worker processes (default ECERT_WORKERS, 1; docs/scaling.md)"
+    )
     p.set_defaults(func=_cmd_serve)
 
     p = sub.add_parser("migrate", help="apply migrations and load reference data")

@@ -59,6 +59,8 @@ class Settings:
     env: Environment = "development"
     host: str = "127.0.0.1"
     port: int = 8000
+    # uvicorn worker processes for `ecert serve` (stateless: docs/scaling.md).
+    workers: int = 1
     data_dir: Path = Path("var")
     database_url: str = ""
     public_base_url: str = "http://127.0.0.1:8000"
@@ -213,6 +215,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
 
     host = env_map.get("ECERT_HOST", "127.0.0.1")
     port = _int("ECERT_PORT", env_map.get("ECERT_PORT", "8000"), low=0, high=65535)
+    workers = _int("ECERT_WORKERS", env_map.get("ECERT_WORKERS", "1"), low=1, high=64)
     # Development default: the address this server answers on, so its QR codes open.
     local_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104
     public_base_url = env_map.get(
@@ -242,6 +245,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         env=env,
         host=host,
         port=port,
+        workers=workers,
         data_dir=data_dir,
         database_url=database_url,
         public_base_url=public_base_url,
