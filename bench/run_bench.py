@@ -1,7 +1,7 @@
 """``make bench``: the issue 10 benchmark (see bench/README.md).
 
-    python bench/run_bench.py [--suffix -before]
-    BENCH_QUICK=1 python bench/run_bench.py      # smoke run: 1 round of 3 s, 20k certificates
+python bench/run_bench.py [--suffix -before]
+BENCH_QUICK=1 python bench/run_bench.py      # smoke run: 1 round of 3 s, 20k certificates
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.harness.config import BenchConfig  # noqa: E402
-from bench.harness.report import write_report  # noqa: E402
-from bench.harness.runner import run_bench  # noqa: E402
+from bench.harness.config import BenchConfig
+from bench.harness.report import write_report
+from bench.harness.runner import run_bench
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -34,7 +34,7 @@ ROW_COLUMNS = (
     "title_name, specialty, authority_code, review_body, obtained_on, issued_on, status, "
     "signed_at, check_code"
 )
-_ROW_SQL = f"SELECT {ROW_COLUMNS} FROM certificate WHERE id = "  # noqa: S608 (constant)
+_ROW_SQL = f"SELECT {ROW_COLUMNS} FROM certificate WHERE id = "
 
 
 @strawberry.enum

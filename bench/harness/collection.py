@@ -30,12 +30,18 @@ def parse_collection_table(markdown: str) -> list[Outcome]:
     imported = re.search(r"\| `ecert import` of ([\d,]+) rows \| ([\d,]+) rows/s", markdown)
     ed25519 = re.search(r"raw Ed25519 signing .*?\| ([\d,]+) /s \(([\d,]+)–([\d,]+)\)", markdown)
     ed_single = re.search(r"raw Ed25519 signing .*?\| ([\d,]+) /s", markdown)
-    generated = re.search(r"`ecert import --kind title-system --photos` \| ([\d,]+) certificates/s", markdown)
+    generated = re.search(
+        r"`ecert import --kind title-system --photos` \| ([\d,]+) certificates/s", markdown
+    )
     outcomes: list[Outcome] = []
     if imported and (copy or copy_single):
-        base = [_number(copy.group(2)), _number(copy.group(3))] if copy else [
-            _number(copy_single.group(1))  # type: ignore[union-attr]
-        ]
+        base = (
+            [_number(copy.group(2)), _number(copy.group(3))]
+            if copy
+            else [
+                _number(copy_single.group(1))  # type: ignore[union-attr]
+            ]
+        )
         outcomes.append(
             Outcome(
                 kind="collection-import",
@@ -47,9 +53,13 @@ def parse_collection_table(markdown: str) -> list[Outcome]:
             )
         )
     if generated and (ed25519 or ed_single):
-        base = [_number(ed25519.group(2)), _number(ed25519.group(3))] if ed25519 else [
-            _number(ed_single.group(1))  # type: ignore[union-attr]
-        ]
+        base = (
+            [_number(ed25519.group(2)), _number(ed25519.group(3))]
+            if ed25519
+            else [
+                _number(ed_single.group(1))  # type: ignore[union-attr]
+            ]
+        )
         outcomes.append(
             Outcome(
                 kind="collection-generation",

@@ -24,6 +24,7 @@ class BenchConfig:
     only: tuple[str, ...]  # scenario kinds to run (empty: all)
     collection: bool
     out_dir: Path
+    rebuild: bool = False
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> BenchConfig:
@@ -31,6 +32,7 @@ class BenchConfig:
         ``BENCH_DURATION`` (s), ``BENCH_ROUNDS``, ``BENCH_CERTIFICATES``, ``BENCH_APPROVALS``
         (per round), ``BENCH_BACKENDS`` (postgres,sqlite), ``BENCH_ONLY`` (scenario kinds,
         e.g. verify-json,approvals), ``BENCH_COLLECTION=0`` (skip bench_collection.py),
+        ``BENCH_REBUILD=1`` (build the data set again), ``BENCH_OUT`` (results directory),
         ``ECERT_TEST_POSTGRES_URL`` / ``BENCH_POSTGRES``: the PostgreSQL server."""
         e = os.environ if env is None else env
         quick = e.get("BENCH_QUICK", "") not in ("", "0")
@@ -57,6 +59,7 @@ class BenchConfig:
             only=tuple(k.strip() for k in e.get("BENCH_ONLY", "").split(",") if k.strip()),
             collection=e.get("BENCH_COLLECTION", "1") not in ("0", ""),
             out_dir=Path(e.get("BENCH_OUT", str(ROOT / "bench" / "results"))),
+            rebuild=e.get("BENCH_REBUILD", "") not in ("", "0"),
         )
 
     def wants(self, kind: str) -> bool:

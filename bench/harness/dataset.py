@@ -52,7 +52,8 @@ class DatasetSpec:
     backends: tuple[str, ...] = BACKENDS
     postgres: str = "postgres://postgres@127.0.0.1:5432"
 
-    def key(self) -> str:
+    def code_digest(self) -> str:
+        """A hash of what shapes the data: the migrations and this generator's code."""
         digest = hashlib.sha256()
         for name in _KEYED_SOURCES:
             path = ROOT / name
@@ -60,10 +61,12 @@ class DatasetSpec:
             for file in files:
                 digest.update(str(file.relative_to(ROOT)).encode())
                 digest.update(file.read_bytes())
-        digest.update(
-            f"{self.certificates}/{self.approvals}/{self.paths}/{self.holder_certificates}".encode()
-        )
-        return digest.hexdigest()[:16]
+        return digest.hexdigest()[:12]
+
+    def key(self) -> str:
+        sizes = f"{self.certificates}/{self.approvals}/{self.paths}/{self.holder_certificates}"
+        size_tag = hashlib.sha256(sizes.encode()).hexdigest()[:6]
+        return f"{self.code_digest()}_{self.certificates}_{size_tag}"
 
 
 @dataclass
@@ -145,14 +148,20 @@ def _log(message: str) -> None:
     print(f"[data] {message}", flush=True)
 
 
-async def _seed(dataset: Dataset, spec: DatasetSpec, backend: str, url: str, data_dir: Path) -> None:
+async def _seed(
+    dataset: Dataset, spec: DatasetSpec, backend: str, url: str, data_dir: Path
+) -> None:
     """Fill one fresh database through the real services, then bulk-insert certificates."""
+    from tortoise import connections
+    from tortoise.transactions import in_transaction
+
     from bench.harness.certificates import (
         CERTIFICATE_COLUMNS,
         ContentPools,
         SigningJob,
         certificate_rows,
     )
+    from crypto import unlock
     from graphql_api.bootstrap import prepare_database
     from schema.db import close_db, open_db
     from schema.http_edge.deps import build_deps
@@ -172,10 +181,6 @@ async def _seed(dataset: Dataset, spec: DatasetSpec, backend: str, url: str, dat
         make_people,
     )
     from tests.support.totp import sealer
-    from tortoise import connections
-    from tortoise.transactions import in_transaction
-
-    from crypto import unlock
 
     forget_cached_sql()
     settings = load_settings(dataset.environ(database_url=url, data_dir=data_dir, env="test"))
@@ -201,8 +206,10 @@ async def _seed(dataset: Dataset, spec: DatasetSpec, backend: str, url: str, dat
             )
             pending.append(reg.public_id)
         dataset.approvals[backend] = pending
-        _log(f"{backend}: {spec.approvals} registrations submitted in "
-             f"{time.perf_counter() - started:.1f}s")
+        _log(
+            f"{backend}: {spec.approvals} registrations submitted in "
+            f"{time.perf_counter() - started:.1f}s"
+        )
 
         catalog = await current_catalog()
         record = (await key_records())[-1]
@@ -236,11 +243,15 @@ async def _seed(dataset: Dataset, spec: DatasetSpec, backend: str, url: str, dat
                     sample.append(verification_path(str(row[url_at])))
                 elif (j := rng.randrange(done)) < spec.paths:
                     sample[j] = verification_path(str(row[url_at]))
-        _log(f"{backend}: {done:,} certificates signed and inserted in "
-             f"{time.perf_counter() - started:.1f}s")
+        _log(
+            f"{backend}: {done:,} certificates signed and inserted in "
+            f"{time.perf_counter() - started:.1f}s"
+        )
         dataset.paths_file(backend).write_text("\n".join(sample) + "\n", encoding="utf-8")
-        owned = await Certificate.filter(holder_id=holder.id).order_by("id").values_list(
-            "cert_id", flat=True
+        owned = (
+            await Certificate.filter(holder_id=holder.id)
+            .order_by("id")
+            .values_list("cert_id", flat=True)
         )
         dataset.holder_cert_ids[backend] = [str(c) for c in owned]
         dataset.holder_id_number = ID_MALE_1985  # make_people's applicant
@@ -282,10 +293,39 @@ def _build_backend(dataset: Dataset, spec: DatasetSpec, backend: str) -> None:
     dataset.save()
 
 
-def ensure_dataset(spec: DatasetSpec) -> Dataset:
-    """The cached data set for ``spec``, built first when missing (or partly built)."""
+def _forget_other_snapshots(spec: DatasetSpec, key: str) -> None:
+    """Snapshots made by other code (the migrations or the generator changed) take disk;
+    those of the same code at other sizes (the quick mode's) stay."""
+    current = key.split("_", 1)[0]
+    for old in CACHE.glob("*/manifest.json"):
+        if not old.parent.name.startswith(current + "_"):
+            shutil.rmtree(old.parent, ignore_errors=True)
+    if "postgres" not in spec.backends:
+        return
+
+    async def drop() -> None:
+        conn = await asyncpg.connect(f"{spec.postgres}/postgres")
+        try:
+            names = await conn.fetch(
+                "SELECT datname FROM pg_database WHERE datname LIKE 'ecert_bench_tpl_%'"
+            )
+            for row in names:
+                if not row["datname"].startswith(f"ecert_bench_tpl_{current}_"):
+                    await conn.execute(f'DROP DATABASE IF EXISTS "{row["datname"]}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+    asyncio.run(drop())
+
+
+def ensure_dataset(spec: DatasetSpec, *, rebuild: bool = False) -> Dataset:
+    """The cached data set for ``spec``, built first when missing (or partly built);
+    ``rebuild``: built again even when cached."""
     key = spec.key()
     directory = CACHE / key
+    if rebuild:
+        shutil.rmtree(directory, ignore_errors=True)
+    _forget_other_snapshots(spec, key)
     if (directory / "manifest.json").exists():
         dataset = Dataset.load(directory)
     else:
@@ -340,4 +380,3 @@ def restore_run_copy(
 
 def drop_run_copy(postgres: str, name: str) -> None:
     asyncio.run(_pg_admin(postgres, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-

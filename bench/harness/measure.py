@@ -118,7 +118,10 @@ def measure_pair(
             progress(
                 f"  round {n + 1} {who:8} {result.requests_per_s:9,.0f} req/s  "
                 f"p99 {result.p99_ms:8.1f} ms"
-                + ("" if result.clean else f"  ({result.non_2xx} non-2xx, "
-                   f"{result.socket_errors} socket errors)")
+                + (
+                    ""
+                    if result.clean
+                    else f"  ({result.non_2xx} non-2xx, {result.socket_errors} socket errors)"
+                )
             )
     return outcome

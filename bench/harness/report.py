@@ -119,7 +119,9 @@ def render(run: BenchRun, stamp: str) -> str:
     ds = run.dataset
     elapsed = time.monotonic() - run.started
     commit = _git("rev-parse", "--short", "HEAD")
-    dirty = " (uncommitted changes)" if _git("status", "--porcelain", "--untracked-files=no") else ""
+    dirty = (
+        " (uncommitted changes)" if _git("status", "--porcelain", "--untracked-files=no") else ""
+    )
     lines = [
         f"# ecert benchmark ({stamp})",
         "",

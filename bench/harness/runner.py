@@ -15,12 +15,12 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import asyncpg
 
-from bench.harness.config import ROOT, BenchConfig
+from bench.harness.config import BenchConfig
 from bench.harness.dataset import (
     Dataset,
     DatasetSpec,
@@ -93,7 +93,9 @@ def ensure_postgres(base: str) -> str:
         return asyncio.run(_pg_version(base))
     except (OSError, asyncpg.PostgresError, TimeoutError):
         pass
-    clusters = sorted(Path("/etc/postgresql").glob("*/main")) if Path("/etc/postgresql").exists() else []
+    clusters = (
+        sorted(Path("/etc/postgresql").glob("*/main")) if Path("/etc/postgresql").exists() else []
+    )
     if not clusters:
         raise RuntimeError(f"PostgreSQL at {base} is unreachable and no local cluster is installed")
     version = clusters[-1].parent.name
@@ -156,7 +158,7 @@ def _scenario(run: BenchRun, kind: str, label: str, **extra: object) -> Iterator
     _say(f"scenario: {label}")
     try:
         yield outcome
-    except Exception as exc:  # noqa: BLE001 — one failed scenario must not stop the rest
+    except Exception as exc:
         outcome.error = _one_line(exc)
         _say(f"FAILED {label}: {outcome.error}")
     run.outcomes.append(outcome)
@@ -180,9 +182,7 @@ class _Backend:
     def start(self, workers: int = 1) -> tuple[Server, Server]:
         cores = "0" if workers == 1 else "0,1"
         env = {
-            **self.dataset.environ(
-                database_url=self.url, data_dir=self.data_dir, env="production"
-            ),
+            **self.dataset.environ(database_url=self.url, data_dir=self.data_dir, env="production"),
             **LIMITS,
         }
         suffix = "" if workers == 1 else f"-{workers}w"
@@ -272,13 +272,18 @@ def _holder_scenarios(b: _Backend, ecert: Server, baseline: Server) -> None:
             token = client.login(dataset.holder_id_number, dataset.password)
         finally:
             client.close()
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         run.failures.append(f"holder login on {b.tag}: {_one_line(exc)}")
         _say(f"FAILED holder login on {b.tag}: {_one_line(exc)}")
     json_headers = {"Content-Type": "application/json", "Accept": "application/json"}
     auth = {"Authorization": f"Bearer {token}"}
     graphs = (
-        ("graphql-my-certificates", "GraphQL `myCertificates(first:1)`, 15 fields, holder", MY_CERTIFICATES, True),
+        (
+            "graphql-my-certificates",
+            "GraphQL `myCertificates(first:1)`, 15 fields, holder",
+            MY_CERTIFICATES,
+            True,
+        ),
         ("graphql-reference", "GraphQL `reference { levels authorities }`", REFERENCE, False),
     )
     for kind, title, query, needs_token in graphs:
@@ -350,9 +355,7 @@ def _run_backend(run: BenchRun, backend: str, run_dir: Path, wrk: str) -> None:
         _verification_scenarios(b, ecert, baseline, workers=1)
         _holder_scenarios(b, ecert, baseline)
         _approvals(b, ecert)
-        run.memory.append(
-            ServerMemory(f"ecert, 1 worker ({b.tag})", idle, ecert.peak_rss_mib())
-        )
+        run.memory.append(ServerMemory(f"ecert, 1 worker ({b.tag})", idle, ecert.peak_rss_mib()))
     finally:
         ecert.stop()
         baseline.stop()
@@ -362,9 +365,7 @@ def _run_backend(run: BenchRun, backend: str, run_dir: Path, wrk: str) -> None:
             idle = ecert.rss_mib()
             _verification_scenarios(b, ecert, baseline, workers=2)
             run.memory.append(
-                ServerMemory(
-                    f"ecert, 2 workers + supervisor ({b.tag})", idle, ecert.peak_rss_mib()
-                )
+                ServerMemory(f"ecert, 2 workers + supervisor ({b.tag})", idle, ecert.peak_rss_mib())
             )
         finally:
             ecert.stop()
@@ -375,26 +376,37 @@ def _collection(run: BenchRun, run_dir: Path) -> None:
     from bench.harness.collection import run_collection_bench
 
     cfg = run.config
-    if not cfg.collection or not (cfg.wants("collection-import") or cfg.wants("collection-generation")):
+    if not cfg.collection or not (
+        cfg.wants("collection-import") or cfg.wants("collection-generation")
+    ):
         return
     _say("collection and automatic-generation benchmarks (bench/bench_collection.py)")
     try:
         run.outcomes.extend(run_collection_bench(cfg, run_dir / "collection"))
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         run.outcomes.append(
-            Outcome(kind="collection-import", label="collection (`ecert import`)", error=_one_line(exc))
+            Outcome(
+                kind="collection-import", label="collection (`ecert import`)", error=_one_line(exc)
+            )
         )
         _say(f"FAILED collection: {_one_line(exc)}")
 
 
 def run_bench(config: BenchConfig) -> BenchRun:
-    """Everything ``make bench`` measures; servers are stopped whatever happens."""
+    """Everything ``make bench`` measures; servers are stopped whatever happens (Ctrl-C
+    included: the table is then written with what was measured)."""
     install_cleanup()
     run = BenchRun(config)
     run_dir = Path(tempfile.mkdtemp(prefix="ecert-bench-run-"))
     try:
         if "postgres" in config.backends or config.collection:
-            run.postgres_version = ensure_postgres(config.postgres)
+            try:
+                run.postgres_version = ensure_postgres(config.postgres)
+            except Exception as exc:
+                run.failures.append(f"PostgreSQL: {_one_line(exc)}; SQLite only")
+                _say(f"FAILED PostgreSQL: {_one_line(exc)}; going on with SQLite only")
+                backends = tuple(b for b in config.backends if b != "postgres")
+                config = run.config = replace(config, backends=backends, collection=False)
         wrk = ensure_wrk()
         run.dataset = ensure_dataset(
             DatasetSpec(
@@ -402,15 +414,22 @@ def run_bench(config: BenchConfig) -> BenchRun:
                 approvals=config.approvals_per_round * config.rounds,
                 backends=config.backends,
                 postgres=config.postgres,
-            )
+            ),
+            rebuild=config.rebuild,
         )
         for backend in config.backends:
             try:
                 _run_backend(run, backend, run_dir, wrk)
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 run.failures.append(f"{BACKEND_LABEL[backend]}: {_one_line(exc)}")
                 _say(f"FAILED on {BACKEND_LABEL[backend]}: {_one_line(exc)}")
         _collection(run, run_dir)
+    except KeyboardInterrupt:
+        run.failures.append("interrupted (Ctrl-C): the table holds what was measured until then")
+        _say("interrupted: stopping the servers")
+    except Exception as exc:
+        run.failures.append(f"set-up: {_one_line(exc)}")
+        _say(f"FAILED set-up: {_one_line(exc)}")
     finally:
         stop_all()
         if "postgres" in config.backends:

@@ -131,10 +131,14 @@ def _lua_string(value: str) -> str:
 
 
 def _headers_lua(headers: dict[str, str]) -> str:
-    return "{" + ", ".join(f"[{_lua_string(k)}] = {_lua_string(v)}" for k, v in headers.items()) + "}"
+    return (
+        "{" + ", ".join(f"[{_lua_string(k)}] = {_lua_string(v)}" for k, v in headers.items()) + "}"
+    )
 
 
-_SEED = 'math.randomseed(os.time() + (tonumber(tostring({}):match("0x(%x+)") or "0", 16) % 100000))\n'
+_SEED = (
+    'math.randomseed(os.time() + (tonumber(tostring({}):match("0x(%x+)") or "0", 16) % 100000))\n'
+)
 
 
 def get_paths_script(target: Path, paths_file: Path, headers: dict[str, str]) -> Path:
@@ -144,10 +148,8 @@ def get_paths_script(target: Path, paths_file: Path, headers: dict[str, str]) ->
         f"for line in io.lines({_lua_string(str(paths_file))}) do\n"
         f"  if #line > 0 then paths[#paths + 1] = line end\n"
         f"end\n"
-        f"local headers = {_headers_lua(headers)}\n"
-        + _SEED
-        + "request = function()\n"
-        "  return wrk.format(\"GET\", paths[math.random(#paths)], headers)\n"
+        f"local headers = {_headers_lua(headers)}\n" + _SEED + "request = function()\n"
+        '  return wrk.format("GET", paths[math.random(#paths)], headers)\n'
         "end\n",
         encoding="utf-8",
     )
@@ -158,7 +160,7 @@ def random_row_script(target: Path, prefix: str, low: int, high: int) -> Path:
     """GET ``prefix<n>`` with n random in [low, high]."""
     target.write_text(
         _SEED + "request = function()\n"
-        f"  return wrk.format(\"GET\", {_lua_string(prefix)} .. math.random({low}, {high}))\n"
+        f'  return wrk.format("GET", {_lua_string(prefix)} .. math.random({low}, {high}))\n'
         "end\n",
         encoding="utf-8",
     )
