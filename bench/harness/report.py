@@ -73,6 +73,13 @@ def _versions(run: BenchRun) -> str:
     return ", ".join(parts)
 
 
+_APP_DIRS = ("graphql_api", "schema", "crypto", "verify_page")
+
+
+def _load(values: tuple[float, float, float]) -> str:
+    return ", ".join(f"{v:.1f}" for v in values)
+
+
 def _rate(value: float | None) -> str:
     if value is None:
         return "—"
@@ -135,7 +142,11 @@ def render(run: BenchRun, stamp: str) -> str:
         "",
         f"- Machine: {machine_line()}",
         f"- Versions: {_versions(run)}",
-        f"- Commit: {commit}{dirty} on branch {_git('rev-parse', '--abbrev-ref', 'HEAD')}",
+        f"- Commit: {commit}{dirty} on branch {_git('rev-parse', '--abbrev-ref', 'HEAD')}; "
+        f"application code (graphql_api, schema, crypto, verify_page) last changed in "
+        f"{_git('log', '-1', '--format=%h %s', '--', *_APP_DIRS)[:90]}",
+        f"- Load average (1, 5, 15 min) at the start: {_load(run.load_at_start)}; at the end: "
+        f"{_load(os.getloadavg())}",
     ]
     if ds is not None:
         lines.append(

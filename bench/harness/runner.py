@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import shutil
 import sqlite3
 import subprocess
@@ -68,6 +69,9 @@ class BenchRun:
     started: float = field(default_factory=time.monotonic)
     postgres_version: str = ""
     sqlite_version: str = sqlite3.sqlite_version
+    # The machine's load when the run began: other work on a shared machine moves the
+    # absolute numbers (the interleaved baselines absorb most of it, not all).
+    load_at_start: tuple[float, float, float] = field(default_factory=os.getloadavg)
 
 
 def _say(message: str) -> None:
@@ -113,8 +117,6 @@ def ensure_postgres(base: str) -> str:
 
 
 def _is_root() -> bool:
-    import os
-
     return os.geteuid() == 0
 
 
@@ -317,7 +319,10 @@ def _holder_scenarios(b: _Backend, ecert: Server, baseline: Server) -> None:
             e_script = get_paths_script(b.lua / f"qr-{b.backend}.lua", paths, auth)
             b_script = fixed_get_script(b.lua / f"json-{b.backend}.lua", {})
             b.pair(outcome, Load(ecert.base, e_script), Load(baseline.base, b_script, "/json"))
-            outcome.note = f"{len(ids)} certificates of the holder, each rendered in the warm-up"
+            outcome.note = (
+                f"{len(ids)} certificates of the holder, picked at random; the first download "
+                "of each (in the warm-up) renders it"
+            )
 
 
 def _approvals(b: _Backend, ecert: Server) -> None:
