@@ -137,6 +137,7 @@ def start_server(
         str(port),
         "--no-access-log",
         "--no-server-header",
+        "--no-proxy-headers",  # as `ecert serve` (proxy_headers=False)
         "--log-level",
         "warning",
         "--lifespan",
@@ -200,5 +201,7 @@ def install_cleanup() -> None:
     """Stop every server at exit and on SIGTERM/SIGHUP (Ctrl-C raises KeyboardInterrupt,
     which unwinds into the caller's ``finally`` and then ``atexit``)."""
     atexit.register(stop_all)
+    # A shell's background job starts with SIGINT ignored; Ctrl-C must reach us anyway.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _on_signal)
     signal.signal(signal.SIGHUP, _on_signal)
