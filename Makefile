@@ -40,7 +40,7 @@ test: env assets
 
 # Issue 10's benchmark: data set (cached in bench/.cache), ecert vs baselines under wrk, a
 # markdown table in bench/results/. BENCH_QUICK=1 for a smoke run (see bench/README.md).
-bench: env assets
+bench: env
 	$(VENV)/bin/python bench/run_bench.py $(BENCH_ARGS)
 
 bench-collection: env

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import shutil
 import sqlite3
@@ -154,9 +155,11 @@ def _expect_graphql(server: Server, query: str, token: str | None) -> None:
 
 
 @contextlib.contextmanager
-def _scenario(run: BenchRun, kind: str, label: str, **extra: object) -> Iterator[Outcome]:
+def _scenario(
+    run: BenchRun, kind: str, label: str, *, unit: str = "req/s", workers: int = 1
+) -> Iterator[Outcome]:
     """An outcome recorded whatever happens; a failure becomes its one line."""
-    outcome = Outcome(kind=kind, label=label, **extra)  # type: ignore[arg-type]
+    outcome = Outcome(kind=kind, label=label, unit=unit, workers=workers)
     _say(f"scenario: {label}")
     try:
         yield outcome
@@ -294,8 +297,6 @@ def _holder_scenarios(b: _Backend, ecert: Server, baseline: Server) -> None:
         with _scenario(run, kind, f"{title} ({b.tag})") as outcome:
             if needs_token and not token:
                 raise RuntimeError("no holder session (the login failed)")
-            import json
-
             body = json.dumps({"query": query})
             headers = {**json_headers, **(auth if needs_token else {})}
             _expect_graphql(ecert, query, token if needs_token else None)
