@@ -31,6 +31,10 @@ ROOT = Path(__file__).resolve().parents[2]
 CACHE = ROOT / "bench" / ".cache"
 PUBLIC_BASE_URL = "https://verify.ecert.bench"
 BACKENDS = ("postgres", "sqlite")
+# Template databases carry the checkout's tag: worktrees sharing one PostgreSQL server never
+# drop or overwrite each other's snapshots.
+CHECKOUT_TAG = hashlib.sha256(str(ROOT).encode()).hexdigest()[:6]
+_TEMPLATE_PREFIX = f"ecert_bench_tpl_{CHECKOUT_TAG}_"
 _KEYED_SOURCES = (
     "schema/migrations",
     "bench/harness/dataset.py",
@@ -94,7 +98,7 @@ class Dataset:
         return self.directory / f"paths-{backend}.txt"
 
     def template_name(self, backend: str) -> str:
-        return f"ecert_bench_tpl_{self.key}"
+        return f"{_TEMPLATE_PREFIX}{self.key}"
 
     def save(self) -> None:
         (self.directory / "manifest.json").write_text(
@@ -297,9 +301,9 @@ def _forget_other_snapshots(spec: DatasetSpec, key: str) -> None:
     """Snapshots made by other code (the migrations or the generator changed) take disk;
     those of the same code at other sizes (the quick mode's) stay."""
     current = key.split("_", 1)[0]
-    for old in CACHE.glob("*/manifest.json"):
-        if not old.parent.name.startswith(current + "_"):
-            shutil.rmtree(old.parent, ignore_errors=True)
+    for old in CACHE.glob("*") if CACHE.is_dir() else []:
+        if old.is_dir() and not old.name.startswith(current + "_"):
+            shutil.rmtree(old, ignore_errors=True)
     if "postgres" not in spec.backends:
         return
 
@@ -307,10 +311,11 @@ def _forget_other_snapshots(spec: DatasetSpec, key: str) -> None:
         conn = await asyncpg.connect(f"{spec.postgres}/postgres")
         try:
             names = await conn.fetch(
-                "SELECT datname FROM pg_database WHERE datname LIKE 'ecert_bench_tpl_%'"
+                "SELECT datname FROM pg_database WHERE starts_with(datname, $1)",
+                _TEMPLATE_PREFIX,
             )
             for row in names:
-                if not row["datname"].startswith(f"ecert_bench_tpl_{current}_"):
+                if not row["datname"].startswith(f"{_TEMPLATE_PREFIX}{current}_"):
                     await conn.execute(f'DROP DATABASE IF EXISTS "{row["datname"]}" WITH (FORCE)')
         finally:
             await conn.close()

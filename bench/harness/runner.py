@@ -46,7 +46,7 @@ __all__ = ["BenchRun", "ServerMemory", "run_bench"]
 
 ECERT_FACTORY = "bench.harness.ecert_app:create_app"
 BASELINE_FACTORY = "bench.harness.baseline_app:create_app"
-RUN_DB = "ecert_bench_run"
+RUN_DB = f"ecert_bench_run_{os.getpid()}"  # one per run: parallel runs never collide
 BACKEND_LABEL = {"postgres": "PG", "sqlite": "SQLite"}
 # Production settings, except the per-client /graphql limit: wrk is one client sending
 # thousands of requests a second, so the limiter runs (its cost is measured) but never trips.
