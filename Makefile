@@ -11,7 +11,7 @@ ECERT := $(VENV)/bin/ecert
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test lint typecheck schema migrations assets env clean bench-collection
+.PHONY: run test lint typecheck schema migrations assets env clean bench bench-collection
 
 $(UV):
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "ecert needs Python >= 3.11")'
@@ -37,6 +37,11 @@ test: env assets
 	$(ECERT) export-schema --check --output schema.graphql
 	$(VENV)/bin/python scripts/error_codes.py --check
 	$(VENV)/bin/pytest
+
+# Issue 10's benchmark: data set (cached in bench/.cache), ecert vs baselines under wrk, a
+# markdown table in bench/results/. BENCH_QUICK=1 for a smoke run (see bench/README.md).
+bench: env
+	$(VENV)/bin/python bench/run_bench.py $(BENCH_ARGS)
 
 bench-collection: env
 	$(VENV)/bin/python bench/bench_collection.py
