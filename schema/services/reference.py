@@ -139,10 +139,10 @@ class CatalogCache:
     async def get(self) -> Catalog:
         connection = Tortoise.get_connection("default")
         catalog = self._catalog
-        fresh = catalog is not None and self._connection is not None
-        if fresh and self._connection() is connection:
+        read_from = self._connection() if self._connection is not None else None
+        if catalog is not None and read_from is connection:
             if time.monotonic() - self._checked_at < self.max_age:
-                return catalog  # type: ignore[return-value]
+                return catalog
         else:
             catalog = None
         checked_at = time.monotonic()
