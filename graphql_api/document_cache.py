@@ -12,7 +12,9 @@ name or who asks.
 
 A text that does not parse is not kept (its error is made again, as before); a text that
 parses is kept with its validation errors, so a refused operation is refused again without
-validating it twice. The bound keeps clients sending ever-new texts from growing memory.
+validating it twice. Two bounds keep clients sending ever-new texts from growing memory: a
+number of texts and their total length (a document's syntax tree takes about 80 bytes per
+character of its text, so the default 100,000 characters hold about 8 MB).
 """
 
 from __future__ import annotations
@@ -36,8 +38,10 @@ class _Checked:
 class DocumentCache:
     """A bounded LRU of parsed documents and their validation errors, for one schema."""
 
-    def __init__(self, *, maxsize: int = 256) -> None:
+    def __init__(self, *, maxsize: int = 256, max_chars: int = 100_000) -> None:
         self.maxsize = maxsize
+        self.max_chars = max_chars
+        self._chars = 0
         self._entries: OrderedDict[str, _Checked] = OrderedDict()
 
     def __len__(self) -> int:
@@ -50,10 +54,15 @@ class DocumentCache:
         return entry
 
     def put(self, query: str, document: DocumentNode, errors: list[GraphQLError]) -> None:
+        if len(query) > self.max_chars:
+            return
+        if query not in self._entries:
+            self._chars += len(query)
         self._entries[query] = _Checked(document, tuple(errors))
         self._entries.move_to_end(query)
-        while len(self._entries) > self.maxsize:
-            self._entries.popitem(last=False)
+        while len(self._entries) > self.maxsize or self._chars > self.max_chars:
+            dropped, _ = self._entries.popitem(last=False)
+            self._chars -= len(dropped)
 
     def extension(self) -> Callable[[], SchemaExtension]:
         """The factory to list in ``strawberry.Schema(extensions=[...])``."""

@@ -40,7 +40,7 @@ class PublicResults:
     """A bounded LRU of public answers, each valid while ``revision()`` returns its revision."""
 
     def __init__(
-        self, *, revision: Revision, maxsize: int = 32, max_entry_bytes: int = 512_000
+        self, *, revision: Revision, maxsize: int = 16, max_entry_bytes: int = 512_000
     ) -> None:
         self.revision = revision
         self.maxsize = maxsize
