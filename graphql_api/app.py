@@ -20,6 +20,7 @@ from graphql_api.context import make_context_factory
 from graphql_api.errors import explain_oversize, too_many_requests
 from graphql_api.graphiql import vendor_static_app
 from graphql_api.observability import Metrics, RequestContextMiddleware
+from graphql_api.public_results import PublicResults
 from graphql_api.readiness import log_startup_checks, readiness_endpoint
 from graphql_api.root import build_schema
 from graphql_api.transport import RequestLimit, Throttled, graphql_route
@@ -29,6 +30,7 @@ from schema.http_edge.deps import Deps, build_deps
 from schema.http_edge.headers import SecurityHeadersMiddleware
 from schema.http_edge.request_limit import TokenBucketLimiter
 from schema.http_edge.settings import Settings
+from schema.services.reference import current_catalog
 from verify_page.endpoints import verify_routes
 from verify_page.holder_qr import holder_qr_routes
 
@@ -142,6 +144,7 @@ def build_app(settings: Settings, *, deps: Deps | None = None, manage_db: bool =
             max_upload_bytes=200_000_000,
             explain_oversize=explain_oversize,
             request_limit=_request_limit(settings),
+            public_results=PublicResults(revision=current_catalog),
         ),
         Route("/healthz", _healthz),
         Route("/readyz", readiness_endpoint(deps)),

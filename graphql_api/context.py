@@ -36,6 +36,9 @@ class Context:
     client_ip: str
     loaders: Loaders
     catalog: Catalog
+    #: Set by a resolver whose whole operation's answer is public and made from this
+    #: revision only (the catalog): the transport may keep it (graphql_api.public_results).
+    public_revision: object | None = None
 
     @property
     def actor(self) -> Actor | None:

@@ -10,6 +10,8 @@ the machine code INPUT_INVALID_CHARACTER, whichever field the text was meant for
 
 from __future__ import annotations
 
+import weakref
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -46,11 +48,24 @@ class _FindUnstorable(Visitor):
             self.found = True
 
 
+# Documents come from graphql_api.document_cache, the same object for the same text: their
+# literals are checked once. Keyed by identity (a document's own hash walks its whole tree),
+# with a weak reference that tells a reused id from the document it was checked for.
+_checked_documents: OrderedDict[int, tuple[weakref.ref[DocumentNode], bool]] = OrderedDict()
+_CHECKED_DOCUMENTS_MAX = 256
+
+
 def _document_storable(document: DocumentNode | None) -> bool:
     if document is None:
         return True
+    known = _checked_documents.get(id(document))
+    if known is not None and known[0]() is document:
+        return known[1]
     finder = _FindUnstorable()
     visit(document, finder)
+    _checked_documents[id(document)] = (weakref.ref(document), not finder.found)
+    while len(_checked_documents) > _CHECKED_DOCUMENTS_MAX:
+        _checked_documents.popitem(last=False)
     return not finder.found
 
 

@@ -9,6 +9,7 @@ import strawberry
 from strawberry.extensions import DisableIntrospection
 from strawberry.tools import merge_types
 
+from graphql_api.document_cache import DocumentCache
 from graphql_api.errors import DomainErrorHandler, ErrorCodeExtension, query_too_complex
 from graphql_api.input_text import UnstorableTextGuard
 from graphql_api.mutations.accounts import AccountMutations
@@ -110,6 +111,7 @@ def build_schema(
         mutation=Mutation,
         exception_handlers=[DomainErrorHandler()],
         extensions=[
+            DocumentCache().extension(),
             *limit_extensions(
                 max_depth=max_depth,
                 max_aliases=max_aliases,

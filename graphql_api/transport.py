@@ -66,6 +66,7 @@ from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
 from graphql_api.graphiql import DEFAULT_VENDOR_DIR, render_graphiql_page
+from graphql_api.public_results import PublicResult, PublicResults
 from graphql_api.query_cost import CostRefusal, cost_limit_rule
 from schema.http_edge.accept import Accept
 
@@ -601,6 +602,24 @@ def _error_response(
     return _json_response(body, status_code, media_type, headers)
 
 
+def _kept_response(kept: PublicResult, request_id: str, media_type: str) -> Response:
+    """A kept public answer, byte for byte what ``_json_response`` makes of it."""
+    content = b"".join(
+        (
+            b'{"data":',
+            kept.data_json,
+            b',"extensions":{"requestId":',
+            json.dumps(request_id).encode("utf-8"),
+            b"}}",
+        )
+    )
+    response = Response(
+        content, status_code=200, headers={"Content-Type": f"{media_type}; charset=utf-8"}
+    )
+    response.raw_headers.extend(kept.headers)
+    return response
+
+
 def _request_id(request: Request) -> str:
     request_id = getattr(request.state, "request_id", None)
     if request_id is None:
@@ -632,6 +651,7 @@ def graphql_route(
     upload_preflight_headers: tuple[str, ...] = ("X-CSRF-Token", "Authorization"),
     explain_oversize: OversizeExplainer | None = None,
     request_limit: RequestLimit | None = None,
+    public_results: PublicResults | None = None,
 ) -> Route:
     """A Starlette route serving ``schema`` per the GraphQL-over-HTTP specification.
 
@@ -648,6 +668,10 @@ def graphql_route(
 
     ``request_limit`` is asked first, before the body is read: a ``Throttled`` answer is a
     429 with ``Retry-After`` and the refusal's message and ``extensions.code``.
+
+    ``public_results`` keeps complete answers whose context was marked public
+    (``context.public_revision``, see ``graphql_api.public_results``) and answers the same
+    request again from it, before the context is built, while the revision holds.
 
     A request error (nothing ran) made by the client — a syntax, validation or variable
     coercion error, a limiter's refusal — is logged at INFO without its message (which may
@@ -666,6 +690,14 @@ def graphql_route(
         request: Request, params: _Params, media_type: str, *, multipart: bool = False
     ) -> Response:
         request_id = _request_id(request)
+        public_key = None
+        if public_results is not None and not multipart:
+            public_key = public_results.key(
+                request.method, params.query, params.operation_name, params.variables
+            )
+            kept = await public_results.lookup(public_key)
+            if kept is not None:
+                return _kept_response(kept, request_id, media_type)
         sub_response = Response()
         context = await context_factory(request, sub_response)
         if multipart:
@@ -723,9 +755,13 @@ def graphql_route(
         else:
             status_code = 200
         response = _json_response(body, status_code, media_type)
-        response.raw_headers.extend(
+        extra_headers = [
             (key, value) for key, value in sub_response.raw_headers if key not in _BODY_HEADERS
-        )
+        ]
+        response.raw_headers.extend(extra_headers)
+        revision = getattr(context, "public_revision", None)
+        if public_results is not None and revision is not None and not errors and not result.extensions:
+            public_results.keep(public_key, revision, result.data, extra_headers)
         return response
 
     async def handle(request: Request, media_type: str | None) -> Response:

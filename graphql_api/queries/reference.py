@@ -35,12 +35,10 @@ def _root_field_names(info: Info) -> set[str]:
     return names
 
 
-def _is_cacheable(info: Info) -> bool:
-    """A GET whose whole operation reads only ``reference``: the answer is public and the same
-    for everyone until the revision changes."""
-    return info.context.request.method == "GET" and _root_field_names(info) <= (
-        _CACHEABLE_ROOT_FIELDS
-    )
+def _is_public(info: Info) -> bool:
+    """The whole operation reads only ``reference``: the answer is public and the same for
+    everyone until the revision changes."""
+    return _root_field_names(info) <= _CACHEABLE_ROOT_FIELDS
 
 
 @strawberry.type
@@ -51,8 +49,11 @@ class ReferenceQueries:
     )
     async def reference(self, info: Info) -> ReferenceType:
         catalog = info.context.catalog
-        if _is_cacheable(info):
-            headers = info.context.response.headers
-            headers["Cache-Control"] = CACHE_CONTROL
-            headers["ETag"] = f'"{catalog_revision(catalog)}"'
+        if _is_public(info):
+            # The transport may keep the answer until the catalog changes.
+            info.context.public_revision = catalog
+            if info.context.request.method == "GET":  # and so may HTTP caches
+                headers = info.context.response.headers
+                headers["Cache-Control"] = CACHE_CONTROL
+                headers["ETag"] = f'"{catalog_revision(catalog)}"'
         return ReferenceType.of(catalog)

@@ -4,10 +4,13 @@ catalog the rules use (built from the stored rows, so admin additions count)."""
 from __future__ import annotations
 
 import json
+import time
+import weakref
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
+from tortoise import Tortoise
 from tortoise.functions import Count, Max
 from tortoise.transactions import in_transaction
 
@@ -20,6 +23,8 @@ from schema.services.audit import write_audit
 
 __all__ = [
     "ADMIN_KINDS",
+    "CATALOG_MAX_AGE_SECONDS",
+    "CatalogCache",
     "add_reference_entry",
     "authority_codes",
     "catalog_documents",
@@ -100,11 +105,66 @@ async def load_reference_data(
                     after={"version": version, "added": added, "updated": updated},
                     using_db=conn,
                 )
+        if added or updated:
+            _forget_catalog()
         lines.append(f"reference {kind} v{version}: {added} added, {updated} updated")
     return lines
 
 
-_cache: dict[str, Any] = {"revision": None, "catalog": None}
+#: How long a process serves its catalog before asking the database whether the rows changed
+#: (a COUNT/MAX query): an entry another process added is seen here within this bound; the
+#: process that changed the rows sees the change at once (docs/operations.md).
+CATALOG_MAX_AGE_SECONDS = 2.0
+
+
+class CatalogCache:
+    """One process's catalog, revalidated by revision at most every ``max_age`` seconds.
+
+    The revision is the rows' count and last change; the cache also remembers which database
+    connection it was read from, so a process that opens another database (the test suite)
+    never serves the previous one's catalog.
+    """
+
+    def __init__(self, *, max_age: float = CATALOG_MAX_AGE_SECONDS) -> None:
+        self.max_age = max_age
+        self._catalog: Catalog | None = None
+        self._revision: tuple[int, datetime | None] | None = None
+        self._connection: weakref.ref[object] | None = None
+        self._checked_at = 0.0
+
+    def forget(self) -> None:
+        """Read the rows again on the next call (this process changed them)."""
+        self._catalog = self._revision = self._connection = None
+
+    async def get(self) -> Catalog:
+        connection = Tortoise.get_connection("default")
+        catalog = self._catalog
+        read_from = self._connection() if self._connection is not None else None
+        if catalog is not None and read_from is connection:
+            if time.monotonic() - self._checked_at < self.max_age:
+                return catalog
+        else:
+            catalog = None
+        checked_at = time.monotonic()
+        revision = await _stored_revision()
+        if catalog is None or revision != self._revision:
+            catalog = catalog_from_documents(await _documents_from_rows())
+            self._catalog, self._revision = catalog, revision
+            self._connection = weakref.ref(connection)
+        self._checked_at = checked_at
+        return catalog
+
+
+async def _stored_revision() -> tuple[int, datetime | None]:
+    stats = (
+        await ReferenceEntry.all()
+        .annotate(n=Count("id"), last=Max("updated_at"))
+        .values("n", "last")
+    )
+    return (stats[0]["n"], stats[0]["last"]) if stats else (0, None)
+
+
+_process_catalog = CatalogCache()
 
 
 async def _documents_from_rows() -> dict[str, dict[str, Any]]:
@@ -128,31 +188,15 @@ async def catalog_documents() -> dict[str, dict[str, Any]]:
 
 
 async def current_catalog() -> Catalog:
-    """The catalog as stored (files + admin additions), rebuilt only when the rows change.
-
-    The cache key names the database connection as well as the rows' count and last
-    change, so two databases in one process (the test suite) never share a catalog.
-    """
-    from tortoise import Tortoise
-
-    stats = (
-        await ReferenceEntry.all()
-        .annotate(n=Count("id"), last=Max("updated_at"))
-        .values("n", "last")
-    )
-    revision = (
-        id(Tortoise.get_connection("default")),
-        stats[0]["n"] if stats else 0,
-        stats[0]["last"] if stats else None,
-    )
-    if _cache["revision"] != revision or _cache["catalog"] is None:
-        _cache["catalog"] = catalog_from_documents(await _documents_from_rows())
-        _cache["revision"] = revision
-    return _cache["catalog"]
+    """The catalog as stored (files + admin additions), from this process's cache: rebuilt
+    only when the rows change, and the rows asked about at most every
+    ``CATALOG_MAX_AGE_SECONDS`` (at once after this process changed them). The same object
+    is returned until the data changes, so callers may key their own caches on it."""
+    return await _process_catalog.get()
 
 
 def _forget_catalog() -> None:
-    _cache["revision"] = _cache["catalog"] = None
+    _process_catalog.forget()
 
 
 async def add_reference_entry(

@@ -32,11 +32,13 @@ from schema.services import login_backoff, otp, staff
 from schema.services.accounts import account_mobile
 from schema.services.audit import write_audit
 from schema.services.login_backoff import ACCOUNT_BACKOFF, ADDRESS_BACKOFF
+from schema.services.narrow_rows import fetch_rows
 from schema.totp import TotpSealer
 
 __all__ = [
     "SECOND_FACTOR_AFTER",
     "IssuedSession",
+    "SessionRow",
     "authenticate",
     "check_second_factor",
     "login",
@@ -254,14 +256,49 @@ async def login(
     return IssuedSession(token, csrf_token, session.expires_at, account)
 
 
-async def authenticate(token: str, *, now: datetime) -> tuple[Actor, Session] | None:
+@dataclass(frozen=True)
+class SessionRow:
+    """What a request needs of its session (the account is in the actor)."""
+
+    id: int
+    csrf_hash: str
+    expires_at: datetime
+
+
+# One statement per request: the session and its account's few columns (not the account's
+# PII), joined. Nothing is written per request.
+_SESSION_LOOKUP = (
+    'SELECT s.id, s.csrf_hash, s.expires_at, s.revoked_at, a.id AS account_id, a.public_id, '
+    "a.name, a.role, a.authority_code, a.is_active, a.totp_enabled_at "
+    'FROM "session" s JOIN "account" a ON a.id = s.account_id WHERE s.token_hash = {}'
+)
+
+
+async def authenticate(token: str, *, now: datetime) -> tuple[Actor, SessionRow] | None:
     """The actor behind a bearer or cookie token, or None if it is unknown/expired/revoked."""
     if not token or len(token) > 200:
         return None
-    session = await Session.get_or_none(token_hash=token_digest(token)).select_related("account")
-    if session is None or session.revoked_at is not None or session.expires_at <= now:
+    rows = await fetch_rows(_SESSION_LOOKUP, (token_digest(token),))
+    if not rows:
         return None
-    account: Account = session.account
+    row = rows[0]
+    session = Session._init_from_db(
+        id=row["id"],
+        csrf_hash=row["csrf_hash"],
+        expires_at=row["expires_at"],
+        revoked_at=row["revoked_at"],
+    )
+    account = Account._init_from_db(
+        id=row["account_id"],
+        public_id=row["public_id"],
+        name=row["name"],
+        role=row["role"],
+        authority_code=row["authority_code"],
+        is_active=row["is_active"],
+        totp_enabled_at=row["totp_enabled_at"],
+    )
+    if session.revoked_at is not None or session.expires_at <= now:
+        return None
     if not account.is_active or not staff.session_allowed(account):
         return None
     actor = Actor(
@@ -272,7 +309,7 @@ async def authenticate(token: str, *, now: datetime) -> tuple[Actor, Session] | 
         authority_code=account.authority_code,
         session_id=session.id,
     )
-    return actor, session
+    return actor, SessionRow(session.id, session.csrf_hash, session.expires_at)
 
 
 async def logout(*, actor: Actor, now: datetime) -> None:

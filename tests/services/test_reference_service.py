@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -11,6 +12,7 @@ from schema.enums import Role
 from schema.errors import Conflict, Forbidden, InvalidInput
 from schema.models import AuditRecord, ReferenceEntry
 from schema.services.reference import (
+    CatalogCache,
     add_reference_entry,
     current_catalog,
     load_reference_data,
@@ -73,6 +75,24 @@ async def test_current_catalog_reflects_additions(db):
 
     audit = await AuditRecord.filter(action="reference.added").count()
     assert audit == 2
+
+
+async def test_another_process_sees_an_addition_within_its_bound(db):
+    # Another worker process's cache (its own CatalogCache, not told of the addition): with a
+    # long bound it keeps serving what it has without asking the database; with a short one
+    # it sees the entry once the bound has passed. This process sees it at once.
+    patient, prompt = CatalogCache(max_age=3600), CatalogCache(max_age=0.05)
+    old = await patient.get()
+    assert (await prompt.get()).resolve_authority("市医保局职改办") is None
+    await add_reference_entry(actor=SYSTEM, kind="authorities", entry=NEW_AUTHORITY, now=_now())
+    assert (await current_catalog()).resolve_authority("市医保局职改办") is not None
+    assert await patient.get() is old
+
+    for _ in range(200):
+        await asyncio.sleep(0.05)
+        if (await prompt.get()).resolve_authority("市医保局职改办") is not None:
+            break
+    assert (await prompt.get()).authority("DEPT_MEDICAL_SECURITY").name == "重庆市医疗保障局"
 
 
 async def test_admin_additions_survive_a_reload(db):
