@@ -91,7 +91,19 @@ def _postgres_connection(url: str) -> dict[str, Any]:
     if mode is not None or tls_files:
         credentials["ssl"] = _ssl(mode or "verify-full", tls_files)
     credentials.update(params)
+    credentials["reset"] = _release_without_reset_query
     return {"engine": "tortoise.backends.asyncpg", "credentials": credentials}
+
+
+async def _release_without_reset_query(connection: object) -> None:
+    """What a pooled connection needs on release beyond asyncpg's own clean-up (which rolls
+    back an open transaction first): nothing. asyncpg's default runs ``SELECT
+    pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL`` after *every* query taken
+    outside a transaction, one more round trip each (half the round trips of a verification
+    scan, issue 10). ecert keeps no session state on its connections: no advisory locks, no
+    LISTEN, no ``SET`` beyond ``SET TRANSACTION`` (which ends with the transaction), and no
+    cursors outliving one, so there is nothing to reset. Anything that starts needing
+    session state must use its own connection, not the pool."""
 
 
 def sqlite_path(url: str) -> Path | None:
