@@ -112,6 +112,22 @@ def _base_context() -> dict[str, Any]:
     return {"css": Markup(_CSS)}  # noqa: S704
 
 
+@lru_cache(maxsize=2048)
+def _certificate_html(cert: PublicCertificate) -> Markup:
+    """The certificate's cards, the same in every state: rendered once per certificate
+    version (the cache is keyed by the whole public view, so it cannot go stale)."""
+    html = (
+        _env()
+        .get_template("_certificate.html")
+        .render(
+            cert=cert,
+            rows=_rows(cert),
+            photo=photo_path(cert.cert_id) if cert.has_photo else None,
+        )
+    )
+    return Markup(html)  # noqa: S704  # rendered by our autoescaping template
+
+
 def render_outcome(outcome: VerificationOutcome) -> str:
     """The status page: one big state at the top, the certificate's public fields below."""
     cert = outcome.certificate
@@ -126,8 +142,7 @@ def render_outcome(outcome: VerificationOutcome) -> str:
             icon=_ICONS[outcome.state],
             note=_NOTES[outcome.state],
             cert=cert,
-            rows=_rows(cert) if cert else [],
-            photo=photo_path(cert.cert_id) if cert and cert.has_photo else None,
+            cert_html=_certificate_html(cert) if cert else None,
         )
     )
 
@@ -145,6 +160,36 @@ def _code_name(code: str, name: str) -> dict[str, str]:
     return {"code": code, "name": name}
 
 
+@lru_cache(maxsize=2048)
+def _certificate_json(cert: PublicCertificate) -> dict[str, Any]:
+    """The certificate's part of the JSON answer, the same in every state (shared: never
+    mutate the result)."""
+    return {
+        "certId": cert.cert_id,
+        "version": cert.version,
+        "number": cert.number,
+        "holderName": cert.holder_name,
+        "holderIdMasked": cert.holder_id_masked,
+        "photoPath": photo_path(cert.cert_id) if cert.has_photo else None,
+        "titleName": cert.title_name,
+        "level": _code_name(cert.level_code, cert.level_name),
+        "series": _code_name(cert.series_code, cert.series_name),
+        "specialty": cert.specialty,
+        "authority": _code_name(cert.authority_code, cert.authority_name),
+        "reviewBody": cert.review_body,
+        "obtainedOn": _iso(cert.obtained_on),
+        "issuedOn": _iso(cert.issued_on),
+        "provenance": _code_name(cert.provenance, cert.provenance_label),
+        "signature": {
+            # A certificate is only shown when its signature checked out.
+            "verified": True,
+            "kid": cert.kid,
+            "signedAt": _iso(cert.signed_at),
+        },
+        "checkCode": cert.check_code,
+    }
+
+
 def to_json(outcome: VerificationOutcome) -> dict[str, Any]:
     """The same verdict for machines (``Accept: application/json``)."""
     cert = outcome.certificate
@@ -153,34 +198,10 @@ def to_json(outcome: VerificationOutcome) -> dict[str, Any]:
         "stateLabel": outcome.state.label,
         "signatureVerified": outcome.signature_verified,
         "checkedAt": _iso(outcome.checked_at),
-        "certificate": None,
+        "certificate": None if cert is None else _certificate_json(cert),
         "superseded": None,
         "revoked": None,
     }
-    if cert is not None:
-        body["certificate"] = {
-            "certId": cert.cert_id,
-            "version": cert.version,
-            "number": cert.number,
-            "holderName": cert.holder_name,
-            "holderIdMasked": cert.holder_id_masked,
-            "photoPath": photo_path(cert.cert_id) if cert.has_photo else None,
-            "titleName": cert.title_name,
-            "level": _code_name(cert.level_code, cert.level_name),
-            "series": _code_name(cert.series_code, cert.series_name),
-            "specialty": cert.specialty,
-            "authority": _code_name(cert.authority_code, cert.authority_name),
-            "reviewBody": cert.review_body,
-            "obtainedOn": _iso(cert.obtained_on),
-            "issuedOn": _iso(cert.issued_on),
-            "provenance": _code_name(cert.provenance, cert.provenance_label),
-            "signature": {
-                "verified": outcome.signature_verified,
-                "kid": cert.kid,
-                "signedAt": _iso(cert.signed_at),
-            },
-            "checkCode": cert.check_code,
-        }
     if outcome.state is VerificationState.SUPERSEDED:
         current = outcome.current_version
         body["superseded"] = {
