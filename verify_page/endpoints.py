@@ -25,8 +25,8 @@ from schema.services.verification import certificate_photo, verify_scanned
 from schema.storage import BlobNotFound
 from verify_page.presenter import (
     STYLE_CSP_SOURCE,
+    outcome_page,
     render_lookup,
-    render_outcome,
     to_json,
 )
 
@@ -136,7 +136,7 @@ def verify_routes(deps: Deps) -> list[BaseRoute]:
         )
         if wants_json(request):
             return _json(to_json(outcome))
-        return _html(render_outcome(outcome))
+        return _Prepared(outcome_page(outcome), _RAW_PAGE_HEADERS, 200)
 
     async def photo(request: Request) -> Response:
         try:
@@ -187,7 +187,7 @@ def verify_routes(deps: Deps) -> list[BaseRoute]:
             return _html(render_lookup(message=exc.message), status)
         if as_json:
             return _json({"found": True, **to_json(outcome)})
-        return _html(render_outcome(outcome))
+        return _Prepared(outcome_page(outcome), _RAW_PAGE_HEADERS, 200)
 
     async def jwks(request: Request) -> Response:
         return _Prepared(await published_jwks_body(), _RAW_JWKS_HEADERS, 200)

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta, timezone
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ from schema.services.verification import PublicCertificate, VerificationOutcome
 __all__ = [
     "BEIJING",
     "STYLE_CSP_SOURCE",
+    "outcome_page",
     "photo_path",
     "render_lookup",
     "render_outcome",
@@ -128,8 +129,7 @@ def _certificate_html(cert: PublicCertificate) -> Markup:
     return Markup(html)  # noqa: S704  # rendered by our autoescaping template
 
 
-def render_outcome(outcome: VerificationOutcome) -> str:
-    """The status page: one big state at the top, the certificate's public fields below."""
+def _render(outcome: VerificationOutcome, checked: str) -> str:
     cert = outcome.certificate
     return (
         _env()
@@ -143,8 +143,34 @@ def render_outcome(outcome: VerificationOutcome) -> str:
             note=_NOTES[outcome.state],
             cert=cert,
             cert_html=_certificate_html(cert) if cert else None,
+            checked=checked,
         )
     )
+
+
+def render_outcome(outcome: VerificationOutcome) -> str:
+    """The status page: one big state at the top, the certificate's public fields below."""
+    return _render(outcome, cn_datetime(outcome.checked_at))
+
+
+# Stands for the checking time while a page is rendered for the cache; the page is split at
+# its last occurrence (the footer comes after every piece of certificate data).
+_CHECKED_MARK = "\ue000checked-at\ue000"
+_ANY_TIME = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+@lru_cache(maxsize=2048)
+def _page_parts(outcome: VerificationOutcome) -> tuple[bytes, bytes]:
+    head, _, tail = _render(outcome, _CHECKED_MARK).rpartition(_CHECKED_MARK)
+    return head.encode("utf-8"), tail.encode("utf-8")
+
+
+def outcome_page(outcome: VerificationOutcome) -> bytes:
+    """``render_outcome`` as UTF-8, rendered once per verdict: the cache key is the whole
+    outcome but its checking time (state, dates, reason, newer version, certificate), so a
+    change of state is a different page; only the checking time is put in per request."""
+    head, tail = _page_parts(replace(outcome, checked_at=_ANY_TIME))
+    return head + cn_datetime(outcome.checked_at).encode("utf-8") + tail
 
 
 def render_lookup(*, message: str | None = None) -> str:
