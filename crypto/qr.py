@@ -27,7 +27,7 @@ from segno import consts as _segno_consts
 from crypto._util import b32decode_nopad, b32encode_nopad
 from crypto.canonical import CERT_ID_BYTES, CertificateClaims
 from crypto.errors import QRTooLargeError, UrlFormatError
-from crypto.signing import MAX_COSE_BYTES, cose_sign1_length, parse_cose_sign1
+from crypto.signing import MAX_COSE_BYTES, CoseSign1, cose_sign1_length, parse_cose_sign1
 
 __all__ = [
     "MAX_BASE_URL_LENGTH",
@@ -37,6 +37,7 @@ __all__ = [
     "check_code",
     "make_qr",
     "normalize_base_url",
+    "parse_verification_path",
     "parse_verification_url",
     "qr_png",
     "qr_svg",
@@ -62,6 +63,8 @@ _BASE_RE = re.compile(r"HTTPS?://[A-Z0-9](?:[A-Z0-9.-]{0,251}[A-Z0-9])?(?::[0-9]
 _URL_RE = re.compile(
     r"(?P<base>HTTPS?://[A-Z0-9.:-]+)/V/(?P<cert_id>[A-Z2-7]{26})/(?P<payload>[A-Z2-7]+)"
 )
+_CERT_ID_RE = re.compile(r"[A-Z2-7]{26}")
+_PAYLOAD_RE = re.compile(r"[A-Z2-7]+")
 # base32 of MAX_COSE_BYTES, rounded up.
 _MAX_PAYLOAD_CHARS = -(-MAX_COSE_BYTES * 8 // 5)
 
@@ -110,15 +113,27 @@ def parse_verification_url(text: str, *, expected_base: str | None = None) -> tu
         raise UrlFormatError("not a verification URL")
     if expected_base is not None and base != normalize_base_url(expected_base):
         raise UrlFormatError("verification URL is not on the official origin")
-    payload = match["payload"]
+    return parse_verification_path(match["cert_id"], match["payload"])
+
+
+def parse_verification_path(cert_id: str, payload: str) -> tuple[str, bytes]:
+    """The two parts of ``/V/{CERT_ID}/{PAYLOAD}`` (any case) → ``(cert_id, cose_bytes)``.
+
+    What :func:`parse_verification_url` checks after the origin, for a server that already
+    knows the origin is its own: base32 alphabet, length bounds, canonical unpadded base32.
+    Does not verify the signature.  Raises UrlFormatError.
+    """
+    cert_id, payload = cert_id.upper(), payload.upper()
     if len(payload) > _MAX_PAYLOAD_CHARS:
         raise UrlFormatError("verification URL payload too long")
+    if not (_CERT_ID_RE.fullmatch(cert_id) and _PAYLOAD_RE.fullmatch(payload)):
+        raise UrlFormatError("not a verification URL")
     try:
         cose = b32decode_nopad(payload)
-        b32decode_nopad(match["cert_id"])
+        b32decode_nopad(cert_id)
     except ValueError:
         raise UrlFormatError("verification URL payload is not canonical base32") from None
-    return match["cert_id"], cose
+    return cert_id, cose
 
 
 def verification_url_length(base_url_length: int, claims: CertificateClaims) -> int:
@@ -199,13 +214,15 @@ def qr_svg(url: str, *, border: int = 4) -> bytes:
     return out.getvalue()
 
 
-def check_code(cose: bytes) -> str:
+def check_code(cose: bytes | CoseSign1) -> str:
     """Short human check code: base32 of SHA-256(signature)[:5], as ``XXXX-XXXX``.
 
     Printed under the QR code and shown on the verification page, so a reader
     can match paper and screen at a glance.  Not a security mechanism on its
-    own (40 bits).  Raises VerificationError(MALFORMED) for a non-COSE input.
+    own (40 bits).  Accepts the bytes or a message already parsed.  Raises
+    VerificationError(MALFORMED) for a non-COSE input.
     """
-    signature = parse_cose_sign1(cose).signature
+    message = cose if isinstance(cose, CoseSign1) else parse_cose_sign1(cose)
+    signature = message.signature
     code = b32encode_nopad(hashlib.sha256(signature).digest()[:5])
     return f"{code[:4]}-{code[4:]}"

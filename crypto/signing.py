@@ -46,6 +46,7 @@ __all__ = [
     "sig_structure",
     "sign_claims",
     "verify_cose",
+    "verify_sign1",
 ]
 
 COSE_SIGN1_TAG = 18
@@ -180,7 +181,12 @@ def verify_cose(data: bytes, keys: Iterable[PublicKeyInfo]) -> VerifiedClaims:
     (MALFORMED), ``signed_at`` inside the window of every listed entry for
     that kid (KEY_WINDOW).  Any failure raises VerificationError.
     """
-    message = parse_cose_sign1(data)
+    return verify_sign1(parse_cose_sign1(data), keys)
+
+
+def verify_sign1(message: CoseSign1, keys: Iterable[PublicKeyInfo]) -> VerifiedClaims:
+    """:func:`verify_cose` for a message already split by :func:`parse_cose_sign1` (a
+    server parses once, reads the kid, then fetches only that key)."""
     candidates = [k for k in keys if k.kid == message.kid]
     if not candidates:
         raise VerificationError(VerificationReason.UNKNOWN_KEY)

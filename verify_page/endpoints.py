@@ -7,10 +7,12 @@ configured ``ECERT_PUBLIC_BASE_URL``, never the request's Host header.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
+import orjson
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from schema.errors import NotFound, RateLimited
@@ -18,13 +20,13 @@ from schema.http_edge.accept import Accept
 from schema.http_edge.client import client_ip
 from schema.services.lookup import lookup_certificate
 from schema.services.reference import current_catalog
-from schema.services.signing_keys import published_jwks
+from schema.services.signing_keys import published_jwks_body
 from schema.services.verification import certificate_photo, verify_scanned
 from schema.storage import BlobNotFound
 from verify_page.presenter import (
     STYLE_CSP_SOURCE,
+    outcome_page,
     render_lookup,
-    render_outcome,
     to_json,
 )
 
@@ -72,18 +74,53 @@ _PHOTO_HEADERS = {
 def wants_json(request: Request) -> bool:
     """JSON when the client names ``application/json`` and prefers it to HTML (browsers
     never do; ``*/*`` alone gets the page)."""
-    accept = Accept.parse(request.headers.get("accept"))
+    return _prefers_json(request.headers.get("accept"))
+
+
+@lru_cache(maxsize=256)
+def _prefers_json(header: str | None) -> bool:
+    # Clients send a handful of distinct Accept headers: parse each one once.
+    accept = Accept.parse(header)
     json_q = accept.named("application/json")
     html_q = max(accept.quality("text/html"), accept.quality("application/xhtml+xml"))
     return json_q > 0 and json_q >= html_q
 
 
-def _html(body: str, status_code: int = 200, **extra: str) -> HTMLResponse:
-    return HTMLResponse(body, status_code=status_code, headers={**PAGE_HEADERS, **extra})
+def _raw(headers: dict[str, str], media_type: str) -> list[tuple[bytes, bytes]]:
+    return [
+        *((k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()),
+        (b"content-type", media_type.encode("latin-1")),
+    ]
 
 
-def _json(body: object, status_code: int = 200, **extra: str) -> JSONResponse:
-    return JSONResponse(body, status_code=status_code, headers={**_JSON_HEADERS, **extra})
+_RAW_PAGE_HEADERS = _raw(PAGE_HEADERS, "text/html; charset=utf-8")
+_RAW_JSON_HEADERS = _raw(_JSON_HEADERS, "application/json")
+_RAW_JWKS_HEADERS = _raw(
+    {
+        "Cache-Control": JWKS_CACHE_CONTROL,
+        "Access-Control-Allow-Origin": "*",
+        "X-Content-Type-Options": "nosniff",
+    },
+    "application/json",
+)
+
+
+class _Prepared(Response):
+    """A complete body with headers encoded once at import (the verification answers)."""
+
+    def __init__(self, body: bytes, raw_headers: list[tuple[bytes, bytes]], status: int) -> None:
+        self.status_code = status
+        self.body = body
+        self.background = None
+        self.raw_headers = [*raw_headers, (b"content-length", str(len(body)).encode())]
+
+
+def _html(body: str, status_code: int = 200) -> Response:
+    return _Prepared(body.encode("utf-8"), _RAW_PAGE_HEADERS, status_code)
+
+
+def _json(body: Any, status_code: int = 200) -> Response:
+    return _Prepared(orjson.dumps(body), _RAW_JSON_HEADERS, status_code)
 
 
 def verify_routes(deps: Deps) -> list[BaseRoute]:
@@ -94,13 +131,12 @@ def verify_routes(deps: Deps) -> list[BaseRoute]:
         outcome = await verify_scanned(
             cert_id=request.path_params["cert_id"],
             payload=request.path_params["payload"],
-            public_base_url=settings.public_base_url,
             catalog=await current_catalog(),
             now=deps.clock(),
         )
         if wants_json(request):
             return _json(to_json(outcome))
-        return _html(render_outcome(outcome))
+        return _Prepared(outcome_page(outcome), _RAW_PAGE_HEADERS, 200)
 
     async def photo(request: Request) -> Response:
         try:
@@ -151,17 +187,10 @@ def verify_routes(deps: Deps) -> list[BaseRoute]:
             return _html(render_lookup(message=exc.message), status)
         if as_json:
             return _json({"found": True, **to_json(outcome)})
-        return _html(render_outcome(outcome))
+        return _Prepared(outcome_page(outcome), _RAW_PAGE_HEADERS, 200)
 
     async def jwks(request: Request) -> Response:
-        return JSONResponse(
-            await published_jwks(),
-            headers={
-                "Cache-Control": JWKS_CACHE_CONTROL,
-                "Access-Control-Allow-Origin": "*",
-                "X-Content-Type-Options": "nosniff",
-            },
-        )
+        return _Prepared(await published_jwks_body(), _RAW_JWKS_HEADERS, 200)
 
     return [
         Route("/.well-known/jwks.json", jwks, name="jwks"),

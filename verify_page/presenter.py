@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta, timezone
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ from schema.services.verification import PublicCertificate, VerificationOutcome
 __all__ = [
     "BEIJING",
     "STYLE_CSP_SOURCE",
+    "outcome_page",
     "photo_path",
     "render_lookup",
     "render_outcome",
@@ -112,8 +113,23 @@ def _base_context() -> dict[str, Any]:
     return {"css": Markup(_CSS)}  # noqa: S704
 
 
-def render_outcome(outcome: VerificationOutcome) -> str:
-    """The status page: one big state at the top, the certificate's public fields below."""
+@lru_cache(maxsize=2048)
+def _certificate_html(cert: PublicCertificate) -> Markup:
+    """The certificate's cards, the same in every state: rendered once per certificate
+    version (the cache is keyed by the whole public view, so it cannot go stale)."""
+    html = (
+        _env()
+        .get_template("_certificate.html")
+        .render(
+            cert=cert,
+            rows=_rows(cert),
+            photo=photo_path(cert.cert_id) if cert.has_photo else None,
+        )
+    )
+    return Markup(html)  # noqa: S704  # rendered by our autoescaping template
+
+
+def _render(outcome: VerificationOutcome, checked: str) -> str:
     cert = outcome.certificate
     return (
         _env()
@@ -126,10 +142,35 @@ def render_outcome(outcome: VerificationOutcome) -> str:
             icon=_ICONS[outcome.state],
             note=_NOTES[outcome.state],
             cert=cert,
-            rows=_rows(cert) if cert else [],
-            photo=photo_path(cert.cert_id) if cert and cert.has_photo else None,
+            cert_html=_certificate_html(cert) if cert else None,
+            checked=checked,
         )
     )
+
+
+def render_outcome(outcome: VerificationOutcome) -> str:
+    """The status page: one big state at the top, the certificate's public fields below."""
+    return _render(outcome, cn_datetime(outcome.checked_at))
+
+
+# Stands for the checking time while a page is rendered for the cache; the page is split at
+# its last occurrence (the footer comes after every piece of certificate data).
+_CHECKED_MARK = "\ue000checked-at\ue000"
+_ANY_TIME = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+@lru_cache(maxsize=2048)
+def _page_parts(outcome: VerificationOutcome) -> tuple[bytes, bytes]:
+    head, _, tail = _render(outcome, _CHECKED_MARK).rpartition(_CHECKED_MARK)
+    return head.encode("utf-8"), tail.encode("utf-8")
+
+
+def outcome_page(outcome: VerificationOutcome) -> bytes:
+    """``render_outcome`` as UTF-8, rendered once per verdict: the cache key is the whole
+    outcome but its checking time (state, dates, reason, newer version, certificate), so a
+    change of state is a different page; only the checking time is put in per request."""
+    head, tail = _page_parts(replace(outcome, checked_at=_ANY_TIME))
+    return head + cn_datetime(outcome.checked_at).encode("utf-8") + tail
 
 
 def render_lookup(*, message: str | None = None) -> str:
@@ -145,6 +186,36 @@ def _code_name(code: str, name: str) -> dict[str, str]:
     return {"code": code, "name": name}
 
 
+@lru_cache(maxsize=2048)
+def _certificate_json(cert: PublicCertificate) -> dict[str, Any]:
+    """The certificate's part of the JSON answer, the same in every state (shared: never
+    mutate the result)."""
+    return {
+        "certId": cert.cert_id,
+        "version": cert.version,
+        "number": cert.number,
+        "holderName": cert.holder_name,
+        "holderIdMasked": cert.holder_id_masked,
+        "photoPath": photo_path(cert.cert_id) if cert.has_photo else None,
+        "titleName": cert.title_name,
+        "level": _code_name(cert.level_code, cert.level_name),
+        "series": _code_name(cert.series_code, cert.series_name),
+        "specialty": cert.specialty,
+        "authority": _code_name(cert.authority_code, cert.authority_name),
+        "reviewBody": cert.review_body,
+        "obtainedOn": _iso(cert.obtained_on),
+        "issuedOn": _iso(cert.issued_on),
+        "provenance": _code_name(cert.provenance, cert.provenance_label),
+        "signature": {
+            # A certificate is only shown when its signature checked out.
+            "verified": True,
+            "kid": cert.kid,
+            "signedAt": _iso(cert.signed_at),
+        },
+        "checkCode": cert.check_code,
+    }
+
+
 def to_json(outcome: VerificationOutcome) -> dict[str, Any]:
     """The same verdict for machines (``Accept: application/json``)."""
     cert = outcome.certificate
@@ -153,34 +224,10 @@ def to_json(outcome: VerificationOutcome) -> dict[str, Any]:
         "stateLabel": outcome.state.label,
         "signatureVerified": outcome.signature_verified,
         "checkedAt": _iso(outcome.checked_at),
-        "certificate": None,
+        "certificate": None if cert is None else _certificate_json(cert),
         "superseded": None,
         "revoked": None,
     }
-    if cert is not None:
-        body["certificate"] = {
-            "certId": cert.cert_id,
-            "version": cert.version,
-            "number": cert.number,
-            "holderName": cert.holder_name,
-            "holderIdMasked": cert.holder_id_masked,
-            "photoPath": photo_path(cert.cert_id) if cert.has_photo else None,
-            "titleName": cert.title_name,
-            "level": _code_name(cert.level_code, cert.level_name),
-            "series": _code_name(cert.series_code, cert.series_name),
-            "specialty": cert.specialty,
-            "authority": _code_name(cert.authority_code, cert.authority_name),
-            "reviewBody": cert.review_body,
-            "obtainedOn": _iso(cert.obtained_on),
-            "issuedOn": _iso(cert.issued_on),
-            "provenance": _code_name(cert.provenance, cert.provenance_label),
-            "signature": {
-                "verified": outcome.signature_verified,
-                "kid": cert.kid,
-                "signedAt": _iso(cert.signed_at),
-            },
-            "checkCode": cert.check_code,
-        }
     if outcome.state is VerificationState.SUPERSEDED:
         current = outcome.current_version
         body["superseded"] = {

@@ -14,13 +14,13 @@
 
 from __future__ import annotations
 
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = ["HSTS_VALUE", "SecurityHeadersMiddleware"]
 
 #: One year; subdomains are not included: they may be other services of the operator.
 HSTS_VALUE = "max-age=31536000"
+_HSTS = HSTS_VALUE.encode("latin-1")
 
 
 class SecurityHeadersMiddleware:
@@ -41,13 +41,16 @@ class SecurityHeadersMiddleware:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message.setdefault("headers", [])
-                headers = MutableHeaders(scope=message)
-                headers.setdefault("X-Content-Type-Options", "nosniff")
-                if not cacheable:
-                    headers.setdefault("Cache-Control", "no-store")
-                if self.hsts:
-                    headers.setdefault("Strict-Transport-Security", HSTS_VALUE)
+                headers = list(message.get("headers", ()))
+                # ASGI header names are lower-case bytes: one pass finds what is already set.
+                present = {name.lower() for name, _ in headers}
+                if b"x-content-type-options" not in present:
+                    headers.append((b"x-content-type-options", b"nosniff"))
+                if not cacheable and b"cache-control" not in present:
+                    headers.append((b"cache-control", b"no-store"))
+                if self.hsts and b"strict-transport-security" not in present:
+                    headers.append((b"strict-transport-security", _HSTS))
+                message["headers"] = headers
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -20,7 +20,7 @@ from schema.models import Certificate
 from schema.reference.catalog import Catalog
 from schema.rules import is_storable, normalize_certificate_number
 from schema.services.throttle import FixedWindowCounter, minutes_left
-from schema.services.verification import VerificationOutcome, outcome_for_record
+from schema.services.verification import VerificationOutcome, verify_stored
 
 __all__ = [
     "LOOKUP_LIMIT",
@@ -77,11 +77,15 @@ async def lookup_certificate(
     if not (is_storable(clean_number) and is_storable(clean_name)):  # NUL: no such record
         raise _no_match()
     # One query on both columns, so both refusals take the same path.
-    cert = (
+    found = (
         await Certificate.filter(number=clean_number, holder_name=clean_name)
         .order_by("-version")
-        .first()
+        .limit(1)
+        .values_list("cert_id", "signed_payload")
     )
-    if cert is None:
+    if not found:
         raise _no_match()
-    return await outcome_for_record(cert, catalog=catalog, now=now)
+    cert_id, signed_payload = found[0]
+    return await verify_stored(
+        cert_id=cert_id, signed_payload=signed_payload, catalog=catalog, now=now
+    )

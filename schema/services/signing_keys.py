@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import orjson
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from tortoise.transactions import in_transaction
 
@@ -29,6 +30,7 @@ from crypto import (
     KeyRing,
     KeyWindow,
     NoActiveKeyError,
+    PublicKeyInfo,
     SigningKeyRecord,
     generate_key,
     jwks,
@@ -52,6 +54,7 @@ __all__ = [
     "key_records",
     "list_keys",
     "published_jwks",
+    "published_jwks_body",
     "retire_key",
     "revoke_key",
     "rotate_key",
@@ -99,9 +102,48 @@ async def affected_certificates(
     return list(await query.order_by("signed_at", "id"))
 
 
+async def _public_rows() -> tuple[tuple[Any, ...], ...]:
+    """Every key's public columns (never the encrypted private key), oldest first."""
+    rows = (
+        await SigningKey.all()
+        .order_by("not_before", "id")
+        .values_list("kid", "public_key", "not_before", "retired_at", "revoked_at")
+    )
+    return tuple((kid, bytes(pk), nb, ret, rev) for kid, pk, nb, ret, rev in rows)
+
+
+def _jwks_of(rows: tuple[tuple[Any, ...], ...]) -> dict[str, Any]:
+    return jwks(
+        PublicKeyInfo(
+            kid=kid,
+            public_key=public_key,
+            window=KeyWindow(not_before=not_before, retired_at=retired_at, revoked_at=revoked_at),
+        )
+        for kid, public_key, not_before, retired_at, revoked_at in rows
+    )
+
+
 async def published_jwks() -> dict[str, Any]:
     """The public JWK Set with every key's window (for /.well-known/jwks.json)."""
-    return jwks(await key_records())
+    return _jwks_of(await _public_rows())
+
+
+#: The serialised JWK Set by the key rows it was built from (one entry: the keys change
+#: rarely, and a change of any window is a different key, so it is never stale).
+_JWKS_BODY: dict[tuple[tuple[Any, ...], ...], bytes] = {}
+
+
+async def published_jwks_body() -> bytes:
+    """``published_jwks()`` as JSON bytes. The key rows are read on every call (one small
+    query of the public columns), so a retirement or revocation is published at once; only
+    the building and serialising of the document is cached until the rows change."""
+    rows = await _public_rows()
+    body = _JWKS_BODY.get(rows)
+    if body is None:
+        body = orjson.dumps(_jwks_of(rows))
+        _JWKS_BODY.clear()
+        _JWKS_BODY[rows] = body
+    return body
 
 
 async def _insert(

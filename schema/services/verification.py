@@ -22,35 +22,38 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from crypto import (
+    KeyRecordError,
     KeyWindow,
     PublicKeyInfo,
+    UrlFormatError,
     VerificationError,
     VerificationReason,
     VerifiedClaims,
     check_code,
     parse_verification_url,
-    verify_cose,
-    verify_url,
 )
-from crypto.qr import normalize_base_url
+from crypto.qr import parse_verification_path
+from crypto.signing import CoseSign1, parse_cose_sign1, verify_sign1
 from schema.enums import Provenance, VerificationState
-from schema.models import Certificate, CertificateStatus, SigningKey
+from schema.models import Certificate, CertificateStatus
 from schema.reference.catalog import Catalog
+from schema.services.bounded_cache import BoundedCache
+from schema.services.scan_register import ChainLink, ScanRow, read_chain_link, read_scan_row
 from schema.storage import BlobNotFound, BlobStore
 
 __all__ = [
+    "CurrentVersion",
     "PublicCertificate",
     "VerificationOutcome",
     "certificate_photo",
     "outcome_for_record",
-    "public_keys",
     "verification_path",
     "verify_scanned",
+    "verify_stored",
     "verify_text",
 ]
 
@@ -118,29 +121,36 @@ class VerificationOutcome:
         return self.state is not VerificationState.UNVERIFIABLE
 
 
+@dataclass(frozen=True, slots=True)
+class _View:
+    catalog: Catalog
+    has_photo: bool
+    public: PublicCertificate
+
+
+@dataclass(slots=True)
+class _Checked:
+    """The CPU work of one scanned payload under one key state: the verified claims (or
+    why not), and the public view built from them once per catalog."""
+
+    verified: VerifiedClaims | None
+    failure: str | None
+    check_code: str
+    view: _View | None = None
+
+
+#: Signature checks by (scanned bytes, public key, key window). The key holds everything
+#: the check depends on, so an entry is never stale; the certificate's state is not in it
+#: and is read from the register on every scan.
+_CHECKED: BoundedCache[tuple[object, ...], _Checked] = BoundedCache(maxsize=4096)
+#: Structurally valid payloads, parsed (a pure function of the bytes; garbage is not kept),
+#: and the path parts of scanned URLs decoded (pure base32 costs more than the query).
+_PARSED: BoundedCache[bytes, CoseSign1] = BoundedCache(maxsize=4096)
+_PATHS: BoundedCache[tuple[str, str], tuple[str, bytes]] = BoundedCache(maxsize=4096)
+
+
 def _unverifiable(now: datetime) -> VerificationOutcome:
     return VerificationOutcome(state=VerificationState.UNVERIFIABLE, checked_at=now)
-
-
-async def public_keys() -> list[PublicKeyInfo]:
-    """Every key's public half and window (never loads the encrypted private keys)."""
-    rows = (
-        await SigningKey.all()
-        .order_by("not_before", "id")
-        .values("kid", "public_key", "not_before", "retired_at", "revoked_at")
-    )
-    return [
-        PublicKeyInfo(
-            kid=row["kid"],
-            public_key=bytes(row["public_key"]),
-            window=KeyWindow(
-                not_before=row["not_before"],
-                retired_at=row["retired_at"],
-                revoked_at=row["revoked_at"],
-            ),
-        )
-        for row in rows
-    ]
 
 
 def verification_path(verification_url: str) -> str:
@@ -149,17 +159,16 @@ def verification_path(verification_url: str) -> str:
     return verification_url[marker:] if marker >= 0 else verification_url
 
 
-def _public(
-    verified: VerifiedClaims, cose: bytes, cert: Certificate, catalog: Catalog
-) -> PublicCertificate:
-    claims = verified.claims
+def _public(checked: _Checked, has_photo: bool, catalog: Catalog) -> PublicCertificate:
+    assert checked.verified is not None
+    claims = checked.verified.claims
     return PublicCertificate(
         cert_id=claims.cert_id,
         version=claims.version,
         number=claims.number,
         holder_name=claims.holder_name,
         holder_id_masked=claims.holder_id_masked,
-        has_photo=bool(cert.photo_sha256),
+        has_photo=has_photo,
         title_name=claims.title_name,
         level_code=claims.level,
         level_name=catalog.name_of("level", claims.level) or claims.level,
@@ -173,124 +182,171 @@ def _public(
         issued_on=claims.issued_on,
         provenance=claims.provenance,
         provenance_label=Provenance.label_of(claims.provenance),
-        kid=verified.kid,
+        kid=checked.verified.kid,
         signed_at=claims.signed_at,
-        check_code=check_code(cose),
+        check_code=checked.check_code,
     )
 
 
-async def _current_version(cert: Certificate) -> CurrentVersion | None:
-    current = cert
+async def _current_version(row: ScanRow) -> CurrentVersion | None:
+    """The newest version of a superseded certificate (one query per link; rare)."""
+    link: ChainLink | None = None
+    next_id = row.superseded_by_id
     for _ in range(_MAX_CHAIN):
-        if current.superseded_by_id is None:
+        if next_id is None:
             break
-        current = await Certificate.get(id=current.superseded_by_id)
-    if current.id == cert.id or not current.verification_url:
+        found = await read_chain_link(next_id)
+        if found is None:
+            break
+        link, next_id = found, found.superseded_by_id
+    if link is None or not link.verification_url:
         return None
     return CurrentVersion(
-        cert_id=current.cert_id,
-        version=current.version,
-        verification_url=current.verification_url,
-        path=verification_path(current.verification_url),
+        cert_id=link.cert_id,
+        version=link.version,
+        verification_url=link.verification_url,
+        path=verification_path(link.verification_url),
     )
 
 
-async def _decide(
-    verified: VerifiedClaims, cose: bytes, cert: Certificate, *, catalog: Catalog, now: datetime
-) -> VerificationOutcome:
-    public = _public(verified, cose, cert, catalog)
-    if cert.status is CertificateStatus.SUPERSEDED:
-        return VerificationOutcome(
-            state=VerificationState.SUPERSEDED,
-            checked_at=now,
-            certificate=public,
-            superseded_at=cert.superseded_at,
-            current_version=await _current_version(cert),
+def _check(cert_id: str, message: CoseSign1, cose: bytes, row: ScanRow) -> _Checked:
+    """The signature check of ``cose`` under the key state in ``row``, cached by both: a
+    change of the key's window (retired, revoked) is a different entry."""
+    key = (cose, row.public_key, row.not_before, row.retired_at, row.key_revoked_at)
+    cached = _CHECKED.get(key)
+    if cached is not None:
+        return cached
+    try:
+        info = PublicKeyInfo(
+            kid=message.kid,
+            public_key=row.public_key,
+            window=KeyWindow(
+                not_before=row.not_before, retired_at=row.retired_at, revoked_at=row.key_revoked_at
+            ),
         )
-    if cert.status is CertificateStatus.REVOKED:
-        code = cert.revocation_reason
-        return VerificationOutcome(
-            state=VerificationState.REVOKED,
-            checked_at=now,
-            certificate=public,
-            revoked_at=cert.revoked_at,
-            revocation_reason_code=code,
-            revocation_reason_name=catalog.name_of("revocation_reason", code),
-        )
-    return VerificationOutcome(state=VerificationState.VALID, checked_at=now, certificate=public)
+        verified = verify_sign1(message, [info])
+        if verified.claims.cert_id != cert_id:
+            raise VerificationError(VerificationReason.MALFORMED)
+    except VerificationError as exc:
+        checked = _Checked(verified=None, failure=exc.reason.value, check_code="")
+    except KeyRecordError:  # a stored key whose kid is not its public key's: never trust it
+        checked = _Checked(verified=None, failure="bad_key_record", check_code="")
+    else:
+        checked = _Checked(verified=verified, failure=None, check_code=check_code(message))
+    _CHECKED.put(key, checked)
+    return checked
+
+
+def _view(checked: _Checked, row: ScanRow, catalog: Catalog) -> PublicCertificate:
+    """The public certificate of a checked scan, built once per catalog and photo state."""
+    view = checked.view
+    if view is not None and view.catalog is catalog and view.has_photo == row.has_photo:
+        return view.public
+    public = _public(checked, row.has_photo, catalog)
+    checked.view = _View(catalog=catalog, has_photo=row.has_photo, public=public)
+    return public
+
+
+def _reject(now: datetime, reason: str, cert_id: str) -> VerificationOutcome:
+    _log.info("verification failed", extra={"reason": reason, "cert": cert_id[:6]})
+    return _unverifiable(now)
 
 
 async def _verdict(
-    cert_id: str,
-    cose: bytes,
-    verify: Callable[[list[PublicKeyInfo]], VerifiedClaims],
-    *,
-    catalog: Catalog,
-    now: datetime,
+    cert_id: str, cose: bytes, *, catalog: Catalog, now: datetime
 ) -> VerificationOutcome:
-    """Signature first (no database work for garbage), then the register."""
-    keys = await public_keys()
-    try:
-        verified = verify(keys)
-    except VerificationError as exc:
-        _log.info("verification failed", extra={"reason": exc.reason.value, "cert": cert_id[:6]})
-        return _unverifiable(now)
-    cert = await Certificate.get_or_none(cert_id=verified.claims.cert_id)
-    if cert is None:
-        _log.info("verification failed", extra={"reason": "unknown_certificate"})
-        return _unverifiable(now)
-    if cert.signed_payload is None or bytes(cert.signed_payload) != cose:
+    """Parse the payload once (garbage costs no database work), read the register once,
+    check the signature (cached), then decide by the certificate's current state."""
+    message = _PARSED.get(cose)
+    if message is None:
+        try:
+            message = parse_cose_sign1(cose)
+        except VerificationError as exc:
+            return _reject(now, exc.reason.value, cert_id)
+        _PARSED.put(cose, message)
+    row = await read_scan_row(kid=message.kid, cert_id=cert_id, cose=cose)
+    if row is None:
+        return _reject(now, VerificationReason.UNKNOWN_KEY.value, cert_id)
+    checked = _check(cert_id, message, cose, row)
+    if checked.failure is not None:
+        return _reject(now, checked.failure, cert_id)
+    if row.status is None:
+        return _reject(now, "unknown_certificate", cert_id)
+    if not row.same_payload:
         # Genuinely signed, yet not what we issued under this id: a forgery with a stolen
         # key, or a payload from another deployment. Never "valid".
         _log.warning(
             "verification failed", extra={"reason": "payload_mismatch", "cert": cert_id[:6]}
         )
         return _unverifiable(now)
-    return await _decide(verified, cose, cert, catalog=catalog, now=now)
+    public = _view(checked, row, catalog)
+    if row.status is CertificateStatus.SUPERSEDED:
+        return VerificationOutcome(
+            state=VerificationState.SUPERSEDED,
+            checked_at=now,
+            certificate=public,
+            superseded_at=row.superseded_at,
+            current_version=await _current_version(row),
+        )
+    if row.status is CertificateStatus.REVOKED:
+        code = row.revocation_reason
+        return VerificationOutcome(
+            state=VerificationState.REVOKED,
+            checked_at=now,
+            certificate=public,
+            revoked_at=row.revoked_at,
+            revocation_reason_code=code,
+            revocation_reason_name=catalog.name_of("revocation_reason", code),
+        )
+    return VerificationOutcome(state=VerificationState.VALID, checked_at=now, certificate=public)
 
 
 async def verify_scanned(
-    *, cert_id: str, payload: str, public_base_url: str, catalog: Catalog, now: datetime
+    *, cert_id: str, payload: str, catalog: Catalog, now: datetime
 ) -> VerificationOutcome:
-    """The verdict for a request to ``/V/{cert_id}/{payload}`` on the official origin.
+    """The verdict for a request to ``/V/{cert_id}/{payload}`` on this service.
 
-    The URL is rebuilt on the *configured* origin (never the request's Host), so the check
-    is exactly the one a third-party verifier makes on the text in the QR code.
+    The request reached this service, so the origin checked is by construction the
+    configured one (``ECERT_PUBLIC_BASE_URL``; the Host header plays no part): only the path
+    is parsed, once.
     """
-    text = f"{normalize_base_url(public_base_url)}/V/{cert_id}/{payload}"
-    return await verify_text(text=text, public_base_url=public_base_url, catalog=catalog, now=now)
+    parsed = _PATHS.get((cert_id, payload))
+    if parsed is None:
+        try:
+            parsed = parse_verification_path(cert_id, payload)
+        except UrlFormatError:
+            return _reject(now, VerificationReason.MALFORMED.value, "")
+        _PATHS.put((cert_id, payload), parsed)
+    return await _verdict(parsed[0], parsed[1], catalog=catalog, now=now)
 
 
 async def verify_text(
     *, text: str, public_base_url: str, catalog: Catalog, now: datetime
 ) -> VerificationOutcome:
-    """The verdict for the text of a QR code (the full verification URL)."""
+    """The verdict for the text of a QR code (the full verification URL, on the official
+    origin ``public_base_url``)."""
     try:
         cert_id, cose = parse_verification_url(text, expected_base=public_base_url)
-    except ValueError:
-        _log.info("verification failed", extra={"reason": VerificationReason.MALFORMED.value})
-        return _unverifiable(now)
+    except UrlFormatError:
+        return _reject(now, VerificationReason.MALFORMED.value, "")
+    return await _verdict(cert_id, cose, catalog=catalog, now=now)
 
-    def check(keys: Iterable[PublicKeyInfo]) -> VerifiedClaims:
-        return verify_url(text, keys, expected_base=public_base_url)
 
-    return await _verdict(cert_id, cose, check, catalog=catalog, now=now)
+async def verify_stored(
+    *, cert_id: str, signed_payload: bytes | None, catalog: Catalog, now: datetime
+) -> VerificationOutcome:
+    """The verdict for a stored certificate (the lookup form): its own signed payload is
+    checked against the published keys exactly as a scanned one would be."""
+    return await _verdict(cert_id, bytes(signed_payload or b""), catalog=catalog, now=now)
 
 
 async def outcome_for_record(
     cert: Certificate, *, catalog: Catalog, now: datetime
 ) -> VerificationOutcome:
-    """The verdict for a stored certificate (the lookup form): its own signature is checked
-    against the published keys exactly as a scanned one would be."""
-    cose = bytes(cert.signed_payload or b"")
-
-    def check(keys: Iterable[PublicKeyInfo]) -> VerifiedClaims:
-        verified = verify_cose(cose, keys)
-        if verified.claims.cert_id != cert.cert_id:
-            raise VerificationError(VerificationReason.MALFORMED)
-        return verified
-
-    return await _verdict(cert.cert_id, cose, check, catalog=catalog, now=now)
+    """:func:`verify_stored` for a loaded certificate."""
+    return await verify_stored(
+        cert_id=cert.cert_id, signed_payload=cert.signed_payload, catalog=catalog, now=now
+    )
 
 
 async def certificate_photo(*, cert_id: str, store: BlobStore) -> bytes | None:

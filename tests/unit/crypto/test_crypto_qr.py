@@ -38,6 +38,7 @@ from crypto.qr import (
     build_verification_url,
     check_code,
     make_qr,
+    parse_verification_path,
     parse_verification_url,
     qr_png,
     qr_svg,
@@ -46,7 +47,7 @@ from crypto.qr import (
     qr_version_for_length,
     verification_url_length,
 )
-from crypto.signing import cose_sign1_length, sign_claims
+from crypto.signing import cose_sign1_length, parse_cose_sign1, sign_claims
 
 ALNUM = set("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:")
 
@@ -97,6 +98,35 @@ def test_parse_is_strict(label: str, transform: Callable[[str], str]) -> None:
     with pytest.raises(UrlFormatError):
         parse_verification_url(transform(url))
         pytest.fail(label)
+
+
+@pytest.mark.parametrize(
+    ("label", "transform"),
+    [
+        ("base32 digit 1", lambda u: u[:-1] + "1"),
+        ("short cert id", lambda u: u.replace("/UCQ2FI5EUWTKPKFJVKV2ZLNOV4/", "/UCQ2/")),
+        ("impossible base32 length", lambda u: u + "AA"),
+        ("padding", lambda u: u + "="),
+    ],
+)
+def test_parse_path_is_the_url_parse_after_the_origin(
+    label: str, transform: Callable[[str], str]
+) -> None:
+    """The server parses only ``/V/{CERT_ID}/{PAYLOAD}``: the same result and the same
+    refusals as the whole URL."""
+    _, cose, url = _issue()
+    cert_id, payload = url.rsplit("/", 2)[1:]
+    assert parse_verification_path(cert_id, payload) == parse_verification_url(url)
+    assert parse_verification_path(cert_id.lower(), payload.lower())[1] == cose
+    bad_id, bad_payload = transform(url).rsplit("/", 2)[1:]
+    with pytest.raises(UrlFormatError):
+        parse_verification_path(bad_id, bad_payload)
+        pytest.fail(label)
+
+
+def test_check_code_of_a_parsed_message_is_the_same() -> None:
+    _, cose, _ = _issue()
+    assert check_code(parse_cose_sign1(cose)) == check_code(cose)
 
 
 def test_parse_checks_expected_origin_case_insensitively() -> None:
