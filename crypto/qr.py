@@ -39,6 +39,7 @@ __all__ = [
     "normalize_base_url",
     "parse_verification_path",
     "parse_verification_url",
+    "qr_images",
     "qr_png",
     "qr_svg",
     "qr_version",
@@ -200,17 +201,35 @@ def qr_version(url: str) -> int:
     return int(make_qr(url).version)
 
 
+def qr_images(url: str, *, scale: int = 4, border: int = 4) -> tuple[bytes, bytes]:
+    """PNG and SVG of one QR symbol for ``url`` (as :func:`qr_png` and :func:`qr_svg`).
+
+    Building the symbol -- above all segno's choice among the eight masks -- costs several
+    times writing either file, so both formats come from one symbol.
+    """
+    code = make_qr(url)
+    return _png(code, scale=scale, border=border), _svg(code, border=border)
+
+
 def qr_png(url: str, *, scale: int = 4, border: int = 4) -> bytes:
     """PNG of the QR symbol; ``scale`` pixels per module, ``border`` quiet-zone modules."""
-    out = io.BytesIO()
-    make_qr(url).save(out, kind="png", scale=scale, border=border)
-    return out.getvalue()
+    return _png(make_qr(url), scale=scale, border=border)
 
 
 def qr_svg(url: str, *, border: int = 4) -> bytes:
     """SVG of the QR symbol (one module = one user unit; scale it with CSS)."""
+    return _svg(make_qr(url), border=border)
+
+
+def _png(code: segno.QRCode, *, scale: int, border: int) -> bytes:
     out = io.BytesIO()
-    make_qr(url).save(out, kind="svg", border=border, xmldecl=False, svgns=True)
+    code.save(out, kind="png", scale=scale, border=border)
+    return out.getvalue()
+
+
+def _svg(code: segno.QRCode, *, border: int) -> bytes:
+    out = io.BytesIO()
+    code.save(out, kind="svg", border=border, xmldecl=False, svgns=True)
     return out.getvalue()
 
 

@@ -20,6 +20,7 @@ import os
 import re
 import secrets
 import tempfile
+from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol, TypeVar, runtime_checkable
@@ -43,6 +44,11 @@ _T = TypeVar("_T")
 _FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
 
 _KEY_RE = re.compile(r"[0-9a-f]{64}")
+# Blobs up to this size are read on the event loop (one small read costs less than a
+# thread hand-off) and kept in the in-process read cache; larger ones go through a thread.
+SMALL_BLOB_BYTES = 64 * 1024
+# The read cache's bound: a QR image pair is about 10 KB, so about 800 certificates.
+DEFAULT_CACHE_BYTES = 8 * 1024 * 1024
 _DIR_MODE = 0o700
 _TMP_PREFIX = ".tmp-"
 
@@ -116,6 +122,45 @@ def _read_blob(path: Path, key: str) -> bytes:
         ) from None
 
 
+def _read_small_blob(path: Path, key: str) -> bytes | None:
+    """The blob's bytes when it is at most :data:`SMALL_BLOB_BYTES` (read on the calling
+    thread), else None; raises as :func:`_read_blob` does."""
+    try:
+        with path.open("rb") as file:
+            if os.fstat(file.fileno()).st_size > SMALL_BLOB_BYTES:
+                return None
+            return file.read()
+    except (FileNotFoundError, NotADirectoryError):
+        raise BlobNotFound(key) from None
+    except OSError:
+        return None  # let the threaded read report it with its log line
+
+
+class _BlobCache:
+    """Least-recently-used blobs up to ``limit`` bytes in all, each at most
+    :data:`SMALL_BLOB_BYTES` (larger ones would push out many QR images and photos)."""
+
+    def __init__(self, limit: int) -> None:
+        self._limit = limit
+        self._size = 0
+        self._items: OrderedDict[str, bytes] = OrderedDict()
+
+    def get(self, key: str) -> bytes | None:
+        data = self._items.get(key)
+        if data is not None:
+            self._items.move_to_end(key)
+        return data
+
+    def add(self, key: str, data: bytes) -> None:
+        if len(data) > min(SMALL_BLOB_BYTES, self._limit) or key in self._items:
+            return
+        self._items[key] = data
+        self._size += len(data)
+        while self._size > self._limit:
+            _, evicted = self._items.popitem(last=False)
+            self._size -= len(evicted)
+
+
 def check_data_dir(path: Path) -> None:
     """The data directory exists (created if missing) and a file can be written and removed
     in it; else :class:`StorageError` whose ``detail`` says why in one line."""
@@ -149,6 +194,11 @@ class BlobStore(Protocol):
         """Return the blob stored under ``key``; raise :class:`BlobNotFound` if absent."""
         ...
 
+    async def get_cached(self, key: str) -> bytes:
+        """As :meth:`get`, possibly from an in-process copy: only for blobs that may be
+        served after their file is gone (QR images, derived from the database)."""
+        ...
+
     async def exists(self, key: str) -> bool:
         """Whether a blob is stored under ``key``."""
         ...
@@ -174,8 +224,9 @@ class FileBlobStore:
     Files are created with mode 0o600 and directories with 0o700.
     """
 
-    def __init__(self, root: Path | str) -> None:
+    def __init__(self, root: Path | str, *, cache_bytes: int = DEFAULT_CACHE_BYTES) -> None:
         self.root = Path(root)
+        self._cache = _BlobCache(cache_bytes)
 
     def __repr__(self) -> str:
         return f"FileBlobStore({str(self.root)!r})"
@@ -186,8 +237,25 @@ class FileBlobStore:
         return await asyncio.to_thread(_storing, self.root, lambda: self._put_sync(data))
 
     async def get(self, key: str) -> bytes:
-        """Return the blob for ``key``; raise :class:`BlobNotFound` or :class:`InvalidBlobKey`."""
-        return await asyncio.to_thread(_read_blob, self._path(key), key)
+        """Return the blob for ``key``; raise :class:`BlobNotFound` or :class:`InvalidBlobKey`.
+        A small blob is read on the event loop (cheaper than a thread hand-off)."""
+        path = self._path(key)
+        data = _read_small_blob(path, key)
+        if data is None:
+            data = await asyncio.to_thread(_read_blob, path, key)
+        return data
+
+    async def get_cached(self, key: str) -> bytes:
+        """As :meth:`get`, through a bounded in-process LRU cache of small blobs. A key names
+        its content, so a cached copy is never stale; but it is still served after its file
+        is removed, so only derived blobs (QR images) are read this way -- a removed photo
+        must be gone at once."""
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        data = await self.get(key)
+        self._cache.add(key, data)
+        return data
 
     async def exists(self, key: str) -> bool:
         """Whether a blob is stored under ``key`` (raises :class:`InvalidBlobKey`)."""

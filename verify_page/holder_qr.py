@@ -1,9 +1,13 @@
 """The holder's own QR code as files: ``/certificates/{cert_id}/qr.png`` and ``qr.svg``.
 
 The one authenticated route of this package (bearer token or session cookie, as for
-GraphQL). The images were rendered once at issuance and are served from the blob store
-byte for byte: what the holder prints is exactly what was issued. An image whose file is
-missing (a restore without the blobs) is drawn again from the signed URL in the database.
+GraphQL). The images are drawn once, at the first download, and then served from the blob
+store byte for byte: what the holder prints stays exactly what was first drawn. An image
+whose file is missing (a restore without the blobs) is drawn again from the signed URL in
+the database.
+
+A stored image is named by its SHA-256, which is therefore its strong ``ETag``: a client
+sending it back in ``If-None-Match`` gets ``304 Not Modified`` and no body.
 """
 
 from __future__ import annotations
@@ -47,6 +51,14 @@ def _refusal(exc: DomainError) -> Response:
     )
 
 
+def _matches(if_none_match: str | None, etag: str) -> bool:
+    """RFC 9110 §13.1.2: ``*`` or any listed tag equal to ``etag`` by weak comparison."""
+    if not if_none_match:
+        return False
+    tags = (tag.strip().removeprefix("W/") for tag in if_none_match.split(","))
+    return any(tag in ("*", etag) for tag in tags)
+
+
 def holder_qr_routes(deps: Deps) -> list[BaseRoute]:
     async def serve(request: Request, kind: str) -> Response:
         auth = await resolve_auth(request, now=deps.clock())
@@ -59,10 +71,18 @@ def holder_qr_routes(deps: Deps) -> list[BaseRoute]:
         except DomainError as exc:
             return _refusal(exc)
         name = f"ecert-{found.cert_id[:8]}-v{found.version}.{kind}"
-        headers = {**_HEADERS, "Content-Disposition": f'inline; filename="{name}"'}
         if kind == "png":
-            return Response(found.qr_png, media_type="image/png", headers=headers)
-        return Response(found.qr_svg, media_type="image/svg+xml", headers=headers)
+            etag, body, media_type = f'"{found.qr_png_sha256}"', found.qr_png, "image/png"
+        else:
+            etag, body, media_type = f'"{found.qr_svg_sha256}"', found.qr_svg, "image/svg+xml"
+        headers = {
+            **_HEADERS,
+            "Content-Disposition": f'inline; filename="{name}"',
+            "ETag": etag,
+        }
+        if _matches(request.headers.get("if-none-match"), etag):
+            return Response(status_code=304, headers=headers)
+        return Response(body, media_type=media_type, headers=headers)
 
     async def png(request: Request) -> Response:
         return await serve(request, "png")

@@ -12,11 +12,12 @@ import logging
 import re
 from dataclasses import dataclass
 
-from crypto import qr_png, qr_svg
+from crypto.qr import qr_images
 from schema.access import holder_account, require_holder, require_holder_of
 from schema.actor import Actor
 from schema.errors import NotFound
 from schema.models import Certificate, CertificateStatus
+from schema.services.bulk_write import is_postgres
 from schema.services.keys import get_by_key
 from schema.services.narrow_rows import fetch_rows
 from schema.services.paging import Page, check_page_size, decode_cursor, encode_cursor
@@ -78,7 +79,9 @@ async def get_holder_certificate(*, actor: Actor, cert_id: str) -> Certificate:
 
 @dataclass(frozen=True, kw_only=True)
 class HolderQr:
-    """The holder's verification material, read from the blob store (rendered at issuance)."""
+    """The holder's verification material: the QR images come from the blob store (drawn
+    once, at the first download), addressed by their SHA-256 (``qr_png_sha256``, which the
+    HTTP route also sends as the ETag)."""
 
     cert_id: str
     version: int
@@ -87,6 +90,8 @@ class HolderQr:
     check_code: str
     qr_png: bytes
     qr_svg: bytes
+    qr_png_sha256: str
+    qr_svg_sha256: str
 
     @property
     def qr_png_base64(self) -> str:
@@ -97,47 +102,73 @@ class HolderQr:
         return self.qr_svg.decode("utf-8")
 
 
+# What holder_qr reads: one narrow row, not the 37 columns, and only if the actor's account
+# holds the certificate (its id-number HMAC). Plain SQL: building it with the ORM cost more
+# than running it. Both keys are unique, so this is two index lookups.
+_HOLDER_QR_SQL = (
+    "SELECT c.id, c.version, c.status, c.verification_url, c.check_code,"
+    " c.qr_png_sha256, c.qr_svg_sha256"
+    " FROM certificate c JOIN account a ON a.id_number_hmac = c.holder_id_hmac"
+    " WHERE c.cert_id = {0} AND a.id = {1}"
+)
+
+
 async def holder_qr(*, actor: Actor, cert_id: str, store: BlobStore) -> HolderQr:
     """The holder's own certificate's QR images and URL. Anyone else: NotFound/Forbidden
-    (from ``get_holder_certificate``: another holder's id looks exactly like a missing one)."""
+    (another holder's id looks exactly like a missing one). One query: the certificate's
+    row if the actor's account holds it."""
     if not _CERT_ID_RE.fullmatch(cert_id):
         raise _not_found()
-    cert = await get_holder_certificate(actor=actor, cert_id=cert_id)
-    if not cert.verification_url:
+    require_holder(actor)
+    db = Certificate._meta.db
+    marks = ("$1", "$2") if is_postgres(db) else ("?", "?")
+    rows = await db.execute_query_dict(_HOLDER_QR_SQL.format(*marks), [cert_id, actor.account_id])
+    if not rows or not rows[0]["verification_url"]:
         raise _not_found()
-    if not (cert.qr_png_sha256 and cert.qr_svg_sha256):
-        await _render_qr(cert, store)
+    row = rows[0]
+    url: str = row["verification_url"]
+    keys: tuple[str | None, str | None] = (row["qr_png_sha256"], row["qr_svg_sha256"])
     try:
-        png, svg = await _stored_images(cert, store)
+        png, svg = await _stored_images(keys, store)
     except BlobNotFound:
-        # The images are derived from the signed URL kept in the database: after a partial
-        # restore (database without its blobs) draw them again instead of failing.
-        _log.warning("QR images missing from the store: rendered again", extra={"cert": cert_id[:6]})
-        await _render_qr(cert, store)
-        png, svg = await _stored_images(cert, store)
+        if keys[0] and keys[1]:
+            # The images are derived from the signed URL kept in the database: after a
+            # partial restore (database without its blobs) draw them again, don't fail.
+            _log.warning(
+                "QR images missing from the store: rendered again", extra={"cert": cert_id[:6]}
+            )
+        keys, (png, svg) = await _render_qr(row["id"], url, store)
+    assert keys[0] and keys[1]
     return HolderQr(
-        cert_id=cert.cert_id,
-        version=cert.version,
-        status=cert.status,
-        verification_url=cert.verification_url,
-        check_code=cert.check_code or "",
+        cert_id=cert_id,
+        version=row["version"],
+        status=CertificateStatus(row["status"]),
+        verification_url=url,
+        check_code=row["check_code"] or "",
         qr_png=png,
         qr_svg=svg,
+        qr_png_sha256=keys[0],
+        qr_svg_sha256=keys[1],
     )
 
 
-async def _stored_images(cert: Certificate, store: BlobStore) -> tuple[bytes, bytes]:
-    assert cert.qr_png_sha256 and cert.qr_svg_sha256
-    return await store.get(cert.qr_png_sha256), await store.get(cert.qr_svg_sha256)
+async def _stored_images(
+    keys: tuple[str | None, str | None], store: BlobStore
+) -> tuple[bytes, bytes]:
+    """Both images, or BlobNotFound (also when never drawn: approval leaves that to here)."""
+    png_key, svg_key = keys
+    if not (png_key and svg_key):
+        raise BlobNotFound(png_key or svg_key or "")
+    return await store.get_cached(png_key), await store.get_cached(svg_key)
 
 
-async def _render_qr(cert: Certificate, store: BlobStore) -> None:
-    """Draw and store a certificate's QR images on first use (bulk issuance leaves them
-    to this, since drawing dominates issuing) or when their files are missing. Concurrent
-    uses store identical blobs."""
-    url = cert.verification_url or ""
-    png, svg = await asyncio.to_thread(lambda: (qr_png(url, scale=6), qr_svg(url)))
-    cert.qr_png_sha256, cert.qr_svg_sha256 = await store.put(png), await store.put(svg)
-    await Certificate.filter(id=cert.id).update(
-        qr_png_sha256=cert.qr_png_sha256, qr_svg_sha256=cert.qr_svg_sha256
-    )
+async def _render_qr(
+    certificate_id: int, url: str, store: BlobStore
+) -> tuple[tuple[str, str], tuple[bytes, bytes]]:
+    """Draw and store a certificate's QR images on first use (issuance leaves them to this,
+    since drawing dominated issuing) or when their files are missing: one symbol, both
+    formats. Concurrent first downloads store identical blobs and write the same keys."""
+    png, svg = await asyncio.to_thread(qr_images, url, scale=6)
+    keys = await store.put(png), await store.put(svg)
+    await Certificate.filter(id=certificate_id).update(qr_png_sha256=keys[0], qr_svg_sha256=keys[1])
+    return keys, (png, svg)

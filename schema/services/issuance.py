@@ -1,5 +1,10 @@
 """Issuing one signed certificate version — called inside the approval (or correction)
-transaction, so no certificate ever exists unsigned and a failure leaves nothing behind."""
+transaction, so no certificate ever exists unsigned and a failure leaves nothing behind.
+
+The QR images are not drawn here: they derive from the signed verification URL kept in the
+row, and drawing them (segno's mask choice above all) cost four times the rest of an
+approval. The holder's first download draws and stores them once
+(``schema.services.holder_certificates.holder_qr``); bulk issuance has always done so."""
 
 from __future__ import annotations
 
@@ -11,14 +16,13 @@ from datetime import date, datetime
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from crypto import (
+    MAX_QR_VERSION,
     CertificateClaims,
-    QRTooLargeError,
     build_verification_url,
     check_code,
     new_cert_id,
-    qr_png,
-    qr_svg,
 )
+from crypto.qr import qr_version_for_length
 from schema.enums import RegistrationSource
 from schema.errors import InvalidState
 from schema.models import Certificate, CertificateStatus, Provenance, Registration
@@ -97,7 +101,8 @@ _ISSUE_COLUMNS = (
 
 @dataclass(frozen=True)
 class Issuer:
-    """Everything issuance needs: the signer, where QR images go, the public origin."""
+    """Everything issuance needs: the signer, the blob store (where the holder's first
+    download puts the QR images), the public origin."""
 
     signer: Signer
     store: BlobStore
@@ -162,16 +167,15 @@ class Issuer:
         claims = _claims(cert_id, version, content, signed_at)
         kid, cose = await self.signer.sign(claims)
         url = build_verification_url(self.public_base_url, cert_id, cose)
-        try:
-            png, svg = await asyncio.to_thread(lambda: (qr_png(url, scale=6), qr_svg(url)))
-        except QRTooLargeError:
+        version_needed = qr_version_for_length(len(url))
+        if version_needed is None or version_needed > MAX_QR_VERSION:
             # Entry refuses such content (schema.qr_fit); a record from before that check
-            # is refused here, so the decision rolls back and the reviewer can return it.
+            # is refused here (the version is arithmetic on the URL's length: nothing is
+            # drawn), so the decision rolls back and the reviewer can return it.
             raise InvalidState(
                 "证书信息过长，生成的二维码将过于密集而无法扫描，请退回申请人精简评审机构或专业的写法",
                 code=QR_TOO_LONG,
-            ) from None
-        png_key, svg_key = await self.store.put(png), await self.store.put(svg)
+            )
         return await Certificate.create(
             **_columns(content),
             cert_id=cert_id,
@@ -183,8 +187,6 @@ class Issuer:
             signed_payload=cose,
             check_code=check_code(cose),
             verification_url=url,
-            qr_png_sha256=png_key,
-            qr_svg_sha256=svg_key,
             issued_at=now,
             using_db=conn,
         )

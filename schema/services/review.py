@@ -18,10 +18,11 @@ from schema.access import require_reviewer, require_reviewer_of
 from schema.actor import Actor
 from schema.enums import AuditAction, Role
 from schema.errors import InvalidState, NotFound
-from schema.models import Certificate, IssuedNumber, Registration, RegistrationStatus
+from schema.models import Certificate, Registration, RegistrationStatus
 from schema.reference.catalog import Catalog
 from schema.rules.title_system import TITLE_SYSTEM_FROM_YEAR
 from schema.services.audit import write_audit
+from schema.services.bulk_write import is_postgres
 from schema.services.issuance import CertificateContent, Issuer, provenance_for
 from schema.services.keys import get_by_key
 from schema.services.numbering import allocate_system_number
@@ -125,6 +126,10 @@ def specialty_text(
     return local_specialty or catalog.specialty_name(series_code, specialty) or ""
 
 
+# What approval changes on the registration (the update writes these, not all 40 columns).
+_DECISION_FIELDS = ("status", "decided_at", "updated_at", "return_reason_code", "return_note")
+
+
 async def approve_registration(
     *,
     actor: Actor,
@@ -185,7 +190,7 @@ async def approve_registration(
         reg.updated_at = now
         reg.return_reason_code = None
         reg.return_note = None
-        await reg.save(using_db=conn)
+        await reg.save(using_db=conn, update_fields=_DECISION_FIELDS)
         await write_audit(
             actor=actor,
             action=AuditAction.REGISTRATION_APPROVED
@@ -210,16 +215,22 @@ async def approve_registration(
     return cert
 
 
-async def _claim_number(number: str, lineage_id: str, conn: BaseDBAsyncClient) -> None:
-    from tortoise.exceptions import IntegrityError
+# One statement instead of a savepoint, an insert and its release (a unique violation
+# would abort PostgreSQL's transaction, hence the savepoint before): a number already
+# taken inserts nothing and returns no row.
+_CLAIM_NUMBER_SQL = (
+    'INSERT INTO "issued_number" ("number", "lineage_id") VALUES ({0}, {1}) '
+    'ON CONFLICT DO NOTHING RETURNING "id"'
+)
 
-    try:
-        async with in_transaction() as savepoint:
-            await IssuedNumber.create(number=number, lineage_id=lineage_id, using_db=savepoint)
-    except IntegrityError:
+
+async def _claim_number(number: str, lineage_id: str, conn: BaseDBAsyncClient) -> None:
+    marks = ("$1", "$2") if is_postgres(conn) else ("?", "?")
+    claimed = await conn.execute_query_dict(_CLAIM_NUMBER_SQL.format(*marks), [number, lineage_id])
+    if not claimed:
         raise InvalidState(
             f"证书编号{number}已被其他证书使用，请核对后退回申请人", code="CERTIFICATE_NUMBER_TAKEN"
-        ) from None
+        )
 
 
 async def return_registration(

@@ -7,6 +7,7 @@ import base64
 
 from crypto import decode_qr_image
 from schema.http_edge.deps import Deps
+from schema.models import Certificate
 from tests.support.client import ApiClient
 from tests.support.factories import ID_MALE_1985
 from tests.support.flows import REVIEWER_ID
@@ -67,9 +68,10 @@ async def test_holder_reads_own_qr_material_from_the_store(api: ApiClient, deps:
     assert mine["checkCode"] == cert.check_code and mine["version"] == 2
     assert mine["status"] == "VALID" and mine["statusLabel"] == "有效"
     png = base64.b64decode(mine["qrPngBase64"])
-    assert png == await deps.store.get(cert.qr_png_sha256)
+    stored = await Certificate.get(id=cert.id)  # drawn and stored by this first read
+    assert png == await deps.store.get(stored.qr_png_sha256 or "")
     assert decode_qr_image(png) == cert.verification_url
-    assert mine["qrSvg"].encode() == await deps.store.get(cert.qr_svg_sha256)
+    assert mine["qrSvg"].encode() == await deps.store.get(stored.qr_svg_sha256 or "")
     assert mine["qrPngPath"] == f"/certificates/{cert.cert_id}/qr.png"
 
     old = await holder.execute(MINE, {"certId": states.superseded.cert_id})

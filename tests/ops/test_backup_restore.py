@@ -6,6 +6,7 @@ without its blobs) the QR images are drawn again and a lost photo says so (410).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import itertools
 import json
 import os
@@ -24,9 +25,11 @@ from schema.http_edge.deps import Deps, build_deps
 from schema.http_edge.settings import load_settings
 from schema.models import Certificate, SigningKey
 from schema.services import signing_keys
+from schema.storage import FileBlobStore
 from tests.support.client import ApiClient, in_process
 from tests.support.databases import PG_ADMIN_URL, admin_execute, forget_cached_sql
 from tests.support.factories import ID_MALE_1985
+from tests.support.flows import holder_download
 from tests.support.settings import test_environ
 from tests.verify.verify_support import (
     SECOND_HOLDER_ID,
@@ -131,6 +134,8 @@ async def test_manifest_lists_hashes_versions_and_keys_but_no_secret(
     db: str, deps: Deps, tmp_path: Path
 ) -> None:
     states = await certificates_in_every_state(deps)
+    valid = await holder_download(deps, states.valid)  # the first download stores the images
+    revoked = await holder_download(deps, states.revoked)
     backup = tmp_path / "backup"
     made = await ecert("backup", str(backup), database_url=db, data_dir=deps.settings.data_dir)
     assert made.returncode == 0, made.stderr
@@ -138,8 +143,8 @@ async def test_manifest_lists_hashes_versions_and_keys_but_no_secret(
     blobs = [f for f in manifest["files"] if f["path"].startswith("blobs/")]
     assert {f["path"].rsplit("/", 1)[1] for f in blobs} >= {
         states.valid.photo_sha256,
-        states.valid.qr_png_sha256,
-        states.revoked.qr_svg_sha256,
+        valid.qr_png_sha256,
+        revoked.qr_svg_sha256,
     }
     assert all(f["path"].rsplit("/", 1)[1] == f["sha256"] for f in blobs)
     assert manifest["migration"] and manifest["appVersion"]
@@ -197,8 +202,12 @@ def _remove_blob(deps: Deps, key: str | None) -> None:
 async def test_missing_qr_images_are_drawn_again(api: ApiClient, deps: Deps) -> None:
     states = await certificates_in_every_state(deps)
     cert = states.valid
-    _remove_blob(deps, cert.qr_png_sha256)
-    _remove_blob(deps, cert.qr_svg_sha256)
+    # Drawn by an earlier process (its own store, so this app's read cache never held them),
+    # then the files are lost.
+    earlier = dataclasses.replace(deps, store=FileBlobStore(deps.settings.data_dir / "blobs"))
+    drawn = await holder_download(earlier, cert)
+    _remove_blob(deps, drawn.qr_png_sha256)
+    _remove_blob(deps, drawn.qr_svg_sha256)
     token = (await api.login(ID_MALE_1985)).token
     auth = {"Authorization": f"Bearer {token}"}
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from schema.http_edge.deps import Deps
-from schema.models import Certificate, Registration
+from schema.models import Certificate, Registration, RegistrationStatus
 from schema.services import review
 from schema.services.reference import current_catalog
 from schema.storage import FileBlobStore, StorageFull, StorageUnavailable
@@ -113,9 +113,15 @@ async def test_photo_upload_on_unwritable_storage_changes_nothing(
     assert (await Registration.get(public_id=reg_id)).photo_sha256 is None
 
 
-async def test_approval_on_a_full_disk_issues_nothing(db: str, tmp_path: Path) -> None:
+async def test_on_a_full_disk_approval_issues_and_the_first_qr_download_stores_nothing(
+    db: str, tmp_path: Path
+) -> None:
+    """Approval writes no file (the QR images are drawn at the holder's first download), so
+    a full disk does not stop it; that first download is refused with STORAGE_FULL, leaves
+    no partial file and records no image on the certificate."""
     from schema.http_edge.deps import build_deps
     from schema.http_edge.settings import load_settings
+    from tests.support.flows import holder_download
     from tests.support.settings import test_environ
 
     data_dir = tmp_path / "data"
@@ -124,18 +130,20 @@ async def test_approval_on_a_full_disk_issues_nothing(db: str, tmp_path: Path) -
         people = await make_people(deps)
         reg = await fill_and_submit(deps, people.applicant, title=YUBEI_TITLE)  # photo stored
         _fill(data_dir)
+        cert = await review.approve_registration(
+            actor=people.reviewer,
+            registration_id=reg.public_id,
+            issuer=deps.issuer,
+            catalog=await current_catalog(),
+            now=NOW,
+        )
         with pytest.raises(StorageFull):
-            await review.approve_registration(
-                actor=people.reviewer,
-                registration_id=reg.public_id,
-                issuer=deps.issuer,
-                catalog=await current_catalog(),
-                now=NOW,
-            )
+            await holder_download(deps, cert)
         leftovers = [p for p in (data_dir / "blobs").rglob("*") if p.name.startswith(".tmp-")]
     assert leftovers == []
-    assert await Certificate.all().count() == 0  # the decision rolled back
-    assert (await Registration.get(public_id=reg.public_id)).status == reg.status
+    stored = await Certificate.get(id=cert.id)
+    assert (stored.qr_png_sha256, stored.qr_svg_sha256) == (None, None)
+    assert (await Registration.get(public_id=reg.public_id)).status is RegistrationStatus.APPROVED
 
 
 async def test_import_upload_on_unwritable_storage_creates_no_job(

@@ -15,7 +15,7 @@ from schema.enums import Role
 from schema.http_edge.deps import Deps
 from schema.models import Account, Certificate, Registration
 from schema.registration_form import Step
-from schema.services import registrations, review, signing_keys
+from schema.services import holder_certificates, registrations, review, signing_keys
 from schema.services.reference import current_catalog
 from tests.support.factories import NOW, make_applicant, make_staff
 
@@ -129,6 +129,16 @@ async def fill_and_submit(
     )
     return await registrations.submit_registration(
         actor=applicant, registration_id=reg.public_id, catalog=catalog, pii=deps.pii, now=now
+    )
+
+
+async def holder_download(deps: Deps, cert: Certificate) -> holder_certificates.HolderQr:
+    """The certificate's QR material as its holder downloads it. Approval draws no QR image:
+    the first download draws both and stores them (``cert.qr_png_sha256`` is set from then
+    on, in the database: read the row again)."""
+    holder = await Account.get(id=cert.holder_id)
+    return await holder_certificates.holder_qr(
+        actor=actor_of(holder), cert_id=cert.cert_id, store=deps.store
     )
 
 

@@ -11,7 +11,7 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
-from tests.support.flows import issue_yubei_certificate, make_people
+from tests.support.flows import holder_download, issue_yubei_certificate, make_people
 from tests.support.settings import test_environ
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -110,7 +110,7 @@ async def test_offline_verify_of_a_qr_image_and_of_a_tampered_url(db, deps, tmp_
     cert = await issue_yubei_certificate(deps, people)
     env = _env(db, deps.settings.data_dir)
     png = tmp_path / "scan.png"
-    png.write_bytes(await deps.store.get(cert.qr_png_sha256))
+    png.write_bytes((await holder_download(deps, cert)).qr_png)
 
     # Default cache file: $ECERT_DATA_DIR/jwks.json, written by export-jwks.
     exported = ecert(env, "keys", "export-jwks")
@@ -155,7 +155,7 @@ async def test_offline_verify_fetches_the_published_jwks(server, deps, tmp_path)
     people = await make_people(deps)
     cert = await issue_yubei_certificate(deps, people)
     png = tmp_path / "scan.png"
-    png.write_bytes(await deps.store.get(cert.qr_png_sha256))
+    png.write_bytes((await holder_download(deps, cert)).qr_png)
     env = _env("sqlite://unused", tmp_path / "verifier")  # a verifier with no database at all
     cache = tmp_path / "verifier" / "jwks.json"
 

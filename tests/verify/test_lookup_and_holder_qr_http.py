@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from crypto import decode_qr_image
 from schema.http_edge.deps import Deps
-from schema.models import LoginThrottle
+from schema.models import Certificate, LoginThrottle
 from schema.services.lookup import LOOKUP_LIMIT
 from tests.support.client import ApiClient
 from tests.support.factories import ID_MALE_1985
@@ -127,11 +127,12 @@ async def test_holder_gets_own_qr_files_from_the_store_and_others_are_refused(
 
     png = await server.http.get(png_path, headers={"Authorization": f"Bearer {holder}"})
     assert png.status_code == 200 and png.headers["content-type"] == "image/png"
-    assert png.content == await deps.store.get(cert.qr_png_sha256)
+    stored = await Certificate.get(id=cert.id)  # drawn and stored by this first download
+    assert png.content == await deps.store.get(stored.qr_png_sha256 or "")
     assert decode_qr_image(png.content) == cert.verification_url
     svg = await server.http.get(svg_path, headers={"Authorization": f"Bearer {holder}"})
     assert svg.headers["content-type"].startswith("image/svg+xml")
-    assert svg.content == await deps.store.get(cert.qr_svg_sha256)
+    assert svg.content == await deps.store.get(stored.qr_svg_sha256 or "")
     assert "sandbox" in svg.headers["content-security-policy"]
 
     assert (await server.http.get(png_path)).status_code == 401

@@ -30,7 +30,7 @@ from schema.models import Certificate, SigningKey
 from schema.services import signing_keys
 from tests.support.client import ApiClient
 from tests.support.factories import NOW
-from tests.support.flows import issue_yubei_certificate, make_people
+from tests.support.flows import holder_download, issue_yubei_certificate, make_people
 from tests.verify.verify_support import (
     PRIVATE_NOTE,
     certificates_in_every_state,
@@ -46,7 +46,7 @@ async def _issued(deps):
 
 
 async def _scanned_url(deps, cert: Certificate) -> str:
-    png = await deps.store.get(cert.qr_png_sha256)
+    png = (await holder_download(deps, cert)).qr_png  # the image the holder prints
     return decode_qr_image(png)
 
 
