@@ -17,7 +17,6 @@ from schema.access import holder_account, require_holder, require_holder_of
 from schema.actor import Actor
 from schema.errors import NotFound
 from schema.models import Certificate, CertificateStatus
-from schema.services.bulk_write import is_postgres
 from schema.services.keys import get_by_key
 from schema.services.narrow_rows import fetch_rows
 from schema.services.paging import Page, check_page_size, decode_cursor, encode_cursor
@@ -109,7 +108,7 @@ _HOLDER_QR_SQL = (
     "SELECT c.id, c.version, c.status, c.verification_url, c.check_code,"
     " c.qr_png_sha256, c.qr_svg_sha256"
     " FROM certificate c JOIN account a ON a.id_number_hmac = c.holder_id_hmac"
-    " WHERE c.cert_id = {0} AND a.id = {1}"
+    " WHERE c.cert_id = {} AND a.id = {}"
 )
 
 
@@ -120,9 +119,7 @@ async def holder_qr(*, actor: Actor, cert_id: str, store: BlobStore) -> HolderQr
     if not _CERT_ID_RE.fullmatch(cert_id):
         raise _not_found()
     require_holder(actor)
-    db = Certificate._meta.db
-    marks = ("$1", "$2") if is_postgres(db) else ("?", "?")
-    rows = await db.execute_query_dict(_HOLDER_QR_SQL.format(*marks), [cert_id, actor.account_id])
+    rows = await fetch_rows(_HOLDER_QR_SQL, [cert_id, actor.account_id])
     if not rows or not rows[0]["verification_url"]:
         raise _not_found()
     row = rows[0]

@@ -15,28 +15,24 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from tortoise import connections
-from tortoise.backends.base.client import BaseDBAsyncClient
-
 from schema.models import Certificate, CertificateStatus
-from schema.services.bulk_write import is_postgres
+from schema.services.narrow_rows import fetch_rows
 
 __all__ = ["ChainLink", "ScanRow", "read_chain_link", "read_scan_row"]
 
-# $1 kid, $2 cert_id, $3 the scanned COSE bytes (compared in the database: the stored
-# payload never travels to the application).
+# Parameters in order: the scanned COSE bytes (compared in the database: the stored payload
+# never travels to the application), the cert_id, the kid.
 _SCAN_SQL = (
     "SELECT k.public_key, k.not_before, k.retired_at, k.revoked_at AS key_revoked_at,"
-    " c.status, c.signed_payload = $3 AS same_payload, c.photo_sha256,"
+    " c.status, c.signed_payload = {} AS same_payload, c.photo_sha256,"
     " c.superseded_at, c.superseded_by_id, c.revoked_at, c.revocation_reason"
-    " FROM signing_key AS k LEFT JOIN certificate AS c ON c.cert_id = $2"
-    " WHERE k.kid = $1"
+    " FROM signing_key AS k LEFT JOIN certificate AS c ON c.cert_id = {}"
+    " WHERE k.kid = {}"
 )
 _LINK_SQL = (
     "SELECT id, cert_id, version, verification_url, superseded_by_id"
-    " FROM certificate WHERE id = $1"
+    " FROM certificate WHERE id = {}"
 )
-_SQLITE_SQL: dict[str, str] = {}
 # The ORM's own conversion of a stored instant (SQLite returns text, asyncpg a datetime).
 _to_datetime = Certificate._meta.fields_map["revoked_at"].to_python_value
 
@@ -68,22 +64,8 @@ class ChainLink:
     superseded_by_id: int | None
 
 
-def _sql(conn: BaseDBAsyncClient, sql: str) -> str:
-    """``$n`` placeholders as the connection's dialect wants them (SQLite: ``?n``)."""
-    if is_postgres(conn):
-        return sql
-    cached = _SQLITE_SQL.get(sql)
-    if cached is None:
-        cached = sql
-        for n in range(9, 0, -1):
-            cached = cached.replace(f"${n}", f"?{n}")
-        _SQLITE_SQL[sql] = cached
-    return cached
-
-
-async def _one(sql: str, params: list[Any]) -> dict[str, Any] | None:
-    conn = connections.get("default")
-    rows = await conn.execute_query_dict(_sql(conn, sql), params)
+async def _one(template: str, params: list[Any]) -> dict[str, Any] | None:
+    rows = await fetch_rows(template, params)
     return rows[0] if rows else None
 
 
@@ -95,7 +77,7 @@ def _instant(value: Any) -> datetime | None:
 
 async def read_scan_row(*, kid: str, cert_id: str, cose: bytes) -> ScanRow | None:
     """The key ``kid`` and the certificate ``cert_id`` (None: no such key)."""
-    row = await _one(_SCAN_SQL, [kid, cert_id, cose])
+    row = await _one(_SCAN_SQL, [cose, cert_id, kid])
     if row is None:
         return None
     status = row["status"]
