@@ -59,7 +59,6 @@ async def test_generated_certificates_verify_as_valid(db: str, deps: Deps) -> No
         outcome = await verify_scanned(
             cert_id=cert_id,
             payload=payload,
-            public_base_url=deps.settings.public_base_url,
             catalog=catalog,
             now=now,
         )
@@ -80,7 +79,6 @@ async def test_a_tampered_generated_payload_does_not_verify(db: str, deps: Deps)
     outcome = await verify_scanned(
         cert_id=cert_id,
         payload=other_payload,
-        public_base_url=deps.settings.public_base_url,
         catalog=await current_catalog(),
         now=datetime.now(UTC),
     )
