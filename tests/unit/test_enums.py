@@ -234,6 +234,8 @@ def test_graphql_label_fields_read_schema_enums() -> None:
         check_code="ABCD",
         qr_png=b"",
         qr_svg=b"<svg/>",
+        qr_png_sha256="0" * 64,
+        qr_svg_sha256="1" * 64,
     )
     assert _is_relabelled(IssuedCertificateViewType.of(qr).status_label, CertificateStatus.REVOKED)
 
