@@ -244,5 +244,9 @@ class AuditAction(LabelledEnum):
     SIGNING_KEY_CREATED = "signing_key.created", "生成签名密钥"
     SIGNING_KEY_RETIRED = "signing_key.retired", "停用签名密钥"
     SIGNING_KEY_REVOKED = "signing_key.revoked", "吊销签名密钥"
+    DOCUMENT_CA_INITIALISED = "document_ca.initialised", "初始化证书文件签章证书"
+    DOCUMENT_BATCH_CREATED = "document_batch.created", "创建证书文件批量生成任务"
+    DOCUMENT_BATCH_FINISHED = "document_batch.finished", "证书文件批量生成完成"
+    DOCUMENT_BATCH_FAILED = "document_batch.failed", "证书文件批量生成失败"
 
     PII_KEY_ROTATED = "pii_key.rotated", "个人信息加密密钥轮换"

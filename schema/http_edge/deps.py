@@ -9,6 +9,8 @@ from typing import Any
 
 from schema.http_edge.settings import Settings
 from schema.pii import PiiProtector
+from schema.services.certificate_documents import DocumentRenderer
+from schema.services.document_seal import DocumentSealer
 from schema.services.issuance import Issuer
 from schema.services.signing_keys import Signer
 from schema.sms import LogSmsProvider, SmsProvider, build_sms_provider
@@ -39,6 +41,7 @@ class Deps:
     pii: PiiProtector
     store: BlobStore
     issuer: Issuer
+    documents: DocumentRenderer
     clock: Callable[[], datetime] = field(default=utc_now)
     jobs: JobsSlot = field(default_factory=JobsSlot)
     sms: SmsProvider = field(default_factory=LogSmsProvider)
@@ -58,6 +61,7 @@ def pii_protector(settings: Settings) -> PiiProtector:
 
 def build_deps(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> Deps:
     store = FileBlobStore(settings.data_dir / "blobs")
+    sealer = DocumentSealer(settings.signing_passphrase.reveal())
     return Deps(
         settings=settings,
         pii=pii_protector(settings),
@@ -67,6 +71,7 @@ def build_deps(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -
             store=store,
             public_base_url=settings.public_base_url,
         ),
+        documents=DocumentRenderer(store=store, sealer=sealer, clock=clock),
         clock=clock,
         sms=build_sms_provider(settings.sms_provider),
     )

@@ -11,6 +11,14 @@ from schema.models.certificates import (
     IssuedNumber,
     Provenance,
 )
+from schema.models.documents import (
+    BatchStatus,
+    CertificateFile,
+    CredentialRole,
+    DocumentBatch,
+    DocumentCredential,
+    DocumentKind,
+)
 from schema.models.imports import ImportIssue, ImportJob, ImportKind, ImportOutcome, ImportStatus
 from schema.models.reference import ReferenceEntry
 from schema.models.registrations import (
@@ -24,11 +32,17 @@ __all__ = [
     "Account",
     "AuditChainHead",
     "AuditRecord",
+    "BatchStatus",
     "Certificate",
+    "CertificateFile",
     "CertificateNumberSeq",
     "CertificateStatus",
     "CorrectionRequest",
     "CorrectionStatus",
+    "CredentialRole",
+    "DocumentBatch",
+    "DocumentCredential",
+    "DocumentKind",
     "ImportIssue",
     "ImportJob",
     "ImportKind",
