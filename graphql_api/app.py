@@ -17,6 +17,7 @@ from starlette.routing import Mount, Route
 
 from graphql_api.collection_routes import collection_routes
 from graphql_api.context import make_context_factory
+from graphql_api.document_batch_routes import document_batch_routes
 from graphql_api.errors import explain_oversize, too_many_requests
 from graphql_api.graphiql import vendor_static_app
 from graphql_api.observability import Metrics, RequestContextMiddleware
@@ -88,11 +89,21 @@ def _metrics_route(settings: Settings, metrics: Metrics) -> list[Route]:
 
 @contextlib.asynccontextmanager
 async def _collection_jobs(settings: Settings, deps: Deps) -> AsyncIterator[None]:
-    """Who runs collection jobs: a background task here (SQLite default), else the queue."""
-    from graphql_api.worker import InProcessWorker, QueueDispatcher, build_collector
+    """Who runs collection jobs and document batches: a background task here (SQLite
+    default), else the queue."""
+    from graphql_api.worker import (
+        InProcessWorker,
+        QueueDispatcher,
+        build_batch_runner,
+        build_collector,
+    )
 
     if settings.inprocess_worker:
-        worker = InProcessWorker(build_collector(settings, deps), clock=deps.clock)
+        worker = InProcessWorker(
+            build_collector(settings, deps),
+            clock=deps.clock,
+            batches=build_batch_runner(settings, deps),
+        )
         async with worker.running():
             deps.jobs.dispatcher = worker
             try:
@@ -153,6 +164,7 @@ def build_app(settings: Settings, *, deps: Deps | None = None, manage_db: bool =
         *verify_routes(deps),
         *holder_qr_routes(deps),
         *collection_routes(deps),
+        *document_batch_routes(deps),
     ]
     return Starlette(
         routes=routes,

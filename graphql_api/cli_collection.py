@@ -223,21 +223,37 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
 
 async def _worker(args: argparse.Namespace) -> None:
-    from graphql_api.worker import InProcessWorker, build_collector, run_queue_worker
+    from graphql_api.worker import (
+        InProcessWorker,
+        build_batch_runner,
+        build_collector,
+        run_queue_worker,
+    )
     from schema.db import close_db, open_db
     from schema.http_edge.deps import build_deps
 
     settings = _settings()
     deps = build_deps(settings)
     collector = build_collector(settings, deps)
+    batches = build_batch_runner(settings, deps)
     await _open(settings, open_db)
     try:
         if settings.is_postgres:
-            print("ecert worker: running collection jobs from the procrastinate queue", flush=True)
-            await run_queue_worker(settings, collector, concurrency=args.concurrency)
+            print(
+                "ecert worker: running collection jobs and document batches from the "
+                "procrastinate queue",
+                flush=True,
+            )
+            await run_queue_worker(
+                settings, collector, concurrency=args.concurrency, batches=batches
+            )
             return
-        print("ecert worker: running collection jobs (SQLite: polling the job table)", flush=True)
-        worker = InProcessWorker(collector, clock=deps.clock, poll_seconds=1.0)
+        print(
+            "ecert worker: running collection jobs and document batches (SQLite: polling "
+            "the job tables)",
+            flush=True,
+        )
+        worker = InProcessWorker(collector, clock=deps.clock, poll_seconds=1.0, batches=batches)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -271,6 +287,8 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--output", help="template: where to write it")
     p.set_defaults(func=_cmd_import)
 
-    p = sub.add_parser("worker", help="run queued collection jobs until stopped")
+    p = sub.add_parser(
+        "worker", help="run queued collection jobs and document batches until stopped"
+    )
     p.add_argument("--concurrency", type=int, default=1)
     p.set_defaults(func=_cmd_worker)

@@ -42,7 +42,7 @@ from schema.storage import BlobNotFound
 if TYPE_CHECKING:
     from schema.http_edge.deps import Deps
 
-__all__ = ["collection_routes", "content_disposition"]
+__all__ = ["collection_routes", "content_disposition", "refusal"]
 
 _CSV = "text/csv; charset=utf-8"
 _XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -63,7 +63,7 @@ def content_disposition(name: str, fallback: str, *, inline: bool = False) -> st
     return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
-def _refusal(exc: DomainError, status: int | None = None) -> Response:
+def refusal(exc: DomainError, status: int | None = None) -> Response:
     status = status or next((s for k, s in _STATUS.items() if isinstance(exc, k)), 400)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
     return JSONResponse(
@@ -84,7 +84,7 @@ def collection_routes(deps: Deps) -> list[BaseRoute]:
     async def template(request: Request, extension: str) -> Response:
         raw_kind = request.query_params.get("kind", "")
         if raw_kind not in get_args(TemplateKind):
-            return _refusal(
+            return refusal(
                 InvalidInput.one(
                     "IMPORT_KIND_INVALID", "请指定模板类型：kind=TITLE_SYSTEM或HISTORICAL", "kind"
                 )
@@ -103,7 +103,7 @@ def collection_routes(deps: Deps) -> list[BaseRoute]:
         try:
             job, lines = await import_report(actor=await _actor(request, deps), job_id=job_id)
         except DomainError as exc:
-            return _refusal(exc)
+            return refusal(exc)
         build, media = (report_xlsx, _XLSX) if extension == "xlsx" else (report_csv, _CSV)
         data = await asyncio.to_thread(build, lines)
         stem = PurePath(job.file_name).stem or job.public_id
@@ -119,7 +119,7 @@ def collection_routes(deps: Deps) -> list[BaseRoute]:
         try:
             actor = await _actor(request, deps)
         except NotAuthenticated as exc:
-            return _refusal(exc)
+            return refusal(exc)
         hidden = NotFound("照片不存在", code="PHOTO_NOT_FOUND")
         try:
             if actor.role is Role.APPLICANT:
@@ -129,13 +129,13 @@ def collection_routes(deps: Deps) -> list[BaseRoute]:
             else:  # reviewers of the record's authority and admins; anyone else: not found
                 reg = await review.open_registration(actor=actor, registration_id=registration_id)
         except DomainError:
-            return _refusal(hidden, 404)
+            return refusal(hidden, 404)
         if not reg.photo_sha256:
-            return _refusal(hidden, 404)
+            return refusal(hidden, 404)
         try:
             data = await deps.store.get(reg.photo_sha256)
         except BlobNotFound:
-            return _refusal(hidden, 404)
+            return refusal(hidden, 404)
         disposition = content_disposition(
             f"{registration_id}.jpg", f"{registration_id}.jpg", inline=True
         )

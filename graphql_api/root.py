@@ -17,6 +17,7 @@ from graphql_api.mutations.corrections import (
     CorrectionDecisionMutations,
     CorrectionRequestMutations,
 )
+from graphql_api.mutations.document_batches import DocumentBatchMutations
 from graphql_api.mutations.imports import ImportMutations
 from graphql_api.mutations.reference import ReferenceMutations
 from graphql_api.mutations.registrations import RegistrationMutations
@@ -26,6 +27,7 @@ from graphql_api.mutations.signing_keys import SigningKeyMutations
 from graphql_api.mutations.staff import StaffMutations
 from graphql_api.queries.accounts import AccountQueries
 from graphql_api.queries.corrections import CorrectionQueueQueries, HolderCorrectionQueries
+from graphql_api.queries.document_batches import DocumentBatchQueries
 from graphql_api.queries.holder_certificates import (
     HolderCertificateQueries,
     IssuedCertificateQueries,
@@ -63,6 +65,7 @@ Query = merge_types(
         CertificateHistoryQueries,
         VerificationQueries,
         IssuedCertificateQueries,
+        DocumentBatchQueries,
         ImportQueries,
         SigningKeyQueries,
         StaffQueries,
@@ -79,6 +82,7 @@ Mutation = merge_types(
         ReviewMutations,
         CorrectionDecisionMutations,
         RevocationMutations,
+        DocumentBatchMutations,
         SigningKeyMutations,
         StaffMutations,
     ),

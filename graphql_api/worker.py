@@ -1,7 +1,10 @@
-"""Running collection jobs: procrastinate on PostgreSQL, an in-process worker on SQLite.
+"""Running collection jobs and document batches: procrastinate on PostgreSQL, an in-process
+worker on SQLite.
 
-The job itself is a use case (``schema.services.collection_jobs.run_import_job``); this
-module only decides who runs it. On PostgreSQL a job is deferred to procrastinate's
+The jobs themselves are use cases (``schema.services.collection_jobs.run_import_job``,
+``schema.services.document_batches.run_document_batch``); this module only decides who
+runs them. Document batches (many certificate PDFs in one ZIP) go to procrastinate's
+``documents`` queue the same way, and ``ecert worker`` listens to both queues. On PostgreSQL a job is deferred to procrastinate's
 ``collection`` queue and ``ecert worker`` processes run it — on as many machines as
 needed, procrastinate hands each job to one worker, and the job row's lease makes a
 chunk commit only under the worker that holds it. A periodic task retries jobs whose
@@ -19,21 +22,30 @@ import os
 import secrets
 import socket
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import procrastinate
 
 from schema.http_edge.deps import utc_now
 from schema.http_edge.settings import Settings
+from schema.models import BatchStatus, DocumentBatch
 from schema.services.collection_jobs import Collector, claimable_jobs, run_import_job
+from schema.services.document_batches import claimable_batches, run_document_batch
 from schema.services.reference import current_catalog
 
+if TYPE_CHECKING:
+    from schema.services.certificate_documents import DocumentRenderer
+    from schema.storage import BlobStore
+
 __all__ = [
+    "BatchRunner",
     "InProcessWorker",
     "JobDispatcher",
     "QueueDispatcher",
     "apply_queue_schema",
+    "build_batch_runner",
     "build_collector",
     "queue_app",
     "run_queue_worker",
@@ -43,6 +55,9 @@ __all__ = [
 _log = logging.getLogger(__name__)
 QUEUE = "collection"
 RUN_TASK = "ecert.collection.run"
+BATCH_QUEUE = "documents"
+BATCH_TASK = "ecert.documents.batch"
+BATCH_RETRY_SECONDS = 10  # a failed attempt of a batch is tried again after this
 _STALLED_AFTER_SECONDS = 30  # procrastinate's default stalled-worker timeout
 
 
@@ -61,9 +76,42 @@ def build_collector(settings: Settings, deps: Any) -> Collector:
     )
 
 
+@dataclass(frozen=True, kw_only=True)
+class BatchRunner:
+    """What running a document batch needs (built once per process from the settings)."""
+
+    renderer: DocumentRenderer
+    store: BlobStore
+    lease: timedelta = timedelta(seconds=60)
+
+    async def run(
+        self, batch_id: str, *, owner: str, clock: Callable[[], datetime]
+    ) -> DocumentBatch | None:
+        return await run_document_batch(
+            batch_id=batch_id,
+            owner=owner,
+            renderer=self.renderer,
+            store=self.store,
+            clock=clock,
+            lease=self.lease,
+        )
+
+
+def build_batch_runner(settings: Settings, deps: Any) -> BatchRunner:
+    return BatchRunner(
+        renderer=deps.documents,
+        store=deps.store,
+        lease=timedelta(seconds=settings.import_lease_seconds),
+    )
+
+
 class JobDispatcher(Protocol):
     async def enqueue(self, job_id: str) -> None:
-        """Hand a newly created job to whoever runs jobs."""
+        """Hand a newly created collection job to whoever runs jobs."""
+        ...
+
+    async def enqueue_batch(self, batch_id: str) -> None:
+        """Hand a newly created document batch to whoever runs batches."""
         ...
 
 
@@ -77,14 +125,20 @@ def _conninfo(database_url: str) -> str:
     return database_url
 
 
+def _batch_lock(batch_id: str) -> str:
+    return f"document-batch:{batch_id}"
+
+
 def queue_app(
     settings: Settings,
     collector: Collector | None = None,
     *,
     clock: Callable[[], datetime] | None = None,
+    batches: BatchRunner | None = None,
 ) -> procrastinate.App:
-    """The procrastinate app on the service's PostgreSQL database. With a ``collector`` the
-    app can run the tasks (a worker); without one it only defers them (the web process)."""
+    """The procrastinate app on the service's PostgreSQL database. With a ``collector``
+    (and ``batches``) the app can run the tasks (a worker); without them it only defers
+    them (the web process)."""
     now = clock or utc_now
     app = procrastinate.App(
         connector=procrastinate.PsycopgConnector(conninfo=_conninfo(settings.database_url))
@@ -101,6 +155,19 @@ def queue_app(
             job_id=job_id, owner=owner, collector=collector, catalog=current_catalog, clock=now
         )
 
+    @app.task(name=BATCH_TASK, queue=BATCH_QUEUE)
+    async def run_document_batch_task(batch_id: str) -> None:
+        if batches is None:
+            raise RuntimeError("this process only defers document batches")
+        batch = await batches.run(batch_id, owner=owner, clock=now)
+        if batch is not None and batch.status is BatchStatus.QUEUED:  # failed: again later
+            with contextlib.suppress(procrastinate.exceptions.AlreadyEnqueued):
+                await app.configure_task(
+                    BATCH_TASK,
+                    queueing_lock=_batch_lock(batch_id),
+                    schedule_in={"seconds": BATCH_RETRY_SECONDS},
+                ).defer_async(batch_id=batch_id)
+
     @app.periodic(cron="* * * * *", periodic_id="collection-sweep")
     @app.task(name="ecert.collection.sweep", queue=QUEUE, queueing_lock="collection-sweep")
     async def sweep(timestamp: int) -> None:
@@ -110,18 +177,26 @@ def queue_app(
 
 
 async def sweep_stalled(app: procrastinate.App, now: datetime) -> list[str]:
-    """Retry procrastinate jobs of dead workers, and queue collection jobs nobody holds."""
-    stalled = await app.job_manager.get_stalled_jobs(
-        queue=QUEUE, seconds_since_heartbeat=_STALLED_AFTER_SECONDS
-    )
-    for job in stalled:
-        _log.warning("retrying stalled job %s (%s)", job.id, job.task_name)
-        await app.job_manager.retry_job(job)
+    """Retry procrastinate jobs of dead workers, and queue collection jobs and document
+    batches nobody holds."""
+    for queue in (QUEUE, BATCH_QUEUE):
+        stalled = await app.job_manager.get_stalled_jobs(
+            queue=queue, seconds_since_heartbeat=_STALLED_AFTER_SECONDS
+        )
+        for job in stalled:
+            _log.warning("retrying stalled job %s (%s)", job.id, job.task_name)
+            await app.job_manager.retry_job(job)
     requeued = []
     for job_id in await claimable_jobs(now=now):
         with contextlib.suppress(procrastinate.exceptions.AlreadyEnqueued):
             await app.configure_task(RUN_TASK, queueing_lock=job_id).defer_async(job_id=job_id)
             requeued.append(job_id)
+    for batch_id in await claimable_batches(now=now):
+        with contextlib.suppress(procrastinate.exceptions.AlreadyEnqueued):
+            await app.configure_task(BATCH_TASK, queueing_lock=_batch_lock(batch_id)).defer_async(
+                batch_id=batch_id
+            )
+            requeued.append(batch_id)
     return requeued
 
 
@@ -134,15 +209,24 @@ class QueueDispatcher:
         self._app: procrastinate.App | None = None
         self._lock = asyncio.Lock()
 
-    async def enqueue(self, job_id: str) -> None:
+    async def _opened(self) -> procrastinate.App:
         async with self._lock:
             if self._app is None:
                 app = queue_app(self._settings)
                 await app.open_async()
                 self._app = app
+            return self._app
+
+    async def enqueue(self, job_id: str) -> None:
+        app = await self._opened()
         with contextlib.suppress(procrastinate.exceptions.AlreadyEnqueued):
-            await self._app.configure_task(RUN_TASK, queueing_lock=job_id).defer_async(
-                job_id=job_id
+            await app.configure_task(RUN_TASK, queueing_lock=job_id).defer_async(job_id=job_id)
+
+    async def enqueue_batch(self, batch_id: str) -> None:
+        app = await self._opened()
+        with contextlib.suppress(procrastinate.exceptions.AlreadyEnqueued):
+            await app.configure_task(BATCH_TASK, queueing_lock=_batch_lock(batch_id)).defer_async(
+                batch_id=batch_id
             )
 
     async def close(self) -> None:
@@ -166,19 +250,28 @@ async def apply_queue_schema(settings: Settings) -> str:
     return "job queue schema created"
 
 
-async def run_queue_worker(settings: Settings, collector: Collector, *, concurrency: int = 1) -> None:
-    """``ecert worker``: run collection jobs until stopped (SIGINT/SIGTERM)."""
-    app = queue_app(settings, collector)
+async def run_queue_worker(
+    settings: Settings,
+    collector: Collector,
+    *,
+    concurrency: int = 1,
+    batches: BatchRunner | None = None,
+) -> None:
+    """``ecert worker``: run collection jobs (and, given ``batches``, document batches)
+    until stopped (SIGINT/SIGTERM)."""
+    app = queue_app(settings, collector, batches=batches)
+    queues = [QUEUE] if batches is None else [QUEUE, BATCH_QUEUE]
     async with app.open_async():
         await sweep_stalled(app, utc_now())
-        await app.run_worker_async(queues=[QUEUE], concurrency=concurrency)
+        await app.run_worker_async(queues=queues, concurrency=concurrency)
 
 
 # ------------------------------------------------------------------------------- SQLite
 
 
 class InProcessWorker:
-    """Runs queued jobs in a background task of this process (the SQLite default).
+    """Runs queued jobs (and, given ``batches``, document batches) in a background task of
+    this process (the SQLite default).
 
     The web process never runs a job on a request: ``enqueue`` only wakes this task, which
     does the CPU part of each chunk in a thread and commits chunk by chunk.
@@ -190,8 +283,10 @@ class InProcessWorker:
         *,
         clock: Callable[[], datetime],
         poll_seconds: float = 2.0,
+        batches: BatchRunner | None = None,
     ) -> None:
         self._collector = collector
+        self._batches = batches
         self._clock = clock
         self._poll = poll_seconds
         self._wake = asyncio.Event()
@@ -199,6 +294,9 @@ class InProcessWorker:
         self._task: asyncio.Task[None] | None = None
 
     async def enqueue(self, job_id: str) -> None:
+        self._wake.set()
+
+    async def enqueue_batch(self, batch_id: str) -> None:
         self._wake.set()
 
     @contextlib.asynccontextmanager
@@ -212,7 +310,8 @@ class InProcessWorker:
                 await self._task
 
     async def run_pending(self) -> int:
-        """Run every job waiting now; return how many this worker finished."""
+        """Run every job and batch waiting now; return how many this worker ran (a batch
+        whose attempt failed counts too: it is tried again at a later round)."""
         done = 0
         for job_id in await claimable_jobs(now=self._clock()):
             job = await run_import_job(
@@ -223,6 +322,10 @@ class InProcessWorker:
                 clock=self._clock,
             )
             done += job is not None
+        if self._batches is not None:
+            for batch_id in await claimable_batches(now=self._clock()):
+                batch = await self._batches.run(batch_id, owner=self._owner, clock=self._clock)
+                done += batch is not None
         return done
 
     async def _loop(self) -> None:

@@ -25,14 +25,19 @@ def utc_now() -> datetime:
 
 @dataclass
 class JobsSlot:
-    """Who runs collection jobs in this process: set by the app's lifespan (the in-process
-    worker on SQLite, the queue on PostgreSQL); empty in a process that only serves."""
+    """Who runs collection jobs and document batches in this process: set by the app's
+    lifespan (the in-process worker on SQLite, the queue on PostgreSQL); empty in a process
+    that only serves."""
 
     dispatcher: Any = None
 
     async def enqueue(self, job_id: str) -> None:
         if self.dispatcher is not None:
             await self.dispatcher.enqueue(job_id)
+
+    async def enqueue_batch(self, batch_id: str) -> None:
+        if self.dispatcher is not None:
+            await self.dispatcher.enqueue_batch(batch_id)
 
 
 @dataclass(frozen=True)
