@@ -1,4 +1,5 @@
-"""Preparing a database: migrations, reference data and, in development, a signing key."""
+"""Preparing a database: migrations, reference data and, in development, a signing key and
+the document sealing certificates."""
 
 from __future__ import annotations
 
@@ -21,6 +22,24 @@ async def _development_key(settings: Settings) -> str:
     return f"development signing key {kid} created" if kid else "signing key present"
 
 
+async def _development_document_ca(settings: Settings) -> str:
+    """`make run` must be able to hand out sealed PDF certificates: create the document
+    sealing hierarchy's missing parts (production: `ecert ca init`, on purpose)."""
+    from schema.actor import SYSTEM
+    from schema.services.document_seal import init_document_ca
+    from schema.services.reference import current_catalog
+
+    result = await init_document_ca(
+        actor=SYSTEM,
+        passphrase=settings.signing_passphrase.reveal(),
+        catalog=await current_catalog(),
+        now=datetime.now(UTC),
+    )
+    if result.root_created:
+        return "development document sealing root and authority certificates created"
+    return "document sealing certificates present"
+
+
 async def prepare_database(settings: Settings, *, target: str | None = None) -> list[str]:
     """Idempotent: safe to run at every start (``make run`` does)."""
     if settings.database_url.startswith("sqlite://"):
@@ -41,6 +60,15 @@ async def prepare_database(settings: Settings, *, target: str | None = None) -> 
             lines.extend(await load_reference_data())
             if settings.env == "development":
                 lines.append(await _development_key(settings))
+                lines.append(await _development_document_ca(settings))
+            from schema.documents import check_fonts
+
+            font_problem = check_fonts()
+            lines.append(
+                f"certificate documents (PDF, card) cannot be rendered: {font_problem}"
+                if font_problem
+                else "CJK font for certificate documents found"
+            )
         finally:
             await close_db()
     return lines

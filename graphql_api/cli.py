@@ -1,5 +1,5 @@
 """The ``ecert`` command: serve, migrate, create-staff, export-schema, gen-secret, keys, verify,
-import, worker, backup, restore.
+import, worker, backup, restore, ca, certificate.
 
 Every command runs under :func:`_guarded`: a failure an operator can fix (configuration,
 database, data directory, a refusal of the domain) is ONE line on stderr and exit status 2;
@@ -448,6 +448,10 @@ def _parser() -> argparse.ArgumentParser:
     from graphql_api import cli_staff
 
     cli_staff.add_parsers(sub)
+
+    from graphql_api import cli_documents
+
+    cli_documents.add_parsers(sub)
     return parser
 
 
@@ -455,10 +459,23 @@ def _parser() -> argparse.ArgumentParser:
 
 #: Commands that open the database; ``_preflight`` opens it once before they run.
 _DATABASE_COMMANDS = frozenset(
-    {"serve", "migrate", "create-staff", "keys", "import", "worker", "backup", "restore"}
+    {
+        "serve",
+        "migrate",
+        "create-staff",
+        "keys",
+        "import",
+        "worker",
+        "backup",
+        "restore",
+        "ca",
+        "certificate",
+    }
 )
 #: ... and that write under the data directory (blobs, the SQLite file, reports).
-_DATA_DIR_COMMANDS = frozenset({"serve", "migrate", "import", "worker", "restore"})
+_DATA_DIR_COMMANDS = frozenset(
+    {"serve", "migrate", "import", "worker", "restore", "certificate"}
+)
 
 
 def _fail_line(message: str, status: int = 2) -> int:

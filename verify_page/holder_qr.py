@@ -1,6 +1,9 @@
-"""The holder's own QR code as files: ``/certificates/{cert_id}/qr.png`` and ``qr.svg``.
+"""The holder's own files: the QR code (``/certificates/{cert_id}/qr.png`` and ``qr.svg``)
+and the certificate as a document (``certificate.pdf``, sealed; ``card.png``, the phone
+card; ``qr-label.png``, the QR with its check code printed under it), plus the document
+sealing root at ``/.well-known/ecert-document-root.pem`` (public).
 
-The one authenticated route of this package (bearer token or session cookie, as for
+The authenticated routes of this package (bearer token or session cookie, as for
 GraphQL). The images are drawn once, at the first download, and then served from the blob
 store byte for byte: what the holder prints stays exactly what was first drawn. An image
 whose file is missing (a restore without the blobs) is drawn again from the signed URL in
@@ -18,8 +21,16 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from schema.enums import Role
 from schema.errors import DomainError, Forbidden, NotAuthenticated, NotFound
 from schema.http_edge.auth import resolve_auth
+from schema.models import DocumentKind
+from schema.services.certificate_documents import (
+    DocumentUnavailable,
+    holder_document,
+    staff_document,
+)
+from schema.services.document_seal import SealNotConfigured, root_certificate_pem
 from schema.services.holder_certificates import holder_qr
 from schema.storage import StorageError
 
@@ -30,7 +41,14 @@ __all__ = ["holder_qr_routes"]
 
 # A QR image that must be drawn again (first download, or its file lost) but cannot be
 # stored: the server's storage, not the request, is at fault.
-_STATUS = {NotAuthenticated: 401, Forbidden: 403, NotFound: 404, StorageError: 503}
+_STATUS = {
+    NotAuthenticated: 401,
+    Forbidden: 403,
+    NotFound: 404,
+    StorageError: 503,
+    SealNotConfigured: 503,
+    DocumentUnavailable: 503,
+}
 _HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
@@ -90,7 +108,61 @@ def holder_qr_routes(deps: Deps) -> list[BaseRoute]:
     async def svg(request: Request) -> Response:
         return await serve(request, "svg")
 
+    async def document(request: Request, kind: DocumentKind) -> Response:
+        auth = await resolve_auth(request, now=deps.clock())
+        if auth.actor is None:
+            return _refusal(NotAuthenticated())
+        use_case = holder_document if auth.actor.role is Role.APPLICANT else staff_document
+        try:
+            found = await use_case(
+                actor=auth.actor,
+                cert_id=request.path_params["cert_id"],
+                kind=kind,
+                renderer=deps.documents,
+            )
+        except DomainError as exc:
+            return _refusal(exc)
+        etag = f'"{found.sha256}"'
+        disposition = "attachment" if kind is DocumentKind.PDF else "inline"
+        headers = {
+            **_HEADERS,
+            "Content-Disposition": f'{disposition}; filename="{found.filename}"',
+            "ETag": etag,
+            # A version's file changes once, when the version is superseded or revoked.
+            "Cache-Control": "private, no-cache",
+        }
+        if _matches(request.headers.get("if-none-match"), etag):
+            return Response(status_code=304, headers=headers)
+        return Response(found.body, media_type=found.media_type, headers=headers)
+
+    async def pdf(request: Request) -> Response:
+        return await document(request, DocumentKind.PDF)
+
+    async def card(request: Request) -> Response:
+        return await document(request, DocumentKind.CARD)
+
+    async def qr_label(request: Request) -> Response:
+        return await document(request, DocumentKind.QR_LABEL)
+
+    async def document_root(request: Request) -> Response:
+        pem = await root_certificate_pem()
+        if pem is None:
+            return _refusal(SealNotConfigured())
+        return Response(
+            pem,
+            media_type="application/x-pem-file",
+            headers={
+                "Cache-Control": "public, max-age=3600",
+                "X-Content-Type-Options": "nosniff",
+                "Access-Control-Allow-Origin": "*",
+            },
+        )
+
     return [
+        Route("/certificates/{cert_id}/certificate.pdf", pdf, name="holder_certificate_pdf"),
+        Route("/certificates/{cert_id}/card.png", card, name="holder_certificate_card"),
+        Route("/certificates/{cert_id}/qr-label.png", qr_label, name="holder_qr_label"),
+        Route("/.well-known/ecert-document-root.pem", document_root, name="document_root"),
         Route("/certificates/{cert_id}/qr.png", png, name="holder_qr_png"),
         Route("/certificates/{cert_id}/qr.svg", svg, name="holder_qr_svg"),
     ]

@@ -158,6 +158,16 @@ class IssuedCertificateViewType:
     qr_png_base64: str = strawberry.field(description="The QR code as a PNG, base64.")
     qr_png_path: str = strawberry.field(description="Same PNG over HTTP (needs the login).")
     qr_svg_path: str
+    pdf_path: str = strawberry.field(
+        description="The certificate as a sealed A4 PDF (PAdES) over HTTP (needs the login); "
+        "a superseded or revoked version is watermarked 已更正 / 已撤销."
+    )
+    card_path: str = strawberry.field(
+        description="The certificate as a PNG card for phones (needs the login)."
+    )
+    qr_label_path: str = strawberry.field(
+        description="The QR code with its check code printed under it, PNG (needs the login)."
+    )
 
     @classmethod
     def of(cls, qr: HolderQr) -> IssuedCertificateViewType:
@@ -172,4 +182,7 @@ class IssuedCertificateViewType:
             qr_png_base64=qr.qr_png_base64,
             qr_png_path=f"/certificates/{qr.cert_id}/qr.png",
             qr_svg_path=f"/certificates/{qr.cert_id}/qr.svg",
+            pdf_path=f"/certificates/{qr.cert_id}/certificate.pdf",
+            card_path=f"/certificates/{qr.cert_id}/card.png",
+            qr_label_path=f"/certificates/{qr.cert_id}/qr-label.png",
         )

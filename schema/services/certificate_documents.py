@@ -27,11 +27,12 @@ from schema.access import holder_account, is_holder_of, is_reviewer_of, require_
 from schema.actor import Actor
 from schema.documents import (
     CertificateDocument,
+    FontMissing,
     render_card_png,
     render_certificate_pdf,
     render_qr_label_png,
 )
-from schema.errors import NotFound
+from schema.errors import DomainError, NotFound
 from schema.models import Certificate, CertificateFile, CertificateStatus, DocumentKind
 from schema.reference.catalog import Catalog
 from schema.services.document_seal import DocumentSealer
@@ -41,6 +42,7 @@ from schema.storage import BlobNotFound, BlobStore
 __all__ = [
     "DocumentFile",
     "DocumentRenderer",
+    "DocumentUnavailable",
     "document_of",
     "holder_document",
     "operator_document",
@@ -60,6 +62,13 @@ _SUFFIXES = {
     DocumentKind.QR_LABEL: "qr-label.png",
 }
 _WATERMARKS = {CertificateStatus.SUPERSEDED: "已更正", CertificateStatus.REVOKED: "已撤销"}
+
+
+class DocumentUnavailable(DomainError):
+    """The server cannot render documents (its CJK font is missing): an operator's fix."""
+
+    default_code = "DOCUMENT_FONT_MISSING"
+    default_message = "证书文件暂时无法生成，请联系管理员"
 
 
 def _not_found() -> NotFound:
@@ -176,7 +185,11 @@ class DocumentRenderer:
             except BlobNotFound:
                 _log.warning("certificate photo missing from the store: rendered without it")
         doc = document_of(cert, await current_catalog(), photo)
-        body = await asyncio.to_thread(_render, kind, doc)
+        try:
+            body = await asyncio.to_thread(_render, kind, doc)
+        except FontMissing as exc:
+            _log.error("cannot render certificate documents: %s", exc)
+            raise DocumentUnavailable() from exc
         if kind is DocumentKind.PDF:
             body = await self._sealer.seal(
                 body, authority_code=cert.authority_code, authority_name=doc.authority_name

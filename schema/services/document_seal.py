@@ -19,10 +19,6 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
-from cryptography import x509
-from cryptography.hazmat.primitives import serialization
-from tortoise.transactions import in_transaction
-
 from crypto.document_ca import (
     CaCredential,
     DocumentCaError,
@@ -33,6 +29,10 @@ from crypto.document_ca import (
     unlock,
 )
 from crypto.pdf_signature import seal_pdf
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from tortoise.transactions import in_transaction
+
 from schema.actor import Actor
 from schema.enums import AuditAction, Role
 from schema.errors import DomainError, Forbidden, InvalidState
