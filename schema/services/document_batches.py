@@ -152,7 +152,7 @@ async def create_document_batch(
     nums = _unique(n.strip() for n in numbers or [])
     if not ids and not nums:
         raise InvalidInput.one("DOCUMENT_BATCH_EMPTY", "请至少选择一份证书", "certIds")
-    if len(ids) + len(nums) > MAX_CERTIFICATES * 2:
+    if len(ids) > MAX_CERTIFICATES or len(nums) > MAX_CERTIFICATES:
         raise _too_large()
     found_ids = await _by_cert_id(ids)
     found_nums = await _by_number(nums)
