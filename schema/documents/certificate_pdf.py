@@ -108,8 +108,12 @@ def _wrap(pdf: FPDF, text: str, width: float) -> list[str]:
 def _tokens(text: str) -> list[str]:
     tokens: list[str] = []
     for char in text:
-        if tokens and char.isascii() and char.isalnum() and tokens[-1][-1:].isascii() and (
-            tokens[-1][-1:].isalnum()
+        if (
+            tokens
+            and char.isascii()
+            and char.isalnum()
+            and tokens[-1][-1:].isascii()
+            and (tokens[-1][-1:].isalnum())
         ):
             tokens[-1] += char
         else:

@@ -11,11 +11,11 @@ from __future__ import annotations
 import functools
 import os
 import shutil
-import subprocess  # noqa: S404 - fc-match, found by shutil.which, fixed arguments
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from fontTools.ttLib import TTCollection
+from fontTools.ttLib import TTCollection  # type: ignore[import-untyped]
 
 __all__ = ["ENV_FONT_DIR", "CjkFonts", "FontFace", "FontMissing", "check_fonts", "cjk_fonts"]
 
@@ -85,7 +85,7 @@ def _fc_match_dirs() -> list[Path]:
 def _face_index(path: Path, family: str) -> int | None:
     try:
         collection = TTCollection(str(path), lazy=True)
-    except Exception:  # noqa: BLE001 - any unreadable file is "not the font we want"
+    except Exception:  # any unreadable file is "not the font we want"
         return None
     try:
         for index, font in enumerate(collection.fonts):

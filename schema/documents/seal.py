@@ -105,9 +105,7 @@ def draw_seal_pdf(
         pdf.set_line_width(radius * _RING_WIDTH)
         ring = radius * (1 - _RING_WIDTH / 2)
         pdf.circle(cx, cy, ring, style="D")
-        pdf.polygon(
-            _star_points(cx, cy, radius * _STAR_OUTER, radius * _STAR_INNER), style="F"
-        )
+        pdf.polygon(_star_points(cx, cy, radius * _STAR_OUTER, radius * _STAR_INNER), style="F")
         size_pt = layout.char_size * radius * pdf.k
         pdf.set_font(font_family, font_style, size_pt)
         pdf.set_stretching(_CONDENSE * 100)
@@ -161,7 +159,9 @@ def draw_seal_image(
         gy = cy - _TEXT_RADIUS * radius * math.cos(theta)
         layer.alpha_composite(tile, (round(gx - tile.width / 2), round(gy - tile.height / 2)))
 
-    cap_font = ImageFont.truetype(font_path, max(6, round(layout.caption_size * radius)), index=font_index)
+    cap_font = ImageFont.truetype(
+        font_path, max(6, round(layout.caption_size * radius)), index=font_index
+    )
     draw.text((cx, cy + _CAPTION_Y * radius), caption, font=cap_font, fill=red, anchor="mm")
 
     if opacity < 1:
