@@ -183,7 +183,11 @@ def render_card_png(doc: CertificateDocument) -> bytes:
     value_w = inner_w - _LABEL_W
     draw.line((_MARGIN, y, CARD_WIDTH - _MARGIN, y), fill=_RULE, width=2)
     for label, value in rows:
-        value_font, lines = _fit(serif, value, value_w, 36, 3)
+        # One line if a slightly smaller size allows it (no orphaned last character),
+        # else wrapped at the full size.
+        value_font, lines = _fit(serif, value, value_w, 36, 1)
+        if len(lines) > 1 or value_font.size < 31:
+            value_font, lines = _fit(serif, value, value_w, 36, 3)
         top = y + 20
         draw.text((_MARGIN, top + 3), label, font=label_font, fill=_LABEL)
         bottom = _text_lines(draw, _MARGIN + _LABEL_W, top, lines, value_font, _INK)
