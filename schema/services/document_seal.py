@@ -15,24 +15,22 @@ before anything changes.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 from dataclasses import dataclass
 from datetime import datetime
+
+from tortoise.transactions import in_transaction
 
 from crypto.document_ca import (
     CaCredential,
     DocumentCaError,
     UnlockedCredential,
+    certificate_fields,
     create_root,
     issue_signing_certificate,
     issue_timestamp_certificate,
     unlock,
 )
 from crypto.pdf_signature import seal_pdf
-from cryptography import x509
-from cryptography.hazmat.primitives import serialization
-from tortoise.transactions import in_transaction
-
 from schema.actor import Actor
 from schema.enums import AuditAction, Role
 from schema.errors import DomainError, Forbidden, InvalidState
@@ -79,17 +77,14 @@ def _credential(row: DocumentCredential) -> CaCredential:
 
 
 def _row_values(cred: CaCredential) -> dict[str, object]:
-    cert = x509.load_pem_x509_certificate(cred.certificate_pem)
-    cn = cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
+    fields = certificate_fields(cred.certificate_pem)
     return {
-        "subject": str(cn[0].value)[:200] if cn else cert.subject.rfc4514_string()[:200],
-        "fingerprint_sha256": hashlib.sha256(
-            cert.public_bytes(serialization.Encoding.DER)
-        ).hexdigest(),
+        "subject": (fields.common_name or "")[:200],
+        "fingerprint_sha256": fields.sha256_fingerprint,
         "certificate_pem": cred.certificate_pem.decode("ascii"),
         "encrypted_key_pem": cred.encrypted_key_pem.decode("ascii"),
-        "not_before": cert.not_valid_before_utc,
-        "not_after": cert.not_valid_after_utc,
+        "not_before": fields.not_before,
+        "not_after": fields.not_after,
     }
 
 
