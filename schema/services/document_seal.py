@@ -15,6 +15,7 @@ before anything changes.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -96,9 +97,15 @@ def _open(cred: CaCredential, passphrase: bytes) -> UnlockedCredential:
 
 
 async def init_document_ca(
-    *, actor: Actor, passphrase: bytes, catalog: Catalog, now: datetime
+    *,
+    actor: Actor,
+    passphrase: bytes,
+    catalog: Catalog,
+    now: datetime,
+    authority_codes: Collection[str] | None = None,
 ) -> CaInitResult:
-    """Create what is missing of the hierarchy, in one transaction with its audit record."""
+    """Create what is missing of the hierarchy, in one transaction with its audit record:
+    for every authority of the catalog, or only those in ``authority_codes``."""
     if actor.role not in (Role.SIGNER, Role.ADMIN):
         raise Forbidden("只有签章管理员可以管理证书文件签章证书")
     async with in_transaction() as conn:
@@ -118,7 +125,9 @@ async def init_document_ca(
         have = {r.authority_code for r in rows if r.role is CredentialRole.AUTHORITY}
         added: list[str] = []
         for authority in catalog.authorities:
-            if authority.code in have:
+            if authority.code in have or (
+                authority_codes is not None and authority.code not in authority_codes
+            ):
                 continue
             cred = await asyncio.to_thread(
                 issue_signing_certificate,
