@@ -349,6 +349,7 @@ async def _write_zip(
     writer.writerow(MANIFEST_HEADERS)
     used: set[str] = set()
     stamp = clock().timetuple()[:6]
+    renewed = clock()
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_STORED) as archive:
         for done, cert in enumerate(certs, start=1):
             file = await renderer.file_for(cert, DocumentKind.PDF)
@@ -366,8 +367,12 @@ async def _write_zip(
                     file.sha256,
                 )
             )
-            if done % PROGRESS_EVERY == 0 and done < len(certs):
-                await _progress(batch, owner, done, clock(), lease)
+            now = clock()
+            # Every few certificates, and often enough that the lease never runs out.
+            due = done % PROGRESS_EVERY == 0 or now - renewed >= lease / 3
+            if due and done < len(certs):
+                await _progress(batch, owner, done, now, lease)
+                renewed = now
         info = zipfile.ZipInfo(MANIFEST_NAME, date_time=stamp)
         archive.writestr(info, manifest.getvalue().encode("utf-8-sig"))
 

@@ -15,8 +15,7 @@ import pytest
 
 from crypto.pdf_signature import check_pdf_signature
 from graphql_api.worker import BatchRunner, InProcessWorker
-from schema.actor import SYSTEM, Actor
-from schema.enums import Role
+from schema.actor import Actor
 from schema.errors import Forbidden, InvalidInput, InvalidState, NotFound
 from schema.models import (
     AuditRecord,
@@ -26,9 +25,7 @@ from schema.models import (
     DocumentBatch,
     DocumentCredential,
     DocumentKind,
-    ImportKind,
 )
-from schema.rules.iso7064 import mod11_2_check_char
 from schema.services import document_batches, document_seal
 from schema.services.certificate_documents import DocumentRenderer
 from schema.services.document_batches import (
@@ -38,54 +35,18 @@ from schema.services.document_batches import (
     get_document_batch,
     run_document_batch,
 )
-from schema.services.document_seal import DocumentSealer, init_document_ca
-from schema.services.reference import current_catalog
-from tests.support.collection import TITLE_ROW, collector, importer, load, photos_zip, write_csv
-from tests.support.factories import NOW, make_staff
-from tests.support.flows import People, actor_of, make_people, portrait_jpeg
-
-OTHER_REVIEWER_ID = "50010119850101001" + mod11_2_check_char("50010119850101001")
-WANZHOU = {
-    "审批机关": "万州区人力资源和社会保障局",
-    "评审机构": "重庆市工程技术中级职务万州区评审委员会",
-}
-
-
-def _id(prefix17: str) -> str:
-    return prefix17 + mod11_2_check_char(prefix17)
-
-
-HOLDERS = [
-    ("赵一", _id("50011219800101001")),
-    ("钱二", _id("50011219810202002")),
-    ("孙三", _id("50011219820303003")),
-    ("李四", _id("50011219830404004")),
-]
-
-
-async def _init_ca(deps) -> None:
-    await init_document_ca(
-        actor=SYSTEM,
-        passphrase=deps.settings.signing_passphrase.reveal(),
-        catalog=await current_catalog(),
-        now=NOW,
-        authority_codes=frozenset({"500112", "500101"}),  # issuing all 42 costs seconds
-    )
-
-
-async def _issue(
-    deps, tmp_path, clerk: Actor, holders, *, tag: str, **row: str
-) -> list[Certificate]:
-    """Title-system results issued at once (good photos): one certificate per holder."""
-    rows = [{**TITLE_ROW, "姓名": name, "公民身份号码": id_no, **row} for name, id_no in holders]
-    path = write_csv(tmp_path / f"results-{tag}.csv", rows)
-    archive = photos_zip(
-        tmp_path / f"photos-{tag}.zip",
-        {f"{id_no}.jpg": portrait_jpeg(i) for i, (_, id_no) in enumerate(holders)},
-    )
-    job = await load(deps, clerk, path, kind=ImportKind.TITLE_SYSTEM, photos=archive)
-    assert job.issued_count == len(holders), job.error_message
-    return list(await Certificate.filter(registration__import_job_id=job.id).order_by("id"))
+from schema.services.document_seal import DocumentSealer
+from tests.support.collection import collector, importer
+from tests.support.document_batches import (
+    HOLDERS,
+    WANZHOU,
+    holder_id,
+    init_ca,
+    issue_certificates,
+    other_reviewer,
+)
+from tests.support.factories import NOW
+from tests.support.flows import People, make_people
 
 
 @pytest.fixture
@@ -96,24 +57,13 @@ async def clerk(db, deps) -> Actor:
 @pytest.fixture
 async def setup(db, deps, tmp_path, clerk) -> tuple[People, list[Certificate]]:
     people = await make_people(deps)
-    await _init_ca(deps)
-    certs = await _issue(deps, tmp_path, clerk, HOLDERS, tag="yubei")
+    await init_ca(deps)
+    certs = await issue_certificates(deps, tmp_path, clerk, HOLDERS, tag="yubei")
     return people, certs
 
 
 def _runner(deps) -> BatchRunner:
     return BatchRunner(renderer=deps.documents, store=deps.store)
-
-
-async def _other_reviewer(deps) -> Actor:
-    staff = await make_staff(
-        deps,
-        role=Role.REVIEWER,
-        id_number=OTHER_REVIEWER_ID,
-        authority_code="500101",
-        mobile="13900002222",
-    )
-    return actor_of(staff.account)
 
 
 async def test_a_reviewer_batches_certificates_into_one_zip_of_sealed_pdfs(deps, setup) -> None:
@@ -211,8 +161,8 @@ async def test_another_authoritys_certificate_is_refused_as_missing(
     deps, setup, tmp_path, clerk
 ) -> None:
     people, certs = setup
-    wanzhou = [("周五", _id("50010119880505005"))]
-    [theirs] = await _issue(deps, tmp_path, clerk, wanzhou, tag="wz", **WANZHOU)
+    wanzhou = [("周五", holder_id("50010119880505005"))]
+    [theirs] = await issue_certificates(deps, tmp_path, clerk, wanzhou, tag="wz", **WANZHOU)
     assert theirs.authority_code == "500101"
     with pytest.raises(InvalidInput) as caught:
         await create_document_batch(
@@ -236,7 +186,7 @@ async def test_another_authoritys_certificate_is_refused_as_missing(
     # The batch itself is the other authority's: our reviewer cannot see it.
     with pytest.raises(NotFound):
         await get_document_batch(actor=people.reviewer, batch_id=batch.public_id)
-    other = await _other_reviewer(deps)
+    other = await other_reviewer(deps)
     assert (await get_document_batch(actor=other, batch_id=batch.public_id)).id == batch.id
     assert await DocumentBatch.all().count() == 1
 
