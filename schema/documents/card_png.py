@@ -1,0 +1,2 @@
+def render_card_png(doc: object) -> bytes:
+    raise NotImplementedError
