@@ -69,7 +69,9 @@ def _seal_rows(verdict: DocumentVerdict) -> list[_Row]:
     if report.ok:
         status = _Row("签章核验", "通过", "ok")
     else:
-        status = _Row("签章核验", "未通过：" + _SEAL_PROBLEMS.get(report.problem or "", "签章无效"), "bad")
+        status = _Row(
+            "签章核验", "未通过：" + _SEAL_PROBLEMS.get(report.problem or "", "签章无效"), "bad"
+        )
     rows = [status]
     if report.present:
         rows += [
