@@ -176,7 +176,9 @@ def _simple_signer(
 class _LocalTimeStamper(TimeStamper):
     """An RFC 3161 timestamp authority living in this process (ECDSA capable)."""
 
-    def __init__(self, credential: UnlockedCredential, chain: Sequence[asn1_x509.Certificate]):
+    def __init__(
+        self, credential: UnlockedCredential, chain: Sequence[asn1_x509.Certificate]
+    ) -> None:
         super().__init__(include_nonce=True)  # type: ignore[no-untyped-call]
         self._tsa_name = _asn1_certificate(credential.certificate).subject
         self._signer = _simple_signer(credential, chain)

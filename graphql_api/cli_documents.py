@@ -47,14 +47,14 @@ async def _ca(args: argparse.Namespace) -> list[str]:
                 f"timestamp authority certificate {'added' if result.timestamp_added else 'present'}",
             ]
         pem = await root_certificate_pem()
-        if pem is None:
-            raise SystemExit("ecert: no document root yet: run `ecert ca init`")
-        if args.out:
-            Path(args.out).write_bytes(pem)
-            return [f"wrote the document root certificate to {args.out}"]
-        return [pem.decode("ascii").rstrip("\n")]
     finally:
         await close_db()
+    if pem is None:
+        raise SystemExit("ecert: no document root yet: run `ecert ca init`")
+    if args.out:
+        await asyncio.to_thread(Path(args.out).write_bytes, pem)
+        return [f"wrote the document root certificate to {args.out}"]
+    return [pem.decode("ascii").rstrip("\n")]
 
 
 async def _certificate(args: argparse.Namespace) -> list[str]:
@@ -77,7 +77,7 @@ async def _certificate(args: argparse.Namespace) -> list[str]:
     finally:
         await close_db()
     target = Path(args.out) if args.out else Path(found.filename)
-    target.write_bytes(found.body)
+    await asyncio.to_thread(target.write_bytes, found.body)
     return [
         f"wrote {target} ({len(found.body)} bytes, version {found.version}, "
         f"shown as {found.shown_status.label}, SHA-256 {found.sha256})"

@@ -295,7 +295,7 @@ def _draw_foot(pdf: FPDF, doc: CertificateDocument) -> None:
         pdf.text(_RIGHT_X, y, line)
         y += _mm(size) * 1.5
     pdf.set_font(_SERIF, "", 8.5)
-    note = "本证书由发证机关电子签名，经核验与纸质证书具有同等效力。"
+    note = "证书的真伪与当前状态以核验结果为准。"
     for line in _wrap(pdf, note, right_w):
         pdf.text(_RIGHT_X, y + 1, line)
         y += _mm(8.5) * 1.5

@@ -15,18 +15,17 @@ before anything changes.
 from __future__ import annotations
 
 import asyncio
-import hashlib
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
-from cryptography import x509
-from cryptography.hazmat.primitives import serialization
 from tortoise.transactions import in_transaction
 
 from crypto.document_ca import (
     CaCredential,
     DocumentCaError,
     UnlockedCredential,
+    certificate_fields,
     create_root,
     issue_signing_certificate,
     issue_timestamp_certificate,
@@ -79,17 +78,14 @@ def _credential(row: DocumentCredential) -> CaCredential:
 
 
 def _row_values(cred: CaCredential) -> dict[str, object]:
-    cert = x509.load_pem_x509_certificate(cred.certificate_pem)
-    cn = cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
+    fields = certificate_fields(cred.certificate_pem)
     return {
-        "subject": str(cn[0].value)[:200] if cn else cert.subject.rfc4514_string()[:200],
-        "fingerprint_sha256": hashlib.sha256(
-            cert.public_bytes(serialization.Encoding.DER)
-        ).hexdigest(),
+        "subject": (fields.common_name or "")[:200],
+        "fingerprint_sha256": fields.sha256_fingerprint,
         "certificate_pem": cred.certificate_pem.decode("ascii"),
         "encrypted_key_pem": cred.encrypted_key_pem.decode("ascii"),
-        "not_before": cert.not_valid_before_utc,
-        "not_after": cert.not_valid_after_utc,
+        "not_before": fields.not_before,
+        "not_after": fields.not_after,
     }
 
 
@@ -101,9 +97,15 @@ def _open(cred: CaCredential, passphrase: bytes) -> UnlockedCredential:
 
 
 async def init_document_ca(
-    *, actor: Actor, passphrase: bytes, catalog: Catalog, now: datetime
+    *,
+    actor: Actor,
+    passphrase: bytes,
+    catalog: Catalog,
+    now: datetime,
+    authority_codes: Collection[str] | None = None,
 ) -> CaInitResult:
-    """Create what is missing of the hierarchy, in one transaction with its audit record."""
+    """Create what is missing of the hierarchy, in one transaction with its audit record:
+    for every authority of the catalog, or only those in ``authority_codes``."""
     if actor.role not in (Role.SIGNER, Role.ADMIN):
         raise Forbidden("只有签章管理员可以管理证书文件签章证书")
     async with in_transaction() as conn:
@@ -123,7 +125,9 @@ async def init_document_ca(
         have = {r.authority_code for r in rows if r.role is CredentialRole.AUTHORITY}
         added: list[str] = []
         for authority in catalog.authorities:
-            if authority.code in have:
+            if authority.code in have or (
+                authority_codes is not None and authority.code not in authority_codes
+            ):
                 continue
             cred = await asyncio.to_thread(
                 issue_signing_certificate,
