@@ -99,8 +99,10 @@ def _qr_rows(verdict: DocumentVerdict) -> list[_Row]:
     if verdict.authority_matches is not None:
         rows.append(
             _labelled(
-                "签章机关与发证机关",
-                _yes_no(verdict.authority_matches, "一致", "不一致"),
+                "机关核对",
+                _yes_no(
+                    verdict.authority_matches, "签章机关与发证机关一致", "签章机关与发证机关不一致"
+                ),
             )
         )
     return rows

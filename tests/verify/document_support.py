@@ -14,14 +14,18 @@ from schema.services.document_seal import init_document_ca
 from schema.services.reference import current_catalog
 from tests.support.factories import NOW
 
+#: The authority of tests.support.flows' reviewer (sealing for all 42 costs seconds).
+AUTHORITY = "500112"
 
-async def init_sealing(deps: Deps) -> None:
-    """``ecert ca init``: the root, a signing certificate per authority, the TSA."""
+
+async def init_sealing(deps: Deps, authorities: frozenset[str] = frozenset({AUTHORITY})) -> None:
+    """``ecert ca init``: the root, the authorities' signing certificates, the TSA."""
     await init_document_ca(
         actor=SYSTEM,
         passphrase=deps.settings.signing_passphrase.reveal(),
         catalog=await current_catalog(),
         now=NOW,
+        authority_codes=authorities,
     )
 
 

@@ -38,7 +38,9 @@ async def test_cli_reports_seal_qr_and_status_of_a_pdf(db, database_url, tmp_pat
     # The verifier's machine: no service settings, only its own cache directory.
     verifier = tmp_path / "verifier"
     env = {
-        k: v for k, v in os.environ.items() if not k.startswith("ECERT_") or k.startswith("ECERT_TEST")
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("ECERT_") or k.startswith("ECERT_TEST")
     }
     env["ECERT_DATA_DIR"] = str(verifier)
 
