@@ -32,6 +32,7 @@ from schema.http_edge.headers import SecurityHeadersMiddleware
 from schema.http_edge.request_limit import TokenBucketLimiter
 from schema.http_edge.settings import Settings
 from schema.services.reference import current_catalog
+from verify_page.document_endpoints import document_routes
 from verify_page.endpoints import verify_routes
 from verify_page.holder_qr import holder_qr_routes
 
@@ -162,6 +163,7 @@ def build_app(settings: Settings, *, deps: Deps | None = None, manage_db: bool =
         *_metrics_route(settings, metrics),
         Mount("/static/vendor", app=vendor_static_app(VENDOR_DIR), name="vendor"),
         *verify_routes(deps),
+        *document_routes(deps),
         *holder_qr_routes(deps),
         *collection_routes(deps),
         *document_batch_routes(deps),

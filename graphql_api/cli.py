@@ -322,6 +322,20 @@ def _describe(verified: VerifiedClaims, text: str) -> list[str]:
     ]
 
 
+_MAX_INPUT_BYTES = 20 * 1024 * 1024
+
+
+def _read_input(path: Path) -> bytes:
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(_MAX_INPUT_BYTES + 1)
+    except OSError as exc:
+        _usage_error(f"cannot read {path}: {exc}")
+    if len(data) > _MAX_INPUT_BYTES:
+        _usage_error(f"{path}: larger than {_MAX_INPUT_BYTES // (1024 * 1024)} MB")
+    return data
+
+
 def _cmd_verify(args: argparse.Namespace) -> int:
     from crypto import (
         JWKSError,
@@ -348,8 +362,15 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     text = args.input
     candidate = Path(text)
     if len(text) < 1024 and candidate.is_file():
+        data = _read_input(candidate)
+        if data[:1024].lstrip(b"\x00\t\n\f\r ").startswith(b"%PDF-"):
+            from graphql_api.cli_verify_document import verify_pdf_document
+
+            return verify_pdf_document(
+                data, name=str(candidate), jwks=document, args=args, cache_dir=jwks_path.parent
+            )
         try:
-            text = decode_qr_image(candidate.read_bytes())
+            text = decode_qr_image(data)
         except QRDecodeError as exc:
             _usage_error(f"{candidate}: {exc}")
     try:
@@ -423,11 +444,31 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_keys)
 
     p = sub.add_parser(
-        "verify", help="verify a certificate offline from a QR image, its URL or text"
+        "verify",
+        help="verify a certificate offline from a QR image, its URL or text, or a "
+        "certificate PDF (seal, QR and current status together)",
     )
-    p.add_argument("input", help="a PNG/JPEG of the QR code, or the text it holds")
+    p.add_argument(
+        "input", help="a PNG/JPEG of the QR code, the text it holds, or the certificate PDF"
+    )
     p.add_argument("--jwks", help=f"JWK Set file (default: $ECERT_DATA_DIR/{JWKS_CACHE_NAME})")
-    p.add_argument("--fetch", metavar="ORIGIN", help="first download ORIGIN/.well-known/jwks.json")
+    p.add_argument(
+        "--fetch",
+        metavar="ORIGIN",
+        help="first download ORIGIN/.well-known/jwks.json (and, for a PDF, "
+        "ORIGIN/.well-known/ecert-document-root.pem)",
+    )
+    p.add_argument(
+        "--root",
+        metavar="FILE",
+        help="PDF: the document root certificate (default: ecert-document-root.pem next to "
+        "the JWK Set)",
+    )
+    p.add_argument(
+        "--offline",
+        action="store_true",
+        help="PDF: do not ask the QR code's site for the current status",
+    )
     p.set_defaults(func=_cmd_verify)
 
     from graphql_api.cli_collection import add_parsers

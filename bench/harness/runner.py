@@ -1,6 +1,7 @@
 """The whole ``make bench`` run: PostgreSQL and wrk ready, the cached data set, per database
 an ecert server (production settings) and a baseline server side by side, the scenarios,
-the approvals, the two-worker verification run and the collection benchmarks."""
+the approvals, the two-worker verification run, the collection benchmarks and the
+certificate documents' render and seal times."""
 
 from __future__ import annotations
 
@@ -410,6 +411,22 @@ def _collection(run: BenchRun, run_dir: Path) -> None:
         _say(f"FAILED collection: {_one_line(exc)}")
 
 
+def _documents(run: BenchRun) -> None:
+    cfg = run.config
+    if not (cfg.wants("document-pdf") or cfg.wants("document-card")):
+        return
+    _say("certificate documents (render + seal in this process, QR PNG as baseline)")
+    try:
+        from bench.harness.documents import run_documents_bench
+
+        run.outcomes.extend(run_documents_bench(cfg, _say))
+    except Exception as exc:
+        run.outcomes.append(
+            Outcome(kind="document-pdf", label="certificate PDF", error=_one_line(exc))
+        )
+        _say(f"FAILED documents: {_one_line(exc)}")
+
+
 def run_bench(config: BenchConfig) -> BenchRun:
     """Everything ``make bench`` measures; servers are stopped whatever happens (Ctrl-C
     included: the table is then written with what was measured)."""
@@ -442,6 +459,7 @@ def run_bench(config: BenchConfig) -> BenchRun:
                 run.failures.append(f"{BACKEND_LABEL[backend]}: {_one_line(exc)}")
                 _say(f"FAILED on {BACKEND_LABEL[backend]}: {_one_line(exc)}")
         _collection(run, run_dir)
+        _documents(run)
     except KeyboardInterrupt:
         run.failures.append("interrupted (Ctrl-C): the table holds what was measured until then")
         _say("interrupted: stopping the servers")
