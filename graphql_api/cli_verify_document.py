@@ -24,16 +24,21 @@ from pathlib import Path
 from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
+from schema.enums import VerificationState
+
 __all__ = ["DOCUMENT_ROOT_CACHE_NAME", "fetch_document_root", "verify_pdf_document"]
 
 DOCUMENT_ROOT_CACHE_NAME = "ecert-document-root.pem"
 _TIMEOUT = 15
-_STATE_LABELS = {
-    "VALID": "有效",
-    "SUPERSEDED": "已更正（请以新版本为准）",
-    "REVOKED": "已撤销",
-    "UNVERIFIABLE": "无法验证",
-}
+# The verdict's label (schema.enums, the one label table), with a hint for 已更正.
+_STATE_HINTS = {"SUPERSEDED": "（请以新版本为准）"}
+_STATES = frozenset(member.value for member in VerificationState)
+
+
+def _state_label(state: str) -> str:
+    return VerificationState(state).label + _STATE_HINTS.get(state, "")
+
+
 _SEAL_PROBLEMS = {
     "malformed": "文件结构损坏",
     "no_signature": "文件没有电子签章",
@@ -103,7 +108,7 @@ def _status(url: str) -> dict[str, Any]:
             f"cannot reach {origin} for the current status ({reason}); "
             "check the network or pass --offline"
         )
-    if not isinstance(body, dict) or body.get("state") not in _STATE_LABELS:
+    if not isinstance(body, dict) or body.get("state") not in _STATES:
         _fail(f"{origin} did not answer a verification result for the QR code's URL")
     return body
 
@@ -183,7 +188,7 @@ def verify_pdf_document(
         body = _status(text.strip())
         state = body["state"]
         cert = body.get("certificate") or {}
-        line = f"三、当前状态：{_STATE_LABELS[state]}（在线查询 {urlsplit(text.strip()).netloc.lower()}）"
+        line = f"三、当前状态：{_state_label(state)}（在线查询 {urlsplit(text.strip()).netloc.lower()}）"
         if state == "REVOKED":
             revoked = body.get("revoked") or {}
             reason = (revoked.get("reason") or {}).get("name") or "—"

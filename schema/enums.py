@@ -17,6 +17,7 @@ __all__ = [
     "AuditAction",
     "CertificateStatus",
     "CorrectionStatus",
+    "DocumentFinding",
     "ExistingRecord",
     "ImportKind",
     "ImportOutcome",
@@ -250,3 +251,20 @@ class AuditAction(LabelledEnum):
     DOCUMENT_BATCH_FAILED = "document_batch.failed", "证书文件批量生成失败"
 
     PII_KEY_ROTATED = "pii_key.rotated", "个人信息加密密钥轮换"
+
+
+class DocumentFinding(LabelledEnum):
+    """One reason a document is not genuine-and-current (stable code, Chinese explanation),
+    in order of seriousness: the first one found is the conclusion."""
+
+    DOCUMENT_MODIFIED = "DOCUMENT_MODIFIED", "文件被修改：签章后文件内容有改动，签章无效"
+    SEAL_MISSING = "SEAL_MISSING", "文件没有电子签章"
+    SEAL_UNTRUSTED = "SEAL_UNTRUSTED", "文件签章无效：签章证书不是本系统签发的"
+    SEAL_INVALID = "SEAL_INVALID", "文件签章无效"
+    QR_NOT_FOUND = "QR_NOT_FOUND", "文件中未找到二维码"
+    QR_AMBIGUOUS = "QR_AMBIGUOUS", "文件中有多个不同的二维码，无法确定是哪一份证书"
+    QR_NOT_OFFICIAL = "QR_NOT_OFFICIAL", "二维码不是本系统的核验网址"
+    QR_UNVERIFIABLE = "QR_UNVERIFIABLE", "二维码无法验证：签名无效或证书不存在"
+    AUTHORITY_MISMATCH = "AUTHORITY_MISMATCH", "签章机关与证书发证机关不一致"
+    CERTIFICATE_REVOKED = "CERTIFICATE_REVOKED", "二维码对应的证书已撤销"
+    CERTIFICATE_SUPERSEDED = "CERTIFICATE_SUPERSEDED", "二维码对应的证书已更正（请以新版本为准）"

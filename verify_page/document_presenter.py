@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from schema.enums import VerificationState
-from schema.services.document_verification import DocumentFinding, DocumentVerdict
+from schema.enums import DocumentFinding, VerificationState
+from schema.services.document_verification import DocumentVerdict
 from verify_page.presenter import (
     _base_context,
     _certificate_html,

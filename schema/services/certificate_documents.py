@@ -61,7 +61,6 @@ _SUFFIXES = {
     DocumentKind.CARD: "card.png",
     DocumentKind.QR_LABEL: "qr-label.png",
 }
-_WATERMARKS = {CertificateStatus.SUPERSEDED: "已更正", CertificateStatus.REVOKED: "已撤销"}
 
 
 class DocumentUnavailable(DomainError):
@@ -119,7 +118,8 @@ def document_of(cert: Certificate, catalog: Catalog, photo: bytes | None) -> Cer
         verification_url=cert.verification_url,
         check_code=cert.check_code,
         photo_jpeg=photo,
-        watermark=_WATERMARKS.get(CertificateStatus(cert.status)),
+        # 已更正 / 已撤销 across a version that is no longer current.
+        watermark=None if cert.status is CertificateStatus.VALID else cert.status.label,
     )
 
 

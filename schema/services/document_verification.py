@@ -33,7 +33,7 @@ from tortoise.transactions import in_transaction
 from crypto import UrlFormatError, parse_verification_url
 from crypto.pdf_qr import PdfQrError, PdfQrProblem, decode_pdf_qr
 from crypto.pdf_signature import PdfSignatureReport, check_pdf_signature
-from schema.enums import LabelledEnum, VerificationState
+from schema.enums import DocumentFinding, VerificationState
 from schema.errors import InvalidInput, RateLimited
 from schema.reference.catalog import Catalog
 from schema.services.document_seal import root_certificate_pem
@@ -44,7 +44,6 @@ __all__ = [
     "CHECK_LIMIT",
     "CHECK_WINDOW",
     "MAX_DOCUMENT_BYTES",
-    "DocumentFinding",
     "DocumentVerdict",
     "check_document_bytes",
     "document_too_large",
@@ -58,23 +57,6 @@ CHECK_WINDOW = timedelta(minutes=15)  # … in each fixed window (schema.service
 _CHECKS = FixedWindowCounter("document-check:", limit=CHECK_LIMIT, window=CHECK_WINDOW)
 # Rendering and signature validation are CPU-bound: at most this many at once per process.
 _WORKERS = threading.BoundedSemaphore(2)
-
-
-class DocumentFinding(LabelledEnum):
-    """One reason a document is not genuine-and-current (stable code, Chinese explanation),
-    in order of seriousness: the first one found is the conclusion."""
-
-    DOCUMENT_MODIFIED = "DOCUMENT_MODIFIED", "文件被修改：签章后文件内容有改动，签章无效"
-    SEAL_MISSING = "SEAL_MISSING", "文件没有电子签章"
-    SEAL_UNTRUSTED = "SEAL_UNTRUSTED", "文件签章无效：签章证书不是本系统签发的"
-    SEAL_INVALID = "SEAL_INVALID", "文件签章无效"
-    QR_NOT_FOUND = "QR_NOT_FOUND", "文件中未找到二维码"
-    QR_AMBIGUOUS = "QR_AMBIGUOUS", "文件中有多个不同的二维码，无法确定是哪一份证书"
-    QR_NOT_OFFICIAL = "QR_NOT_OFFICIAL", "二维码不是本系统的核验网址"
-    QR_UNVERIFIABLE = "QR_UNVERIFIABLE", "二维码无法验证：签名无效或证书不存在"
-    AUTHORITY_MISMATCH = "AUTHORITY_MISMATCH", "签章机关与证书发证机关不一致"
-    CERTIFICATE_REVOKED = "CERTIFICATE_REVOKED", "二维码对应的证书已撤销"
-    CERTIFICATE_SUPERSEDED = "CERTIFICATE_SUPERSEDED", "二维码对应的证书已更正（请以新版本为准）"
 
 
 GENUINE_LABEL = "文件真实，证书当前有效"
