@@ -23,7 +23,13 @@ key   field             CBOR type
 14    number            tstr
 15    provenance        uint: 1 PAPER, 2 OTHER_SYSTEM, 3 NATIVE
 16    signed_at         uint, seconds since the Unix epoch (UTC)
+17    status_index      format_version 2 only, optional: [list_id, index], two
+                        uints (list_id <= 65535, index < 131072), the entry of
+                        this version in the signed status list (``crypto.status_list``)
 ====  ================  ======================================================
+
+format_version 1 has exactly keys 1..16 and is still verified; new certificates are
+issued as format_version 2, which may add key 17.
 
 Integers for dates, levels and provenance keep the QR symbol small: every
 payload byte costs 1.6 base32 characters in the URL.
@@ -54,13 +60,22 @@ __all__ = [
     "FORMAT_VERSION",
     "LEVELS",
     "PROVENANCES",
+    "STATUS_LIST_ENTRIES",
     "CertificateClaims",
+    "StatusIndex",
     "decode_claims",
     "encode_claims",
     "new_cert_id",
 ]
 
 FORMAT_VERSION = 1
+#: The format that carries an optional status-list entry (key 17).
+FORMAT_VERSION_STATUS = 2
+_FORMAT_VERSIONS = frozenset({FORMAT_VERSION, FORMAT_VERSION_STATUS})
+#: Entries in one status list (W3C Bitstring Status List: at least 131,072).
+STATUS_LIST_ENTRIES = 131_072
+#: Largest status list id; bounds the claims' size (the QR budget counts on it).
+MAX_STATUS_LIST_ID = 65_535
 CERT_ID_BYTES = 16  # 128 random bits -> 26 base32 characters
 
 # Code -> wire value.  Append only: wire values are frozen once issued.
@@ -74,6 +89,13 @@ _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 
 # CBOR map keys (format_version 1).
 K_FORMAT_VERSION = 1
+#: The format that carries an optional status-list entry (key 17).
+FORMAT_VERSION_STATUS = 2
+_FORMAT_VERSIONS = frozenset({FORMAT_VERSION, FORMAT_VERSION_STATUS})
+#: Entries in one status list (W3C Bitstring Status List: at least 131,072).
+STATUS_LIST_ENTRIES = 131_072
+#: Largest status list id; bounds the claims' size (the QR budget counts on it).
+MAX_STATUS_LIST_ID = 65_535
 K_CERT_ID = 2
 K_VERSION = 3
 K_HOLDER_NAME = 4
@@ -89,6 +111,7 @@ K_ISSUED_ON = 13
 K_NUMBER = 14
 K_PROVENANCE = 15
 K_SIGNED_AT = 16
+K_STATUS_INDEX = 17
 
 # Text fields: (key, attribute).  Checked and encoded uniformly.
 _TEXT_FIELDS: tuple[tuple[int, str], ...] = (
@@ -104,6 +127,7 @@ _TEXT_FIELDS: tuple[tuple[int, str], ...] = (
 # Fields a certificate is meaningless without.
 _NON_EMPTY = frozenset({"holder_name", "title_name", "number", "authority_code"})
 _ALL_KEYS = frozenset(range(K_FORMAT_VERSION, K_SIGNED_AT + 1))
+_ALL_KEYS_WITH_STATUS = _ALL_KEYS | {K_STATUS_INDEX}
 
 # Generous cap: the QR symbol limits real payloads to a few hundred bytes.
 MAX_ENCODED_CLAIMS = 2048
@@ -125,6 +149,21 @@ def _cert_id_bytes(cert_id: str) -> bytes:
     if len(raw) != CERT_ID_BYTES:
         raise ValueError("cert_id must be 26 upper-case base32 characters (128 bits)")
     return raw
+
+
+@dataclass(frozen=True, order=True)
+class StatusIndex:
+    """Where a certificate version's status is published: entry ``index`` of status list
+    ``list_id`` (``{BASE}/status/{list_id}``).  Drawn at random, never reused."""
+
+    list_id: int
+    index: int
+
+    def __post_init__(self) -> None:
+        if type(self.list_id) is not int or not 0 <= self.list_id <= MAX_STATUS_LIST_ID:
+            raise ValueError(f"status list id must be an int in 0 .. {MAX_STATUS_LIST_ID}")
+        if type(self.index) is not int or not 0 <= self.index < STATUS_LIST_ENTRIES:
+            raise ValueError(f"status index must be an int in 0 .. {STATUS_LIST_ENTRIES - 1}")
 
 
 @dataclass(frozen=True)
@@ -152,10 +191,16 @@ class CertificateClaims:
     provenance: str
     signed_at: datetime
     format_version: int = FORMAT_VERSION
+    status_index: StatusIndex | None = None
 
     def __post_init__(self) -> None:
-        if self.format_version != FORMAT_VERSION:
+        if type(self.format_version) is not int or self.format_version not in _FORMAT_VERSIONS:
             raise UnsupportedFormatError(f"unsupported format_version {self.format_version!r}")
+        if self.status_index is not None:
+            if self.format_version < FORMAT_VERSION_STATUS:
+                raise ValueError("status_index needs format_version 2")
+            if not isinstance(self.status_index, StatusIndex):
+                raise TypeError("status_index must be a StatusIndex")
         if not isinstance(self.cert_id, str):
             raise TypeError("cert_id must be str")
         _cert_id_bytes(self.cert_id)
@@ -200,6 +245,8 @@ def _to_map(claims: CertificateClaims) -> dict[int, Any]:
     }
     for key, name in _TEXT_FIELDS:
         result[key] = getattr(claims, name)
+    if claims.status_index is not None:
+        result[K_STATUS_INDEX] = [claims.status_index.list_id, claims.status_index.index]
     return result
 
 
@@ -230,6 +277,16 @@ def _code(fields: dict[Any, Any], key: int, table: dict[int, str]) -> str:
         raise ClaimsError(f"claims key {key} has an unknown value") from None
 
 
+def _status_index(fields: dict[Any, Any]) -> StatusIndex:
+    value = fields[K_STATUS_INDEX]
+    if not isinstance(value, list) or len(value) != 2 or any(type(v) is not int for v in value):
+        raise ClaimsError(f"claims key {K_STATUS_INDEX} must be [list_id, index]")
+    try:
+        return StatusIndex(list_id=value[0], index=value[1])
+    except ValueError:
+        raise ClaimsError(f"claims key {K_STATUS_INDEX} is out of range") from None
+
+
 def decode_claims(data: bytes) -> CertificateClaims:
     """Strictly decode bytes produced by :func:`encode_claims`.
 
@@ -249,10 +306,14 @@ def decode_claims(data: bytes) -> CertificateClaims:
     if K_FORMAT_VERSION not in fields:
         raise ClaimsError("claims lack format_version")
     format_version = fields[K_FORMAT_VERSION]
-    if type(format_version) is not int or format_version != FORMAT_VERSION:
+    if type(format_version) is not int or format_version not in _FORMAT_VERSIONS:
         raise UnsupportedFormatError("unsupported claims format_version")
-    if set(fields) != _ALL_KEYS:
-        raise ClaimsError("claims keys do not match format_version 1")
+    allowed = (
+        (_ALL_KEYS,) if format_version == FORMAT_VERSION else (_ALL_KEYS, _ALL_KEYS_WITH_STATUS)
+    )
+    if frozenset(fields) not in allowed:
+        raise ClaimsError(f"claims keys do not match format_version {format_version}")
+    status_index = _status_index(fields) if K_STATUS_INDEX in fields else None
     cert_id = _get(fields, K_CERT_ID, bytes)
     signed_at = _get(fields, K_SIGNED_AT, int)
     try:
@@ -264,6 +325,8 @@ def decode_claims(data: bytes) -> CertificateClaims:
             issued_on=_date(fields, K_ISSUED_ON),
             provenance=_code(fields, K_PROVENANCE, _PROVENANCE_CODES),
             signed_at=from_epoch_seconds(signed_at),
+            format_version=format_version,
+            status_index=status_index,
             **{name: _get(fields, key, str) for key, name in _TEXT_FIELDS},
         )
     except ClaimsError:

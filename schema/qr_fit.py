@@ -6,7 +6,7 @@ need a QR code too dense to scan. Approval must never be where that is found: ev
 submission and every loaded row are checked against the same budget approval uses — the
 largest QR version the issuer makes (``crypto.qr.MAX_QR_VERSION``) under the longest origin a
 deployment may have (``crypto.qr.MAX_BASE_URL_LENGTH``), with the values not known yet taken at
-their largest encoded size.
+their largest encoded size (the status-list entry of claims format 2 included).
 """
 
 from __future__ import annotations
@@ -15,7 +15,14 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
-from crypto.canonical import LEVELS, CertificateClaims
+from crypto.canonical import (
+    FORMAT_VERSION_STATUS,
+    LEVELS,
+    MAX_STATUS_LIST_ID,
+    STATUS_LIST_ENTRIES,
+    CertificateClaims,
+    StatusIndex,
+)
 from crypto.qr import MAX_BASE_URL_LENGTH, MAX_QR_VERSION, qr_version_for_length
 from crypto.qr import verification_url_length as _url_length
 from schema.errors import Problem
@@ -38,6 +45,8 @@ _SYSTEM_NUMBER_LENGTH = 15  # {YYYY}50{L}{NNNNNNN}{C}
 _PLACEHOLDER_DAY = date(2099, 12, 31)
 _PLACEHOLDER_SIGNED_AT = datetime(2105, 12, 31, tzinfo=UTC)
 _PLACEHOLDER_VERSION = 65535
+# New certificates (claims format 2) carry a status-list entry: counted at its largest.
+_PLACEHOLDER_STATUS = StatusIndex(list_id=MAX_STATUS_LIST_ID, index=STATUS_LIST_ENTRIES - 1)
 
 
 def _capacity() -> int:
@@ -88,6 +97,8 @@ def qr_overflow(
         number=number,
         provenance="OTHER_SYSTEM",
         signed_at=_PLACEHOLDER_SIGNED_AT,
+        format_version=FORMAT_VERSION_STATUS,
+        status_index=_PLACEHOLDER_STATUS,
     )
     return max(0, _url_length(MAX_BASE_URL_LENGTH, claims) - _CAPACITY)
 

@@ -1,4 +1,5 @@
-"""Public, read-only HTTP endpoints: the verification page, photos, the lookup form, JWKS.
+"""Public, read-only HTTP endpoints: the verification page, photos, the lookup form, JWKS,
+the signed status lists.
 
 ``GET /V/{CERT_ID}/{PAYLOAD}`` (also ``/v/…``: some scanners lower-case URLs) answers HTML
 to browsers and JSON to ``Accept: application/json``. The origin checked is always the
@@ -21,8 +22,10 @@ from schema.http_edge.client import client_ip
 from schema.services.lookup import lookup_certificate
 from schema.services.reference import current_catalog
 from schema.services.signing_keys import published_jwks_body
+from schema.services.status_lists import published_status_list
 from schema.services.verification import certificate_photo, verify_scanned
 from schema.storage import BlobNotFound
+from verify_page.cors import ALLOW_ORIGIN, CORS_METHODS, cors_public
 from verify_page.presenter import (
     STYLE_CSP_SOURCE,
     outcome_page,
@@ -33,9 +36,17 @@ from verify_page.presenter import (
 if TYPE_CHECKING:
     from schema.http_edge.deps import Deps
 
-__all__ = ["JWKS_CACHE_CONTROL", "PAGE_HEADERS", "verify_routes", "wants_json"]
+__all__ = [
+    "JWKS_CACHE_CONTROL",
+    "PAGE_HEADERS",
+    "STATUS_LIST_MEDIA_TYPE",
+    "verify_routes",
+    "wants_json",
+]
 
 JWKS_CACHE_CONTROL = "public, max-age=300"
+#: A status list is a compact JWS (``crypto.status_list``).
+STATUS_LIST_MEDIA_TYPE = "application/ecert-status-list+jwt"
 
 _COMMON_HEADERS = {
     "Referrer-Policy": "no-referrer",
@@ -95,14 +106,16 @@ def _raw(headers: dict[str, str], media_type: str) -> list[tuple[bytes, bytes]]:
 
 _RAW_PAGE_HEADERS = _raw(PAGE_HEADERS, "text/html; charset=utf-8")
 _RAW_JSON_HEADERS = _raw(_JSON_HEADERS, "application/json")
-_RAW_JWKS_HEADERS = _raw(
-    {
-        "Cache-Control": JWKS_CACHE_CONTROL,
-        "Access-Control-Allow-Origin": "*",
-        "X-Content-Type-Options": "nosniff",
-    },
-    "application/json",
-)
+# The verdict JSON of /V/… may be read by any origin's script (verify_page.cors); the
+# lookup's JSON answers may not.
+_RAW_VERDICT_JSON_HEADERS = _raw({**_JSON_HEADERS, **ALLOW_ORIGIN}, "application/json")
+_PUBLIC_DOCUMENT_HEADERS = {
+    "Cache-Control": JWKS_CACHE_CONTROL,
+    **ALLOW_ORIGIN,
+    "X-Content-Type-Options": "nosniff",
+}
+_RAW_JWKS_HEADERS = _raw(_PUBLIC_DOCUMENT_HEADERS, "application/json")
+_RAW_STATUS_LIST_HEADERS = _raw(_PUBLIC_DOCUMENT_HEADERS, STATUS_LIST_MEDIA_TYPE)
 
 
 class _Prepared(Response):
@@ -135,14 +148,12 @@ def verify_routes(deps: Deps) -> list[BaseRoute]:
             now=deps.clock(),
         )
         if wants_json(request):
-            return _json(to_json(outcome))
+            return _Prepared(orjson.dumps(to_json(outcome)), _RAW_VERDICT_JSON_HEADERS, 200)
         return _Prepared(outcome_page(outcome), _RAW_PAGE_HEADERS, 200)
 
     async def photo(request: Request) -> Response:
         try:
-            data = await certificate_photo(
-                cert_id=request.path_params["cert_id"], store=deps.store
-            )
+            data = await certificate_photo(cert_id=request.path_params["cert_id"], store=deps.store)
         except BlobNotFound:  # the record names a photo whose file is lost (partial restore)
             return Response(
                 "证书照片文件缺失，请联系发证机关",
@@ -192,12 +203,30 @@ def verify_routes(deps: Deps) -> list[BaseRoute]:
     async def jwks(request: Request) -> Response:
         return _Prepared(await published_jwks_body(), _RAW_JWKS_HEADERS, 200)
 
+    async def status_list(request: Request) -> Response:
+        try:
+            jws = await published_status_list(
+                request.path_params["list_id"],
+                signer=deps.issuer.signer,
+                public_base_url=settings.public_base_url,
+                now=deps.clock(),
+            )
+        except NotFound as exc:
+            return Response(exc.message, status_code=404, media_type="text/plain; charset=utf-8")
+        return _Prepared(jws.encode("ascii"), _RAW_STATUS_LIST_HEADERS, 200)
+
     return [
-        Route("/.well-known/jwks.json", jwks, name="jwks"),
+        Route("/.well-known/jwks.json", cors_public(jwks), methods=CORS_METHODS, name="jwks"),
+        Route(
+            "/status/{list_id:int}",
+            cors_public(status_list),
+            methods=CORS_METHODS,
+            name="status_list",
+        ),
         Route("/lookup", lookup, methods=["GET", "POST"], name="lookup"),
         # The photo route comes first: "photo" could otherwise be read as a payload.
         Route("/V/{cert_id}/photo", photo, name="certificate_photo"),
         Route("/v/{cert_id}/photo", photo),
-        Route("/V/{cert_id}/{payload}", verify, name="verify"),
-        Route("/v/{cert_id}/{payload}", verify),
+        Route("/V/{cert_id}/{payload}", cors_public(verify), methods=CORS_METHODS, name="verify"),
+        Route("/v/{cert_id}/{payload}", cors_public(verify), methods=CORS_METHODS),
     ]

@@ -33,6 +33,7 @@ from schema.services.certificate_documents import (
 from schema.services.document_seal import SealNotConfigured, root_certificate_pem
 from schema.services.holder_certificates import holder_qr
 from schema.storage import StorageError
+from verify_page.cors import ALLOW_ORIGIN, CORS_METHODS, cors_public
 
 if TYPE_CHECKING:
     from schema.http_edge.deps import Deps
@@ -154,7 +155,7 @@ def holder_qr_routes(deps: Deps) -> list[BaseRoute]:
             headers={
                 "Cache-Control": "public, max-age=3600",
                 "X-Content-Type-Options": "nosniff",
-                "Access-Control-Allow-Origin": "*",
+                **ALLOW_ORIGIN,
             },
         )
 
@@ -162,7 +163,12 @@ def holder_qr_routes(deps: Deps) -> list[BaseRoute]:
         Route("/certificates/{cert_id}/certificate.pdf", pdf, name="holder_certificate_pdf"),
         Route("/certificates/{cert_id}/card.png", card, name="holder_certificate_card"),
         Route("/certificates/{cert_id}/qr-label.png", qr_label, name="holder_qr_label"),
-        Route("/.well-known/ecert-document-root.pem", document_root, name="document_root"),
+        Route(
+            "/.well-known/ecert-document-root.pem",
+            cors_public(document_root),
+            methods=CORS_METHODS,
+            name="document_root",
+        ),
         Route("/certificates/{cert_id}/qr.png", png, name="holder_qr_png"),
         Route("/certificates/{cert_id}/qr.svg", svg, name="holder_qr_svg"),
     ]

@@ -10,6 +10,7 @@ from schema.models.certificates import (
     CorrectionStatus,
     IssuedNumber,
     Provenance,
+    StatusList,
 )
 from schema.models.documents import (
     BatchStatus,
@@ -59,4 +60,5 @@ __all__ = [
     "RegistrationStatus",
     "Session",
     "SigningKey",
+    "StatusList",
 ]

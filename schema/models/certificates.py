@@ -22,6 +22,7 @@ __all__ = [
     "CorrectionStatus",
     "IssuedNumber",
     "Provenance",
+    "StatusList",
 ]
 
 
@@ -68,6 +69,10 @@ class Certificate(Model):
     verification_url = fields.CharField(max_length=1000, null=True)
     qr_png_sha256 = fields.CharField(max_length=64, null=True)  # rendered once, at issuance
     qr_svg_sha256 = fields.CharField(max_length=64, null=True)
+    # Entry in the signed status list (claims format 2), drawn at random at issue. NULL for
+    # versions issued before status lists (claims format 1).
+    status_list_id = fields.IntField(null=True)
+    status_index = fields.IntField(null=True)
 
     status = fields.CharEnumField(CertificateStatus, max_length=16, default=CertificateStatus.VALID)
     issued_at = fields.DatetimeField()
@@ -87,7 +92,20 @@ class Certificate(Model):
 
     class Meta:
         table = "certificate"
-        unique_together = (("lineage_id", "version"),)
+        unique_together = (("lineage_id", "version"), ("status_list_id", "status_index"))
+
+
+class StatusList(Model):
+    """One published status list (``/status/{id}``), its entries drawn at random by issuance.
+    ``assigned`` counts the entries given out, and the list is closed when all are."""
+
+    id = fields.IntField(primary_key=True)
+    assigned = fields.IntField(default=0)
+    closed = fields.BooleanField(default=False)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "status_list"
 
 
 class CertificateNumberSeq(Model):

@@ -22,6 +22,7 @@ from crypto import (
     check_code,
     new_cert_id,
 )
+from crypto.canonical import FORMAT_VERSION_STATUS, StatusIndex
 from crypto.qr import qr_version_for_length
 from schema.enums import RegistrationSource
 from schema.errors import InvalidState
@@ -29,6 +30,7 @@ from schema.models import Certificate, CertificateStatus, Provenance, Registrati
 from schema.qr_fit import QR_TOO_LONG
 from schema.services.bulk_write import insert_rows
 from schema.services.signing_keys import Signer
+from schema.services.status_lists import allocate_status_indexes
 from schema.storage import BlobStore
 
 __all__ = ["CertificateContent", "IssuedVersion", "Issuer", "provenance_for"]
@@ -96,6 +98,8 @@ _ISSUE_COLUMNS = (
     "verification_url",
     "status",
     "issued_at",
+    "status_list_id",
+    "status_index",
 )
 
 
@@ -120,12 +124,13 @@ class Issuer:
         not drawn here: the holder's first download renders and stores them (``holder_qr``)."""
         signed_at = now.replace(microsecond=0)
         kid, sign = await self.signer.signing_function(signed_at)
+        entries = await allocate_status_indexes(len(items), now=now, conn=conn)
 
         def _sign_all() -> tuple[list[IssuedVersion], list[tuple[object, ...]]]:
             issued, rows = [], []
-            for registration_id, content in items:
+            for (registration_id, content), entry in zip(items, entries, strict=True):
                 cert_id = new_cert_id()
-                cose = sign(_claims(cert_id, 1, content, signed_at))
+                cose = sign(_claims(cert_id, 1, content, signed_at, entry))
                 columns = {
                     **_columns(content),
                     "cert_id": cert_id,
@@ -136,11 +141,11 @@ class Issuer:
                     "signed_at": signed_at,
                     "signed_payload": cose,
                     "check_code": check_code(cose),
-                    "verification_url": build_verification_url(
-                        self.public_base_url, cert_id, cose
-                    ),
+                    "verification_url": build_verification_url(self.public_base_url, cert_id, cose),
                     "status": CertificateStatus.VALID,
                     "issued_at": now,
+                    "status_list_id": entry.list_id,
+                    "status_index": entry.index,
                 }
                 rows.append(tuple(columns.values()))
                 issued.append(IssuedVersion(cert_id, content.number, kid, registration_id))
@@ -164,7 +169,8 @@ class Issuer:
     ) -> Certificate:
         cert_id = new_cert_id()
         signed_at = now.replace(microsecond=0)
-        claims = _claims(cert_id, version, content, signed_at)
+        (entry,) = await allocate_status_indexes(1, now=now, conn=conn)
+        claims = _claims(cert_id, version, content, signed_at, entry)
         kid, cose = await self.signer.sign(claims)
         url = build_verification_url(self.public_base_url, cert_id, cose)
         version_needed = qr_version_for_length(len(url))
@@ -188,13 +194,20 @@ class Issuer:
             check_code=check_code(cose),
             verification_url=url,
             issued_at=now,
+            status_list_id=entry.list_id,
+            status_index=entry.index,
             using_db=conn,
         )
 
 
 def _claims(
-    cert_id: str, version: int, content: CertificateContent, signed_at: datetime
+    cert_id: str,
+    version: int,
+    content: CertificateContent,
+    signed_at: datetime,
+    status_index: StatusIndex,
 ) -> CertificateClaims:
+    """Claims format 2: the version's status-list entry is signed with it."""
     return CertificateClaims(
         cert_id=cert_id,
         version=version,
@@ -211,6 +224,8 @@ def _claims(
         number=content.number,
         provenance=content.provenance.value,
         signed_at=signed_at,
+        format_version=FORMAT_VERSION_STATUS,
+        status_index=status_index,
     )
 
 

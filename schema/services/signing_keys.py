@@ -358,6 +358,12 @@ class Signer:
     ) -> tuple[str, Callable[[CertificateClaims], bytes]]:
         """The key that signs at ``signed_at`` and a plain function signing with it — one
         key-ring read for many signatures (bulk issuance signs a whole chunk with it)."""
+        kid, private_key = await self.private_key(signed_at)
+        return kid, lambda claims: sign_claims(claims, private_key, kid)
+
+    async def private_key(self, signed_at: datetime) -> tuple[str, Ed25519PrivateKey]:
+        """The key that signs at ``signed_at`` (its kid and unlocked private key): for other
+        signed documents of the service, such as the status lists."""
         records = {r.kid: r for r in await key_records()}
         try:
             record = KeyRing(records.values()).signing_key(signed_at)
@@ -374,5 +380,4 @@ class Signer:
                     "签名密钥无法解锁（口令配置有误），请联系签章管理员", code="SIGNING_KEY_LOCKED"
                 ) from None
             self._cache[record.kid] = unlocked
-        private_key, kid = unlocked.private_key, record.kid
-        return kid, lambda claims: sign_claims(claims, private_key, kid)
+        return record.kid, unlocked.private_key

@@ -85,7 +85,7 @@ def test_signed_at_is_normalised_to_utc() -> None:
         {"version": True},
         {"holder_name": ""},
         {"issued_on": datetime(2023, 3, 15, tzinfo=UTC)},
-        {"format_version": 2},
+        {"format_version": 3},
     ],
 )
 def test_invalid_claims_are_refused_at_construction(change: dict[str, object]) -> None:
@@ -95,7 +95,7 @@ def test_invalid_claims_are_refused_at_construction(change: dict[str, object]) -
 
 def test_decode_rejects_unknown_format_version() -> None:
     fields = _fields()
-    fields[1] = 2
+    fields[1] = 3  # 1 and 2 are known (2: status-list entry)
     with pytest.raises(UnsupportedFormatError):
         decode_claims(cbor2.dumps(fields, canonical=True))
 
