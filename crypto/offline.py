@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from typing import Any
 
 import zxingcpp
@@ -18,8 +19,9 @@ from crypto.errors import QRDecodeError, UrlFormatError, VerificationError, Veri
 from crypto.keys import PublicKeyInfo, parse_jwks
 from crypto.qr import parse_verification_url
 from crypto.signing import VerifiedClaims, verify_cose
+from crypto.status_list import EntryStatus, verify_status_list
 
-__all__ = ["decode_qr_image", "verify_offline", "verify_url"]
+__all__ = ["decode_qr_image", "offline_status", "verify_offline", "verify_url"]
 
 
 def verify_url(
@@ -49,6 +51,24 @@ def verify_offline(text_or_url: str, jwks: Mapping[str, Any]) -> VerifiedClaims:
     JWKSError if the JWK Set itself is malformed.
     """
     return verify_url(text_or_url, parse_jwks(jwks))
+
+
+def offline_status(
+    verified: VerifiedClaims, status_list_jws: str, jwks: Mapping[str, Any], *, now: datetime
+) -> EntryStatus | None:
+    """The current state of a verified certificate from its signed status list (§12).
+
+    None for claims without a status-list entry (format 1: status unknown offline).
+    Raises StatusListError when the list is not usable -- above all EXPIRED: a list past
+    its ``exp`` must be fetched again, it never makes a certificate valid.
+    """
+    entry = verified.claims.status_index
+    if entry is None:
+        return None
+    status_list = verify_status_list(
+        status_list_jws, parse_jwks(jwks), now=now, list_id=entry.list_id
+    )
+    return status_list.status(entry.index)
 
 
 def decode_qr_image(image_bytes: bytes) -> str:

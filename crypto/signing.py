@@ -110,7 +110,9 @@ def cose_sign1_length(claims: CertificateClaims) -> int:
     ``KID_BYTES`` long and an Ed25519 signature always 64 bytes, so a
     placeholder of each gives the exact length without signing.
     """
-    protected = cbor2.dumps({_HDR_ALG: COSE_ALG_EDDSA, _HDR_KID: bytes(KID_BYTES)}, canonical=True)
+    protected = cbor2.dumps(
+        {_HDR_ALG: COSE_ALG_EDDSA, _HDR_KID: bytes(KID_BYTES)}, canonical=True
+    )
     message = cbor2.CBORTag(COSE_SIGN1_TAG, [protected, {}, encode_claims(claims), bytes(64)])
     return len(cbor2.dumps(message, canonical=True))
 

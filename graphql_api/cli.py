@@ -382,9 +382,93 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         if exc.reason is VerificationReason.UNKNOWN_KEY:
             print("签名密钥不在本地公钥集中：公钥集可能已过期，可用 --fetch 更新后重试。")
         return 1
-    for line in _describe(verified, text):
-        print(line)
-    return 0
+    lines = _describe(verified, text)
+    if verified.claims.status_index is None:
+        for line in lines:
+            print(line)
+        return 0
+    return _report_status(verified, lines, document, args=args, cache_dir=jwks_path.parent)
+
+
+STATUS_LIST_CACHE = "status-list-{}.jwt"
+
+
+def _fetch_status_list(base: str, list_id: int, target: Path) -> None:
+    import urllib.request
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(base.strip())
+    url = f"{parts.scheme}://{parts.netloc}/status/{list_id}"
+    try:
+        with urllib.request.urlopen(url, timeout=15) as resp:  # noqa: S310 (scheme checked)
+            body = resp.read(1_000_000).decode("ascii")
+    except (OSError, ValueError) as exc:
+        _usage_error(f"could not fetch {url}: {exc}")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(body.strip() + "\n", encoding="ascii")
+    print(f"fetched {url} → {target}")
+
+
+def _report_status(
+    verified: VerifiedClaims,
+    lines: list[str],
+    jwks: dict[str, object],
+    *,
+    args: argparse.Namespace,
+    cache_dir: Path,
+) -> int:
+    """Claims format 2: the state from the signed status list (fetched with ``--fetch``,
+    else the cached copy next to the JWK Set, or ``--status-list FILE``). Exit 0 有效,
+    1 已撤销 / 已更正, 2 no usable list (missing or expired: never reported as 有效)."""
+    from crypto.offline import offline_status
+    from crypto.status_list import EntryStatus, StatusListError, StatusListReason
+
+    entry = verified.claims.status_index
+    assert entry is not None
+    path = (
+        Path(args.status_list)
+        if args.status_list
+        else cache_dir / STATUS_LIST_CACHE.format(entry.list_id)
+    )
+    if args.fetch and not args.status_list:
+        _fetch_status_list(args.fetch, entry.list_id, path)
+    signature_line, *details = lines
+    if not path.is_file():
+        print(signature_line)
+        print(
+            f"当前状态：未知（本地没有状态列表 {entry.list_id}：可用 --fetch https://ORIGIN 下载，"
+            "或打开二维码网址在线查询）"
+        )
+        print(*details, sep="\n")
+        return 2
+    try:
+        status = offline_status(
+            verified, path.read_text(encoding="ascii"), jwks, now=datetime.now(UTC)
+        )
+    except (OSError, UnicodeDecodeError) as exc:
+        _usage_error(f"cannot read {path}: {exc}")
+    except StatusListError as exc:
+        print(signature_line)
+        if exc.reason is StatusListReason.EXPIRED:
+            print(
+                "当前状态：无法确定——状态列表已过期（status list expired, refresh）："
+                "请用 --fetch https://ORIGIN 重新下载"
+            )
+        else:
+            print(f"当前状态：无法确定——状态列表 {path} 无效（{exc.reason.value}）")
+        print(*details, sep="\n")
+        return 2
+    assert status is not None
+    verdict = {
+        EntryStatus.VALID: "结果：有效（签名有效，状态列表显示证书未撤销、未更正）",
+        EntryStatus.REVOKED: "结果：已撤销（签名有效，但发证机关已撤销此证书）",
+        EntryStatus.SUPERSEDED: "结果：已更正（签名有效，但此版本已被更正后的新版本取代）",
+    }[status]
+    print(verdict)
+    print(f"状态列表：{entry.list_id}（第 {entry.index} 项，离线核验）")
+    # The state is known now: the advice to ask online is for format-1 certificates.
+    print(*(line for line in details if not line.startswith("注意：")), sep="\n")
+    return 0 if status is EntryStatus.VALID else 1
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -455,8 +539,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--fetch",
         metavar="ORIGIN",
-        help="first download ORIGIN/.well-known/jwks.json (and, for a PDF, "
-        "ORIGIN/.well-known/ecert-document-root.pem)",
+        help="first download ORIGIN/.well-known/jwks.json (then the certificate's status list "
+        "ORIGIN/status/ID, and, for a PDF, ORIGIN/.well-known/ecert-document-root.pem)",
+    )
+    p.add_argument(
+        "--status-list",
+        metavar="FILE",
+        help="the signed status list of a format-2 certificate (default: "
+        "status-list-ID.jwt next to the JWK Set; --fetch downloads it)",
     )
     p.add_argument(
         "--root",
@@ -514,9 +604,7 @@ _DATABASE_COMMANDS = frozenset(
     }
 )
 #: ... and that write under the data directory (blobs, the SQLite file, reports).
-_DATA_DIR_COMMANDS = frozenset(
-    {"serve", "migrate", "import", "worker", "restore", "certificate"}
-)
+_DATA_DIR_COMMANDS = frozenset({"serve", "migrate", "import", "worker", "restore", "certificate"})
 
 
 def _fail_line(message: str, status: int = 2) -> int:

@@ -821,9 +821,7 @@ class _Evaluation:
                 # No date yet, but a paper certificate is a pre-2021 one: its number is needed.
                 self._require(
                     "certificateNumber",
-                    lambda: check_certificate_number(
-                        None, obtained_year=TITLE_SYSTEM_FROM_YEAR - 1
-                    ),
+                    lambda: check_certificate_number(None, obtained_year=TITLE_SYSTEM_FROM_YEAR - 1),
                 )
             else:
                 self._clear("certificateNumber")

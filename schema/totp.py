@@ -39,6 +39,7 @@ VALID_WINDOW = 1
 DIGITS = 6
 
 
+
 class TotpSealer:
     """Authenticated encryption of TOTP secrets: the PII protector's keys (so
     ``ecert rotate-pii-key`` re-seals them with the rest) under their own associated data."""

@@ -273,16 +273,16 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
             high=3600,
         ),
         import_chunk_rows=_int(
-            "ECERT_IMPORT_CHUNK_ROWS",
-            env_map.get("ECERT_IMPORT_CHUNK_ROWS", "1000"),
-            low=1,
-            high=5000,
+            "ECERT_IMPORT_CHUNK_ROWS", env_map.get("ECERT_IMPORT_CHUNK_ROWS", "1000"), low=1, high=5000
         ),
         inprocess_worker=_bool(
             "ECERT_INPROCESS_WORKER",
-            env_map.get("ECERT_INPROCESS_WORKER", "true" if scheme == "sqlite" else "false"),
+            env_map.get(
+                "ECERT_INPROCESS_WORKER", "true" if scheme == "sqlite" else "false"
+            ),
         ),
         **_edge_settings(env_map, secret_text),
+
         sms_provider=sms_provider,
     )
 

@@ -202,7 +202,9 @@ async def open_reader(
             return rows.next_chunk(fixed)
 
         return RowReader(executor, next_chunk, rows.notes, rows.close)
-    process = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+    process = ProcessPoolExecutor(
+        max_workers=1, mp_context=multiprocessing.get_context("spawn")
+    )
     loop = asyncio.get_running_loop()
     try:
         await loop.run_in_executor(process, _child_open, spec, await documents())

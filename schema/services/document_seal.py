@@ -191,11 +191,7 @@ class DocumentSealer:
         async with self._lock:
             if authority_code not in self._unlocked or "@tsa" not in self._unlocked:
                 rows = await DocumentCredential.filter(retired_at=None).filter(
-                    role__in=[
-                        CredentialRole.ROOT,
-                        CredentialRole.TIMESTAMP,
-                        CredentialRole.AUTHORITY,
-                    ]
+                    role__in=[CredentialRole.ROOT, CredentialRole.TIMESTAMP, CredentialRole.AUTHORITY]
                 )
                 by_role = {
                     (r.role, r.authority_code): r

@@ -91,9 +91,7 @@ async def load_reference_data(
                         using_db=conn,
                     )
                     added += 1
-                elif row.source == ReferenceSource.FILE and (
-                    row.data != entry or row.file_version != version
-                ):
+                elif row.source == ReferenceSource.FILE and (row.data != entry or row.file_version != version):
                     row.data, row.file_version, row.updated_at = entry, version, now
                     await row.save(using_db=conn)
                     updated += 1

@@ -30,7 +30,8 @@ _SCAN_SQL = (
     " WHERE k.kid = {}"
 )
 _LINK_SQL = (
-    "SELECT id, cert_id, version, verification_url, superseded_by_id FROM certificate WHERE id = {}"
+    "SELECT id, cert_id, version, verification_url, superseded_by_id"
+    " FROM certificate WHERE id = {}"
 )
 # The ORM's own conversion of a stored instant (SQLite returns text, asyncpg a datetime).
 _to_datetime = Certificate._meta.fields_map["revoked_at"].to_python_value

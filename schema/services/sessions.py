@@ -268,7 +268,7 @@ class SessionRow:
 # One statement per request: the session and its account's few columns (not the account's
 # PII), joined. Nothing is written per request.
 _SESSION_LOOKUP = (
-    "SELECT s.id, s.csrf_hash, s.expires_at, s.revoked_at, a.id AS account_id, a.public_id, "
+    'SELECT s.id, s.csrf_hash, s.expires_at, s.revoked_at, a.id AS account_id, a.public_id, '
     "a.name, a.role, a.authority_code, a.is_active, a.totp_enabled_at "
     'FROM "session" s JOIN "account" a ON a.id = s.account_id WHERE s.token_hash = {}'
 )
