@@ -184,3 +184,64 @@ def test_documented_day_and_second_counts(key: int, value: str) -> None:
         assert decoded[key] == int(_utc(value).timestamp())
     else:
         assert decoded[key] == (date.fromisoformat(value) - date(1970, 1, 1)).days
+
+
+# --------------------------------------------------------------------------- §12 status lists
+
+
+def _status_list_inputs() -> dict[str, Any]:
+    result: dict[str, Any] = json.loads(BLOCKS["status_list_inputs"])
+    return result
+
+
+def test_status_list_jws_is_what_the_code_signs() -> None:
+    from datetime import timedelta
+
+    from crypto.status_list import EntryStatus, sign_status_list
+
+    inputs = _status_list_inputs()
+    seed = bytes.fromhex(json.loads(BLOCKS["inputs"])["seed"])
+    key = private_key_from_seed(seed)
+    jws = sign_status_list(
+        issuer=inputs["issuer"],
+        list_id=inputs["list_id"],
+        entries={int(i): EntryStatus(v) for i, v in inputs["entries"].items()},
+        issued_at=datetime.fromisoformat(inputs["issued_at"].replace("Z", "+00:00")),
+        valid_for=timedelta(seconds=inputs["valid_for_seconds"]),
+        private_key=key,
+        kid=kid_for(raw_public_key(key)),
+    )
+    assert jws == _text("status_list_jws")
+    assert f"The JWS ({len(jws)} characters" in DOC.read_text(encoding="utf-8")
+
+
+def test_documented_status_list_verifies_and_reads_as_stated() -> None:
+    from datetime import timedelta
+
+    from crypto.status_list import (
+        EntryStatus,
+        StatusListError,
+        StatusListReason,
+        verify_status_list,
+    )
+
+    keys = parse_jwks(json.loads(BLOCKS["jwks"]))
+    inputs = _status_list_inputs()
+    issued = datetime.fromisoformat(inputs["issued_at"].replace("Z", "+00:00"))
+    jws = _text("status_list_jws")
+    listed = verify_status_list(jws, keys, now=issued + timedelta(hours=1), list_id=1)
+    assert listed.status(7) is EntryStatus.REVOKED
+    assert listed.status(42) is EntryStatus.SUPERSEDED
+    assert listed.status(0) is EntryStatus.VALID
+    assert listed.bitstring[1] == 0x01 and listed.bitstring[10] == 0x08
+    assert sum(1 for b in listed.bitstring if b) == 2
+    # One second past exp: refused, never valid.
+    with pytest.raises(StatusListError) as expired:
+        verify_status_list(jws, keys, now=listed.valid_until, list_id=1)
+    assert expired.value.reason is StatusListReason.EXPIRED
+    # Any changed character of the signed part breaks the signature.
+    header, payload, signature = jws.split(".")
+    i = len(payload) // 2
+    tampered = f"{header}.{payload[:i]}{'A' if payload[i] != 'A' else 'B'}{payload[i + 1 :]}"
+    with pytest.raises(StatusListError):
+        verify_status_list(f"{tampered}.{signature}", keys, now=issued, list_id=1)
