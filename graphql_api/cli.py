@@ -418,8 +418,9 @@ def _report_status(
     cache_dir: Path,
 ) -> int:
     """Claims format 2: the state from the signed status list (fetched with ``--fetch``,
-    else the cached copy next to the JWK Set, or ``--status-list FILE``). Exit 0 有效,
-    1 已撤销 / 已更正, 2 no usable list (missing or expired: never reported as 有效)."""
+    else the cached copy next to the JWK Set, or ``--status-list FILE``). Exit 0 有效 (or no
+    list at hand: state unknown, as for format 1), 1 已撤销 / 已更正, 2 the list is expired or
+    invalid (never reported as 有效)."""
     from crypto.offline import offline_status
     from crypto.status_list import EntryStatus, StatusListError, StatusListReason
 
@@ -440,7 +441,8 @@ def _report_status(
             "或打开二维码网址在线查询）"
         )
         print(*details, sep="\n")
-        return 2
+        # As for a format-1 certificate: the signature is good, the state unknown offline.
+        return 0
     try:
         status = offline_status(
             verified, path.read_text(encoding="ascii"), jwks, now=datetime.now(UTC)
