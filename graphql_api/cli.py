@@ -202,6 +202,9 @@ async def _keys(args: argparse.Namespace) -> list[str]:
             if args.reissue:
                 lines += await _reissue_started(args, settings, deps, row.kid)
             return lines
+        if args.action == "reissue":
+            job = await signing_keys.queue_reissue(actor=SYSTEM, kid=args.kid, now=now)
+            return await _reissue_started(args, settings, deps, job.kid)
         if args.action == "reissue-status":
             from schema.services.key_reissue import list_reissue_jobs
 
@@ -484,7 +487,7 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "keys",
-        help="signing keys: list, create, rotate, retire, revoke, reissue-status, affected, "
+        help="signing keys: list, create, rotate, retire, revoke, reissue, reissue-status, affected, "
         "export-jwks",
     )
     keys = p.add_subparsers(dest="action", required=True)
@@ -506,6 +509,11 @@ def _parser() -> argparse.ArgumentParser:
     k.add_argument(
         "--wait", action="store_true", help="with --reissue: run the re-issue here, with progress"
     )
+    k = keys.add_parser(
+        "reissue", help="queue the re-issue of what the revoked KID signed (again, e.g. failed)"
+    )
+    k.add_argument("kid")
+    k.add_argument("--wait", action="store_true", help="run the re-issue here, with progress")
     k = keys.add_parser("reissue-status", help="progress of the re-issue jobs (of KID)")
     k.add_argument("kid", nargs="?")
     k = keys.add_parser(

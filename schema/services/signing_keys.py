@@ -56,6 +56,7 @@ __all__ = [
     "list_keys",
     "published_jwks",
     "published_jwks_body",
+    "queue_reissue",
     "retire_key",
     "revoke_key",
     "rotate_key",
@@ -285,12 +286,8 @@ async def revoke_key(
         row = await _locked(kid, conn)
         if row.revoked_at is not None:
             raise InvalidState("该密钥已吊销", code="KEY_ALREADY_REVOKED")
-        if reissue and not any(r.kid != kid and r.window.covers(now) for r in await key_records()):
-            raise InvalidState(
-                "没有其他可用的签名密钥，无法重新签发证书；请先生成新密钥"
-                "（ecert keys rotate 或 ecert keys create），再吊销该密钥",
-                code="REISSUE_NO_SIGNING_KEY",
-            )
+        if reissue:
+            await _require_other_key(kid, now)
         row.revoked_at = effective_at.replace(microsecond=0)
         row.revocation_note = note.strip()
         await row.save(using_db=conn)
@@ -309,7 +306,41 @@ async def revoke_key(
     return row
 
 
-async def _queue_reissue(row: SigningKey, *, actor: Actor, now: datetime, conn: Any) -> None:
+async def _require_other_key(kid: str, now: datetime) -> None:
+    if not any(r.kid != kid and r.window.covers(now) for r in await key_records()):
+        raise InvalidState(
+            "没有其他可用的签名密钥，无法重新签发证书；"
+            "请先生成新密钥（ecert keys rotate 或 ecert keys create）",
+            code="REISSUE_NO_SIGNING_KEY",
+        )
+
+
+async def queue_reissue(*, actor: Actor, kid: str, now: datetime) -> KeyReissueJob:
+    """A new re-issue job for a key revoked earlier (without ``reissue``, before this
+    existed, or after a job failed and its cause was fixed). Refused while another job of
+    the key is unfinished (``KEY_REISSUE_PENDING``) and, as at revocation, without another
+    key that can sign now."""
+    _require_signer(actor)
+    async with in_transaction() as conn:
+        row = await _locked(kid, conn)
+        if row.revoked_at is None:
+            raise InvalidState("该密钥未吊销，无需重新签发", code="KEY_NOT_REVOKED")
+        await _require_other_key(kid, now)
+        unfinished = (
+            await KeyReissueJob.filter(
+                kid=kid, status__in=(BatchStatus.QUEUED, BatchStatus.RUNNING)
+            )
+            .using_db(conn)
+            .exists()
+        )
+        if unfinished:
+            raise InvalidState("该密钥已有进行中的重新签发任务", code="KEY_REISSUE_PENDING")
+        return await _queue_reissue(row, actor=actor, now=now, conn=conn)
+
+
+async def _queue_reissue(
+    row: SigningKey, *, actor: Actor, now: datetime, conn: Any
+) -> KeyReissueJob:
     """The re-issue job of a key just revoked (inside the revocation's transaction)."""
     assert row.revoked_at is not None
     total = (
@@ -338,6 +369,7 @@ async def _queue_reissue(row: SigningKey, *, actor: Actor, now: datetime, conn: 
         after={"kid": row.kid, "since": row.revoked_at.isoformat(), "total": total},
         using_db=conn,
     )
+    return job
 
 
 async def ensure_development_key(*, passphrase: bytes, now: datetime) -> str | None:

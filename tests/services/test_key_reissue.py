@@ -6,6 +6,7 @@ under A stays 无法验证, and running the job again re-issues nothing."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
@@ -31,7 +32,7 @@ from schema.services import history, holder_certificates, key_reissue, signing_k
 from schema.services.reference import current_catalog
 from schema.services.review import approve_registration
 from schema.services.verification import verify_stored
-from tests.support.client import ApiClient
+from tests.support.client import ApiClient, in_process
 from tests.support.collection import collector
 from tests.support.factories import NOW, make_applicant
 from tests.support.flows import YUBEI_TITLE, People, actor_of, fill_and_submit, make_people
@@ -112,11 +113,20 @@ async def _revoke_with_reissue(drill: Drill) -> KeyReissueJob:
     return job
 
 
+@pytest.fixture
+async def page(db: str, deps: Deps) -> AsyncIterator[ApiClient]:
+    """The app without its background worker: the test decides when the job runs."""
+    quiet = replace(deps, settings=replace(deps.settings, inprocess_worker=False))
+    async with in_process(quiet) as client:
+        yield client
+
+
 def _worker(deps: Deps) -> InProcessWorker:
     return InProcessWorker(collector(deps), clock=lambda: DRILL_AT)
 
 
-async def test_revoke_with_reissue_drill(api: ApiClient, deps: Deps) -> None:
+async def test_revoke_with_reissue_drill(page: ApiClient, deps: Deps) -> None:
+    api = page
     drill = await _drill_setup(deps)
     job = await _revoke_with_reissue(drill)
     assert (job.status, job.total, job.done_count) == (BatchStatus.QUEUED, 3, 0)
@@ -268,3 +278,27 @@ async def test_reissue_without_another_usable_key_is_refused_before_anything_cha
     assert refused.value.code == "REISSUE_NO_SIGNING_KEY"
     key = await SigningKey.get(kid=cert.kid)
     assert key.revoked_at is None and await KeyReissueJob.all().count() == 0
+
+
+async def test_a_key_revoked_without_reissue_is_reissued_later(db: str, deps: Deps) -> None:
+    drill = await _drill_setup(deps)
+    signer = drill.people.signer
+    with pytest.raises(InvalidState) as not_revoked:
+        await signing_keys.queue_reissue(actor=signer, kid=drill.key_a, now=DRILL_AT)
+    assert not_revoked.value.code == "KEY_NOT_REVOKED"
+    await signing_keys.revoke_key(
+        actor=signer, kid=drill.key_a, effective_at=REVOKED_FROM, note="泄露", now=DRILL_AT
+    )
+    assert await KeyReissueJob.all().count() == 0
+    job = await signing_keys.queue_reissue(actor=signer, kid=drill.key_a, now=DRILL_AT)
+    assert (job.status, job.total) == (BatchStatus.QUEUED, 3)
+    with pytest.raises(InvalidState) as pending:
+        await signing_keys.queue_reissue(actor=signer, kid=drill.key_a, now=DRILL_AT)
+    assert pending.value.code == "KEY_REISSUE_PENDING"
+    assert await _worker(deps).run_pending() == 1
+    assert await Certificate.filter(kid=drill.key_b).count() == 3
+    again = await signing_keys.queue_reissue(actor=signer, kid=drill.key_a, now=DRILL_AT)
+    assert again.total == 0 and await _worker(deps).run_pending() == 1
+    await again.refresh_from_db()
+    assert (again.status, again.done_count) == (BatchStatus.DONE, 0)
+    assert await Certificate.filter(kid=drill.key_b).count() == 3
