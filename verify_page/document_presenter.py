@@ -27,6 +27,7 @@ _BANNERS = {
     None: ("valid", "✓", "真实有效"),
     DocumentFinding.CERTIFICATE_REVOKED: ("revoked", "✕", "已撤销"),
     DocumentFinding.CERTIFICATE_SUPERSEDED: ("superseded", "↻", "已更正"),
+    DocumentFinding.CERTIFICATE_KEY_REVOKED: ("key_revoked", "!", "签名密钥已停用"),
     DocumentFinding.DOCUMENT_MODIFIED: ("revoked", "✕", "文件被修改"),
 }
 _UNSURE_BANNER = ("unverifiable", "?", "无法确认")
