@@ -187,6 +187,7 @@ async def _chunk(
     issuer: Issuer,
     clock: Callable[[], datetime],
     lease: timedelta,
+    size: int,
 ) -> int:
     """Re-issue the next chunk in one transaction; how many (0: nothing is left)."""
     now = clock()
@@ -198,7 +199,7 @@ async def _chunk(
             .select_for_update()
             .using_db(conn)
             .order_by("id")
-            .limit(CHUNK)
+            .limit(size)
         )
         for old in olds:
             await _reissue_one(old, job, issuer, now, conn)
@@ -275,6 +276,7 @@ async def run_reissue_job(
     clock: Callable[[], datetime],
     lease: timedelta = timedelta(seconds=60),
     progress: Callable[[KeyReissueJob], None] | None = None,
+    chunk: int = CHUNK,
 ) -> KeyReissueJob | None:
     """Claim the job and re-issue chunk by chunk until nothing is left; ``None`` when
     another worker holds it (or it is finished) or took it over meanwhile. A failed
@@ -288,7 +290,7 @@ async def run_reissue_job(
         await _finish(job, owner, now=clock(), status=BatchStatus.FAILED, error=error)
         return job
     try:
-        while await _chunk(job, owner, issuer, clock, lease):
+        while await _chunk(job, owner, issuer, clock, lease, chunk):
             if progress is not None:
                 progress(job)
     except LeaseLost:

@@ -6,7 +6,8 @@ under A stays 无法验证, and running the job again re-issues nothing."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
@@ -302,3 +303,48 @@ async def test_a_key_revoked_without_reissue_is_reissued_later(db: str, deps: De
     await again.refresh_from_db()
     assert (again.status, again.done_count) == (BatchStatus.DONE, 0)
     assert await Certificate.filter(kid=drill.key_b).count() == 3
+
+
+async def test_the_job_commits_chunk_by_chunk_with_progress(db: str, deps: Deps) -> None:
+    drill = await _drill_setup(deps)
+    job = await _revoke_with_reissue(drill)
+    seen: list[tuple[str, int]] = []
+    done = await key_reissue.run_reissue_job(
+        job_id=job.public_id,
+        owner="drill-worker",
+        issuer=deps.issuer,
+        clock=lambda: DRILL_AT,
+        chunk=2,
+        progress=lambda j: seen.append((j.status.value, j.done_count)),
+    )
+    assert done is not None and (done.status, done.done_count) == (BatchStatus.DONE, 3)
+    assert seen == [("running", 2), ("running", 3), ("done", 3)]
+    assert key_reissue.reissue_percent(done) == 100.0
+    assert (done.lease_owner, done.finished_at) == (None, DRILL_AT)
+
+
+async def test_two_workers_on_one_job_reissue_each_certificate_once(db: str, deps: Deps) -> None:
+    """A zero lease: the second worker takes the job over between the first one's chunks;
+    the first one's next chunk finds its lease gone and rolls back."""
+    drill = await _drill_setup(deps)
+    job = await _revoke_with_reissue(drill)
+
+    def run(owner: str, at) -> Awaitable[KeyReissueJob | None]:
+        return key_reissue.run_reissue_job(
+            job_id=job.public_id,
+            owner=owner,
+            issuer=deps.issuer,
+            clock=lambda: at,
+            lease=timedelta(0),
+            chunk=1,
+        )
+
+    results = await asyncio.gather(
+        run("first", DRILL_AT), run("second", DRILL_AT + timedelta(seconds=1))
+    )
+    assert any(r is not None for r in results)
+    await job.refresh_from_db()
+    assert (job.status, job.done_count) == (BatchStatus.DONE, 3)
+    assert await Certificate.filter(kid=drill.key_b).count() == 3
+    reissued = await AuditRecord.filter(action=AuditAction.CERTIFICATE_REISSUED.value).count()
+    assert reissued == 3
