@@ -9,7 +9,8 @@ batches. Each chunk is one transaction: it re-signs up to ``CHUNK`` current vers
 key signed at or after T under the key that signs now, as a new version of the same
 content (new cert_id, new QR), marks each old version superseded with its own audit
 action (因签名密钥停用重新签发) and renews the lease, which must still be this worker's
-or the whole chunk rolls back.
+or the whole chunk rolls back. A correction request pending on an old version moves to
+its new version, so the authority can still decide it.
 
 The job is idempotent: what remains is always read from the register (current versions
 signed by the revoked key), and a re-issued version is signed by another key and no
@@ -30,7 +31,15 @@ from tortoise.transactions import in_transaction
 from schema.actor import Actor
 from schema.enums import AuditAction, Role
 from schema.errors import Forbidden, NotFound
-from schema.models import BatchStatus, Certificate, CertificateStatus, KeyReissueJob, Registration
+from schema.models import (
+    BatchStatus,
+    Certificate,
+    CertificateStatus,
+    CorrectionRequest,
+    CorrectionStatus,
+    KeyReissueJob,
+    Registration,
+)
 from schema.services.audit import write_audit
 from schema.services.issuance import CertificateContent, Issuer
 from schema.services.keys import get_by_key
@@ -154,13 +163,25 @@ async def _reissue_one(
     old.superseded_by_id = new.id
     old.superseded_at = now
     await old.save(using_db=conn, update_fields=["status", "superseded_by_id", "superseded_at"])
+    # A correction the holder asked for follows the certificate to its current version
+    # (deciding it on a superseded version would be refused).
+    moved = (
+        await CorrectionRequest.filter(certificate_id=old.id, status=CorrectionStatus.PENDING)
+        .using_db(conn)
+        .update(certificate_id=new.id)
+    )
     await write_audit(
         actor=None,
         action=AuditAction.CERTIFICATE_REISSUED,
         entity_type="certificate",
         entity_id=old.cert_id,
         now=now,
-        after={"supersededBy": new.cert_id, "revokedKid": job.kid, "job": job.public_id},
+        after={
+            "supersededBy": new.cert_id,
+            "revokedKid": job.kid,
+            "job": job.public_id,
+            "pendingCorrectionsMoved": moved,
+        },
         using_db=conn,
     )
     await write_audit(

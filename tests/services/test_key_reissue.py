@@ -29,7 +29,7 @@ from schema.models import (
     SigningKey,
 )
 from schema.rules.iso7064 import mod11_2_check_char
-from schema.services import history, holder_certificates, key_reissue, signing_keys
+from schema.services import corrections, history, holder_certificates, key_reissue, signing_keys
 from schema.services.reference import current_catalog
 from schema.services.review import approve_registration
 from schema.services.verification import verify_stored
@@ -348,3 +348,38 @@ async def test_two_workers_on_one_job_reissue_each_certificate_once(db: str, dep
     assert await Certificate.filter(kid=drill.key_b).count() == 3
     reissued = await AuditRecord.filter(action=AuditAction.CERTIFICATE_REISSUED.value).count()
     assert reissued == 3
+
+
+async def test_a_pending_correction_follows_the_certificate_to_its_reissue(
+    db: str, deps: Deps
+) -> None:
+    drill = await _drill_setup(deps)
+    old = drill.affected[0]
+    holder = drill.holders[1]
+    catalog = await current_catalog()
+    request = await corrections.request_correction(
+        actor=holder,
+        cert_id=old.cert_id,
+        reason="评审表上的评审专业为暖通空调，登记时填错",
+        changes={"specialty": "暖通空调"},
+        catalog=catalog,
+        pii=deps.pii,
+        now=NOW + timedelta(hours=2),
+    )
+    await _revoke_with_reissue(drill)
+    assert await _worker(deps).run_pending() == 1
+    reissued = await Certificate.get(id=(await Certificate.get(id=old.id)).superseded_by_id)
+    decided = await corrections.decide_correction(
+        actor=drill.people.reviewer,
+        correction_id=request.public_id,
+        approve=True,
+        note="核对评审表无误",
+        issuer=deps.issuer,
+        catalog=catalog,
+        now=DRILL_AT + timedelta(hours=1),
+    )
+    corrected = await Certificate.get(id=decided.new_certificate_id)
+    assert (corrected.version, corrected.kid, corrected.specialty) == (3, drill.key_b, "暖通空调")
+    await reissued.refresh_from_db()
+    assert reissued.status is CertificateStatus.SUPERSEDED
+    assert reissued.superseded_by_id == corrected.id
