@@ -27,7 +27,9 @@ from typing import TYPE_CHECKING, NoReturn
 
 if TYPE_CHECKING:
     from crypto import VerifiedClaims
+    from schema.http_edge.deps import Deps
     from schema.http_edge.settings import Settings
+    from schema.models import KeyReissueJob
 
 __all__ = ["main"]
 
@@ -186,12 +188,28 @@ async def _keys(args: argparse.Namespace) -> list[str]:
         if args.action == "revoke":
             effective = _parse_instant(args.effective_at) if args.effective_at else now
             row = await signing_keys.revoke_key(
-                actor=SYSTEM, kid=args.kid, effective_at=effective, note=args.note, now=now
+                actor=SYSTEM,
+                kid=args.kid,
+                effective_at=effective,
+                note=args.note,
+                now=now,
+                reissue=args.reissue,
             )
-            return [
+            lines = [
                 f"revoked {row.kid} from {_iso(row.revoked_at)}: signatures made at or after "
                 "that instant no longer verify (republish/refresh the JWK Set)"
             ]
+            if args.reissue:
+                lines += await _reissue_started(args, settings, deps, row.kid)
+            return lines
+        if args.action == "reissue":
+            job = await signing_keys.queue_reissue(actor=SYSTEM, kid=args.kid, now=now)
+            return await _reissue_started(args, settings, deps, job.kid)
+        if args.action == "reissue-status":
+            from schema.services.key_reissue import list_reissue_jobs
+
+            jobs = await list_reissue_jobs(actor=SYSTEM, kid=args.kid)
+            return [_reissue_line(job) for job in jobs] or ["no re-issue jobs"]
         if args.action == "affected":
             since = _parse_instant(args.since) if args.since else None
             certs = await signing_keys.affected_certificates(
@@ -230,6 +248,52 @@ async def _keys(args: argparse.Namespace) -> list[str]:
         return lines
     finally:
         await close_db()
+
+
+def _reissue_line(job: KeyReissueJob) -> str:
+    from schema.services.key_reissue import reissue_percent
+
+    line = (
+        f"re-issue job {job.public_id} of {job.kid}: {job.status.value}, "
+        f"{job.done_count}/{job.total} re-issued ({reissue_percent(job):.0f}%)"
+    )
+    return line + (f"; last error: {job.error}" if job.error else "")
+
+
+async def _reissue_started(
+    args: argparse.Namespace, settings: Settings, deps: Deps, kid: str
+) -> list[str]:
+    """After ``revoke --reissue``: run the job here (``--wait``) or hand it to the workers."""
+    from graphql_api.worker import QueueDispatcher, worker_name
+    from schema.actor import SYSTEM
+    from schema.services.key_reissue import list_reissue_jobs, run_reissue_job
+
+    job = (await list_reissue_jobs(actor=SYSTEM, kid=kid))[0]
+    if args.wait:
+        print(_reissue_line(job), flush=True)
+        done = await run_reissue_job(
+            job_id=job.public_id,
+            owner=worker_name(),
+            issuer=deps.issuer,
+            clock=deps.clock,
+            progress=lambda j: print(_reissue_line(j), flush=True),
+        )
+        if done is None:
+            return [f"re-issue job {job.public_id} is being run by another worker"]
+        return [_reissue_line(done)]
+    if settings.is_postgres:
+        dispatcher = QueueDispatcher(settings)
+        try:
+            await dispatcher.enqueue_reissue(job.public_id)
+        finally:
+            await dispatcher.close()
+        where = "an `ecert worker` runs it"
+    else:
+        where = "the server's in-process worker (or `ecert worker`) runs it"
+    return [
+        f"re-issue job {job.public_id} queued for {job.total} certificate versions: {where}; "
+        f"follow it with `ecert keys reissue-status {kid}`"
+    ]
 
 
 def _cmd_keys(args: argparse.Namespace) -> int:
@@ -508,7 +572,9 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_gen_secret)
 
     p = sub.add_parser(
-        "keys", help="signing keys: list, create, rotate, retire, revoke, affected, export-jwks"
+        "keys",
+        help="signing keys: list, create, rotate, retire, revoke, reissue, reissue-status, affected, "
+        "export-jwks",
     )
     keys = p.add_subparsers(dest="action", required=True)
     keys.add_parser("list", help="every key with its window; marks the one signing now")
@@ -520,6 +586,22 @@ def _parser() -> argparse.ArgumentParser:
     k.add_argument("kid")
     k.add_argument("--effective-at", help="ISO 8601 with time zone, e.g. 2026-11-27T09:30:00+08:00")
     k.add_argument("--note", required=True, help="why (kept in the audit log)")
+    k.add_argument(
+        "--reissue",
+        action="store_true",
+        help="also queue the re-issue, under the key that signs now, of every current "
+        "version KID signed from --effective-at on (another key must be able to sign)",
+    )
+    k.add_argument(
+        "--wait", action="store_true", help="with --reissue: run the re-issue here, with progress"
+    )
+    k = keys.add_parser(
+        "reissue", help="queue the re-issue of what the revoked KID signed (again, e.g. failed)"
+    )
+    k.add_argument("kid")
+    k.add_argument("--wait", action="store_true", help="run the re-issue here, with progress")
+    k = keys.add_parser("reissue-status", help="progress of the re-issue jobs (of KID)")
+    k.add_argument("kid", nargs="?")
     k = keys.add_parser(
         "affected", help="certificate versions KID signed at or after its revocation (or --since)"
     )

@@ -240,8 +240,8 @@ async def _worker(args: argparse.Namespace) -> None:
     try:
         if settings.is_postgres:
             print(
-                "ecert worker: running collection jobs and document batches from the "
-                "procrastinate queue",
+                "ecert worker: running collection jobs, document batches and key re-issue "
+                "jobs from the procrastinate queue",
                 flush=True,
             )
             await run_queue_worker(
@@ -249,8 +249,8 @@ async def _worker(args: argparse.Namespace) -> None:
             )
             return
         print(
-            "ecert worker: running collection jobs and document batches (SQLite: polling "
-            "the job tables)",
+            "ecert worker: running collection jobs, document batches and key re-issue jobs "
+            "(SQLite: polling the job tables)",
             flush=True,
         )
         worker = InProcessWorker(collector, clock=deps.clock, poll_seconds=1.0, batches=batches)

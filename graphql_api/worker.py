@@ -4,7 +4,9 @@ worker on SQLite.
 The jobs themselves are use cases (``schema.services.collection_jobs.run_import_job``,
 ``schema.services.document_batches.run_document_batch``); this module only decides who
 runs them. Document batches (many certificate PDFs in one ZIP) go to procrastinate's
-``documents`` queue the same way, and ``ecert worker`` listens to both queues. On PostgreSQL a job is deferred to procrastinate's
+``documents`` queue the same way, and re-issue jobs of a revoked signing key
+(``schema.services.key_reissue.run_reissue_job``) to its ``keys`` queue; ``ecert worker``
+listens to all three queues. On PostgreSQL a job is deferred to procrastinate's
 ``collection`` queue and ``ecert worker`` processes run it — on as many machines as
 needed, procrastinate hands each job to one worker, and the job row's lease makes a
 chunk commit only under the worker that holds it. A periodic task retries jobs whose
@@ -33,6 +35,7 @@ from schema.http_edge.settings import Settings
 from schema.models import BatchStatus, DocumentBatch
 from schema.services.collection_jobs import Collector, claimable_jobs, run_import_job
 from schema.services.document_batches import claimable_batches, run_document_batch
+from schema.services.key_reissue import claimable_reissue_jobs, run_reissue_job
 from schema.services.reference import current_catalog
 
 if TYPE_CHECKING:
@@ -58,6 +61,8 @@ RUN_TASK = "ecert.collection.run"
 BATCH_QUEUE = "documents"
 BATCH_TASK = "ecert.documents.batch"
 BATCH_RETRY_SECONDS = 10  # a failed attempt of a batch is tried again after this
+REISSUE_QUEUE = "keys"
+REISSUE_TASK = "ecert.keys.reissue"
 _STALLED_AFTER_SECONDS = 30  # procrastinate's default stalled-worker timeout
 
 
@@ -114,6 +119,10 @@ class JobDispatcher(Protocol):
         """Hand a newly created document batch to whoever runs batches."""
         ...
 
+    async def enqueue_reissue(self, job_id: str) -> None:
+        """Hand a newly queued key re-issue job to whoever runs them."""
+        ...
+
 
 # --------------------------------------------------------------------------- PostgreSQL
 
@@ -127,6 +136,19 @@ def _conninfo(database_url: str) -> str:
 
 def _batch_lock(batch_id: str) -> str:
     return f"document-batch:{batch_id}"
+
+
+def _reissue_lock(job_id: str) -> str:
+    return f"key-reissue:{job_id}"
+
+
+async def _defer_reissue(app: procrastinate.App, job_id: str, **options: Any) -> bool:
+    with contextlib.suppress(procrastinate.exceptions.AlreadyEnqueued):
+        await app.configure_task(
+            REISSUE_TASK, queueing_lock=_reissue_lock(job_id), **options
+        ).defer_async(job_id=job_id)
+        return True
+    return False
 
 
 def queue_app(
@@ -168,6 +190,16 @@ def queue_app(
                     schedule_in={"seconds": BATCH_RETRY_SECONDS},
                 ).defer_async(batch_id=batch_id)
 
+    @app.task(name=REISSUE_TASK, queue=REISSUE_QUEUE)
+    async def run_reissue_task(job_id: str) -> None:
+        if collector is None:
+            raise RuntimeError("this process only defers key re-issue jobs")
+        job = await run_reissue_job(
+            job_id=job_id, owner=owner, issuer=collector.issuer, clock=now, lease=collector.lease
+        )
+        if job is not None and job.status is BatchStatus.QUEUED:  # failed: again later
+            await _defer_reissue(app, job_id, schedule_in={"seconds": BATCH_RETRY_SECONDS})
+
     @app.periodic(cron="* * * * *", periodic_id="collection-sweep")
     @app.task(name="ecert.collection.sweep", queue=QUEUE, queueing_lock="collection-sweep")
     async def sweep(timestamp: int) -> None:
@@ -179,7 +211,7 @@ def queue_app(
 async def sweep_stalled(app: procrastinate.App, now: datetime) -> list[str]:
     """Retry procrastinate jobs of dead workers, and queue collection jobs and document
     batches nobody holds."""
-    for queue in (QUEUE, BATCH_QUEUE):
+    for queue in (QUEUE, BATCH_QUEUE, REISSUE_QUEUE):
         stalled = await app.job_manager.get_stalled_jobs(
             queue=queue, seconds_since_heartbeat=_STALLED_AFTER_SECONDS
         )
@@ -197,6 +229,9 @@ async def sweep_stalled(app: procrastinate.App, now: datetime) -> list[str]:
                 batch_id=batch_id
             )
             requeued.append(batch_id)
+    for reissue_id in await claimable_reissue_jobs(now=now):
+        if await _defer_reissue(app, reissue_id):
+            requeued.append(reissue_id)
     return requeued
 
 
@@ -229,6 +264,9 @@ class QueueDispatcher:
                 batch_id=batch_id
             )
 
+    async def enqueue_reissue(self, job_id: str) -> None:
+        await _defer_reissue(await self._opened(), job_id)
+
     async def close(self) -> None:
         if self._app is not None:
             await self._app.close_async()
@@ -260,7 +298,7 @@ async def run_queue_worker(
     """``ecert worker``: run collection jobs (and, given ``batches``, document batches)
     until stopped (SIGINT/SIGTERM)."""
     app = queue_app(settings, collector, batches=batches)
-    queues = [QUEUE] if batches is None else [QUEUE, BATCH_QUEUE]
+    queues = [QUEUE, REISSUE_QUEUE] if batches is None else [QUEUE, BATCH_QUEUE, REISSUE_QUEUE]
     async with app.open_async():
         await sweep_stalled(app, utc_now())
         await app.run_worker_async(queues=queues, concurrency=concurrency)
@@ -299,6 +337,9 @@ class InProcessWorker:
     async def enqueue_batch(self, batch_id: str) -> None:
         self._wake.set()
 
+    async def enqueue_reissue(self, job_id: str) -> None:
+        self._wake.set()
+
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[InProcessWorker]:
         self._task = asyncio.create_task(self._loop(), name="collection-worker")
@@ -310,8 +351,9 @@ class InProcessWorker:
                 await self._task
 
     async def run_pending(self) -> int:
-        """Run every job and batch waiting now; return how many this worker ran (a batch
-        whose attempt failed counts too: it is tried again at a later round)."""
+        """Run every job, batch and key re-issue job waiting now; return how many this
+        worker ran (a batch whose attempt failed counts too: it is tried again at a later
+        round)."""
         done = 0
         for job_id in await claimable_jobs(now=self._clock()):
             job = await run_import_job(
@@ -326,6 +368,15 @@ class InProcessWorker:
             for batch_id in await claimable_batches(now=self._clock()):
                 batch = await self._batches.run(batch_id, owner=self._owner, clock=self._clock)
                 done += batch is not None
+        for reissue_id in await claimable_reissue_jobs(now=self._clock()):
+            reissued = await run_reissue_job(
+                job_id=reissue_id,
+                owner=self._owner,
+                issuer=self._collector.issuer,
+                clock=self._clock,
+                lease=self._collector.lease,
+            )
+            done += reissued is not None
         return done
 
     async def _loop(self) -> None:

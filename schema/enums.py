@@ -150,6 +150,9 @@ class VerificationState(LabelledEnum):
     SUPERSEDED = "SUPERSEDED", "已更正"
     REVOKED = "REVOKED", "已撤销"
     UNVERIFIABLE = "UNVERIFIABLE", "无法验证"
+    # A certificate we issued, signed by a key later revoked from before its signature:
+    # the register vouches for the payload, the signature no longer does.
+    KEY_REVOKED = "KEY_REVOKED", "签名密钥已停用，请持证人重新获取证书"
 
 
 class SigningKeyState(LabelledEnum):
@@ -233,6 +236,7 @@ class AuditAction(LabelledEnum):
 
     CERTIFICATE_ISSUED = "certificate.issued", "生成电子证书"
     CERTIFICATE_SUPERSEDED = "certificate.superseded", "更正（被新版本替代）"
+    CERTIFICATE_REISSUED = "certificate.reissued", "因签名密钥停用重新签发"
     CERTIFICATE_REVOKED = "certificate.revoked", "撤销证书"
     CERTIFICATE_REINSTATED = "certificate.reinstated", "恢复证书"
     CORRECTION_REQUESTED = "correction.requested", "申请更正"
@@ -245,6 +249,9 @@ class AuditAction(LabelledEnum):
     SIGNING_KEY_CREATED = "signing_key.created", "生成签名密钥"
     SIGNING_KEY_RETIRED = "signing_key.retired", "停用签名密钥"
     SIGNING_KEY_REVOKED = "signing_key.revoked", "吊销签名密钥"
+    KEY_REISSUE_QUEUED = "key_reissue.queued", "创建重新签发任务（签名密钥吊销）"
+    KEY_REISSUE_FINISHED = "key_reissue.finished", "重新签发任务完成"
+    KEY_REISSUE_FAILED = "key_reissue.failed", "重新签发任务失败"
     DOCUMENT_CA_INITIALISED = "document_ca.initialised", "初始化证书文件签章证书"
     DOCUMENT_BATCH_CREATED = "document_batch.created", "创建证书文件批量生成任务"
     DOCUMENT_BATCH_FINISHED = "document_batch.finished", "证书文件批量生成完成"
@@ -268,3 +275,7 @@ class DocumentFinding(LabelledEnum):
     AUTHORITY_MISMATCH = "AUTHORITY_MISMATCH", "签章机关与证书发证机关不一致"
     CERTIFICATE_REVOKED = "CERTIFICATE_REVOKED", "二维码对应的证书已撤销"
     CERTIFICATE_SUPERSEDED = "CERTIFICATE_SUPERSEDED", "二维码对应的证书已更正（请以新版本为准）"
+    CERTIFICATE_KEY_REVOKED = (
+        "CERTIFICATE_KEY_REVOKED",
+        "二维码的签名密钥已停用，请持证人重新获取证书",
+    )

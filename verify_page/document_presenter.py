@@ -27,6 +27,7 @@ _BANNERS = {
     None: ("valid", "✓", "真实有效"),
     DocumentFinding.CERTIFICATE_REVOKED: ("revoked", "✕", "已撤销"),
     DocumentFinding.CERTIFICATE_SUPERSEDED: ("superseded", "↻", "已更正"),
+    DocumentFinding.CERTIFICATE_KEY_REVOKED: ("key_revoked", "!", "签名密钥已停用"),
     DocumentFinding.DOCUMENT_MODIFIED: ("revoked", "✕", "文件被修改"),
 }
 _UNSURE_BANNER = ("unverifiable", "?", "无法确认")
@@ -94,6 +95,9 @@ def _qr_rows(verdict: DocumentVerdict) -> list[_Row]:
         return rows
     if outcome.state is VerificationState.UNVERIFIABLE:
         rows.append(_Row("签名核验", "未通过：二维码无效或证书不存在", "bad"))
+        return rows
+    if outcome.state is VerificationState.KEY_REVOKED:
+        rows.append(_Row("签名核验", "未通过：签名密钥已停用，请持证人重新获取证书", "bad"))
         return rows
     rows.append(_Row("签名核验", "通过", "ok"))
     if verdict.authority_matches is not None:

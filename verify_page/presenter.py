@@ -43,12 +43,14 @@ _NOTES = {
     VerificationState.SUPERSEDED: "数字签名核验通过，但该证书信息已更正，此版本已停止使用，请以更正后的证书为准。",
     VerificationState.REVOKED: "数字签名核验通过，但该证书已被审批机关撤销，不能作为有效的职称证明。",
     VerificationState.UNVERIFIABLE: "无法确认该证书的真实性：二维码可能已损坏、被篡改，或并非本系统签发。请勿以此作为职称证明。",
+    VerificationState.KEY_REVOKED: "该二维码由发证机关签发，但其签名密钥已停用，此二维码不能再作为职称证明。证书已（或即将）使用新密钥重新签发，请持证人登录“我的证书”重新获取证书。",
 }
 _ICONS = {
     VerificationState.VALID: "✓",
     VerificationState.SUPERSEDED: "↻",
     VerificationState.REVOKED: "✕",
     VerificationState.UNVERIFIABLE: "?",
+    VerificationState.KEY_REVOKED: "!",
 }
 
 
@@ -216,6 +218,18 @@ def _certificate_json(cert: PublicCertificate) -> dict[str, Any]:
     }
 
 
+def _current_json(outcome: VerificationOutcome) -> dict[str, Any] | None:
+    current = outcome.current_version
+    if current is None:
+        return None
+    return {
+        "certId": current.cert_id,
+        "version": current.version,
+        "verificationUrl": current.verification_url,
+        "path": current.path,
+    }
+
+
 def to_json(outcome: VerificationOutcome) -> dict[str, Any]:
     """The same verdict for machines (``Accept: application/json``)."""
     cert = outcome.certificate
@@ -227,19 +241,17 @@ def to_json(outcome: VerificationOutcome) -> dict[str, Any]:
         "certificate": None if cert is None else _certificate_json(cert),
         "superseded": None,
         "revoked": None,
+        "keyRevoked": None,
     }
     if outcome.state is VerificationState.SUPERSEDED:
-        current = outcome.current_version
         body["superseded"] = {
             "at": _iso(outcome.superseded_at),
-            "currentVersion": None
-            if current is None
-            else {
-                "certId": current.cert_id,
-                "version": current.version,
-                "verificationUrl": current.verification_url,
-                "path": current.path,
-            },
+            "currentVersion": _current_json(outcome),
+        }
+    if outcome.state is VerificationState.KEY_REVOKED:
+        body["keyRevoked"] = {
+            "reissuedAt": _iso(outcome.superseded_at),
+            "currentVersion": _current_json(outcome),
         }
     if outcome.state is VerificationState.REVOKED:
         body["revoked"] = {

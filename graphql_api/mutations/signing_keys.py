@@ -14,7 +14,7 @@ from graphql_api.queries.signing_keys import SigningKeyType, current_kid
 from schema.enums import Role
 from schema.errors import InvalidInput
 from schema.models import SigningKey
-from schema.services import signing_keys
+from schema.services import key_reissue, signing_keys
 
 __all__ = ["SigningKeyMutations"]
 
@@ -32,6 +32,12 @@ class RevokeSigningKeyInput:
         "compromise began). Signatures made before it keep verifying."
     )
     note: str = strawberry.field(description="Why (kept in the audit log, not published).")
+    reissue: bool = strawberry.field(
+        default=False,
+        description="Also queue the re-issue, under the key that signs now, of every current "
+        "certificate version the key signed from effectiveAt on (another key must be able to "
+        "sign: REISSUE_NO_SIGNING_KEY otherwise).",
+    )
 
 
 @strawberry.type
@@ -116,5 +122,9 @@ class SigningKeyMutations:
             effective_at=input.effective_at,
             note=input.note,
             now=info.context.now,
+            reissue=input.reissue,
         )
+        if input.reissue:
+            jobs = await key_reissue.list_reissue_jobs(actor=actor, kid=row.kid)
+            await info.context.deps.jobs.enqueue_reissue(jobs[0].public_id)
         return await _success(info, row)

@@ -98,7 +98,7 @@ class CertificateVersionLinkType:
 @strawberry.type(
     name="CertificateVerification",
     description="One verdict, as on the public verification page. `certificate` is null "
-    "when the state is UNVERIFIABLE.",
+    "when the state is UNVERIFIABLE or KEY_REVOKED.",
 )
 class CertificateVerificationType:
     state: VerificationStateEnum
@@ -108,7 +108,8 @@ class CertificateVerificationType:
     certificate: PublicCertificateType | None
     superseded_at: datetime | None
     current_version: CertificateVersionLinkType | None = strawberry.field(
-        description="已更正: the version that replaced this one."
+        description="已更正, or KEY_REVOKED: the version that replaced this one (for "
+        "KEY_REVOKED its re-issue under the current key, null while it is pending)."
     )
     revoked_at: datetime | None
     revocation_reason_code: str | None

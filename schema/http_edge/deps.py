@@ -25,7 +25,7 @@ def utc_now() -> datetime:
 
 @dataclass
 class JobsSlot:
-    """Who runs collection jobs and document batches in this process: set by the app's
+    """Who runs collection jobs, document batches and key re-issue jobs in this process: set by the app's
     lifespan (the in-process worker on SQLite, the queue on PostgreSQL); empty in a process
     that only serves."""
 
@@ -38,6 +38,10 @@ class JobsSlot:
     async def enqueue_batch(self, batch_id: str) -> None:
         if self.dispatcher is not None:
             await self.dispatcher.enqueue_batch(batch_id)
+
+    async def enqueue_reissue(self, job_id: str) -> None:
+        if self.dispatcher is not None:
+            await self.dispatcher.enqueue_reissue(job_id)
 
 
 @dataclass(frozen=True)

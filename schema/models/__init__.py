@@ -27,7 +27,7 @@ from schema.models.registrations import (
     RegistrationKey,
     RegistrationStatus,
 )
-from schema.models.signing_keys import SigningKey
+from schema.models.signing_keys import KeyReissueJob, SigningKey
 
 __all__ = [
     "Account",
@@ -50,6 +50,7 @@ __all__ = [
     "ImportOutcome",
     "ImportStatus",
     "IssuedNumber",
+    "KeyReissueJob",
     "LoginBackoff",
     "LoginThrottle",
     "OneTimeCode",

@@ -76,6 +76,7 @@ _STATE_FINDINGS = {
     VerificationState.UNVERIFIABLE: DocumentFinding.QR_UNVERIFIABLE,
     VerificationState.REVOKED: DocumentFinding.CERTIFICATE_REVOKED,
     VerificationState.SUPERSEDED: DocumentFinding.CERTIFICATE_SUPERSEDED,
+    VerificationState.KEY_REVOKED: DocumentFinding.CERTIFICATE_KEY_REVOKED,
 }
 
 

@@ -25,13 +25,13 @@ __all__ = ["ChainLink", "ScanRow", "read_chain_link", "read_scan_row"]
 _SCAN_SQL = (
     "SELECT k.public_key, k.not_before, k.retired_at, k.revoked_at AS key_revoked_at,"
     " c.status, c.signed_payload = {} AS same_payload, c.photo_sha256,"
-    " c.superseded_at, c.superseded_by_id, c.revoked_at, c.revocation_reason"
+    " c.superseded_at, c.superseded_by_id, c.revoked_at, c.revocation_reason,"
+    " c.signed_at"
     " FROM signing_key AS k LEFT JOIN certificate AS c ON c.cert_id = {}"
     " WHERE k.kid = {}"
 )
 _LINK_SQL = (
-    "SELECT id, cert_id, version, verification_url, superseded_by_id"
-    " FROM certificate WHERE id = {}"
+    "SELECT id, cert_id, version, verification_url, superseded_by_id FROM certificate WHERE id = {}"
 )
 # The ORM's own conversion of a stored instant (SQLite returns text, asyncpg a datetime).
 _to_datetime = Certificate._meta.fields_map["revoked_at"].to_python_value
@@ -53,6 +53,7 @@ class ScanRow:
     superseded_by_id: int | None
     revoked_at: datetime | None
     revocation_reason: str | None
+    signed_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +96,7 @@ async def read_scan_row(*, kid: str, cert_id: str, cose: bytes) -> ScanRow | Non
         superseded_by_id=row["superseded_by_id"],
         revoked_at=_instant(row["revoked_at"]),
         revocation_reason=row["revocation_reason"],
+        signed_at=_instant(row["signed_at"]),
     )
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import enum
 import os
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -40,7 +41,7 @@ from crypto import (
 from schema.actor import Actor
 from schema.enums import AuditAction, Role
 from schema.errors import Forbidden, InvalidInput, InvalidState, NotFound
-from schema.models import Certificate, SigningKey
+from schema.models import BatchStatus, Certificate, CertificateStatus, KeyReissueJob, SigningKey
 from schema.services.audit import write_audit
 from schema.services.keys import get_by_key
 
@@ -55,6 +56,7 @@ __all__ = [
     "list_keys",
     "published_jwks",
     "published_jwks_body",
+    "queue_reissue",
     "retire_key",
     "revoke_key",
     "rotate_key",
@@ -257,10 +259,22 @@ async def rotate_key(*, actor: Actor, passphrase: bytes, now: datetime) -> Signi
 
 
 async def revoke_key(
-    *, actor: Actor, kid: str, effective_at: datetime, note: str, now: datetime
+    *,
+    actor: Actor,
+    kid: str,
+    effective_at: datetime,
+    note: str,
+    now: datetime,
+    reissue: bool = False,
 ) -> SigningKey:
     """Compromised key: signatures made at or after ``effective_at`` stop verifying;
-    earlier ones still do. The date may be in the past (when the compromise began)."""
+    earlier ones still do. The date may be in the past (when the compromise began).
+
+    With ``reissue`` the same transaction queues a ``KeyReissueJob``: a worker re-signs
+    every current version the key signed from ``effective_at`` on under the key that signs
+    now (``schema.services.key_reissue``). Another key must be able to sign now: without
+    one the revocation is refused (``REISSUE_NO_SIGNING_KEY``) before anything changes, so
+    the operator creates or rotates a key first (its passphrase is checked there)."""
     _require_signer(actor)
     if not note.strip():
         raise InvalidInput.one("KEY_REVOCATION_NOTE", "请填写吊销原因", "note")
@@ -272,6 +286,8 @@ async def revoke_key(
         row = await _locked(kid, conn)
         if row.revoked_at is not None:
             raise InvalidState("该密钥已吊销", code="KEY_ALREADY_REVOKED")
+        if reissue:
+            await _require_other_key(kid, now)
         row.revoked_at = effective_at.replace(microsecond=0)
         row.revocation_note = note.strip()
         await row.save(using_db=conn)
@@ -285,7 +301,75 @@ async def revoke_key(
             note=row.revocation_note,
             using_db=conn,
         )
+        if reissue:
+            await _queue_reissue(row, actor=actor, now=now, conn=conn)
     return row
+
+
+async def _require_other_key(kid: str, now: datetime) -> None:
+    if not any(r.kid != kid and r.window.covers(now) for r in await key_records()):
+        raise InvalidState(
+            "没有其他可用的签名密钥，无法重新签发证书；"
+            "请先生成新密钥（ecert keys rotate 或 ecert keys create）",
+            code="REISSUE_NO_SIGNING_KEY",
+        )
+
+
+async def queue_reissue(*, actor: Actor, kid: str, now: datetime) -> KeyReissueJob:
+    """A new re-issue job for a key revoked earlier (without ``reissue``, before this
+    existed, or after a job failed and its cause was fixed). Refused while another job of
+    the key is unfinished (``KEY_REISSUE_PENDING``) and, as at revocation, without another
+    key that can sign now."""
+    _require_signer(actor)
+    async with in_transaction() as conn:
+        row = await _locked(kid, conn)
+        if row.revoked_at is None:
+            raise InvalidState("该密钥未吊销，无需重新签发", code="KEY_NOT_REVOKED")
+        await _require_other_key(kid, now)
+        unfinished = (
+            await KeyReissueJob.filter(
+                kid=kid, status__in=(BatchStatus.QUEUED, BatchStatus.RUNNING)
+            )
+            .using_db(conn)
+            .exists()
+        )
+        if unfinished:
+            raise InvalidState("该密钥已有进行中的重新签发任务", code="KEY_REISSUE_PENDING")
+        return await _queue_reissue(row, actor=actor, now=now, conn=conn)
+
+
+async def _queue_reissue(
+    row: SigningKey, *, actor: Actor, now: datetime, conn: Any
+) -> KeyReissueJob:
+    """The re-issue job of a key just revoked (inside the revocation's transaction)."""
+    assert row.revoked_at is not None
+    total = (
+        await Certificate.filter(
+            kid=row.kid, signed_at__gte=row.revoked_at, status=CertificateStatus.VALID
+        )
+        .using_db(conn)
+        .count()
+    )
+    job = await KeyReissueJob.create(
+        public_id=secrets.token_hex(12),
+        kid=row.kid,
+        since=row.revoked_at,
+        requested_by_id=actor.account_id,
+        status=BatchStatus.QUEUED,
+        total=total,
+        created_at=now,
+        using_db=conn,
+    )
+    await write_audit(
+        actor=actor,
+        action=AuditAction.KEY_REISSUE_QUEUED,
+        entity_type="key_reissue_job",
+        entity_id=job.public_id,
+        now=now,
+        after={"kid": row.kid, "since": row.revoked_at.isoformat(), "total": total},
+        using_db=conn,
+    )
+    return job
 
 
 async def ensure_development_key(*, passphrase: bytes, now: datetime) -> str | None:

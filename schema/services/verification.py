@@ -1,6 +1,6 @@
 """Public verification: a scanned QR code → one state.
 
-The verdict is exactly one of four states (``VerificationState``):
+The verdict is exactly one of five states (``VerificationState``):
 
 * 有效 (VALID): the signature checks against the published keys *within the key's window*,
   the certificate id exists, the scanned COSE bytes are exactly the stored ones, and the
@@ -11,7 +11,14 @@ The verdict is exactly one of four states (``VerificationState``):
 * 无法验证 (UNVERIFIABLE): anything else — bad encoding, unknown key, bad signature, a
   signature outside its key's window, an unknown certificate id, or a payload that verifies
   but is not the one we issued (a stolen key signing backdated claims). Which check failed
-  goes to the log only (see ``docs/verification-format.md`` §7).
+  goes to the log only (see ``docs/verification-format.md`` §7);
+* 签名密钥已停用，请持证人重新获取证书 (KEY_REVOKED): the one exception to the above: the
+  signature falls after its key's revocation instant, yet the scanned bytes are exactly
+  the stored payload of that certificate id, which is current or was superseded (by its
+  re-issue under the new key: ``schema.services.key_reissue``). The register vouches that
+  we issued it; the signature no longer does, so it is never "valid" (linked to the
+  current version when there is one). A forged payload under the revoked key matches no
+  stored payload and stays 无法验证.
 
 Comparing the scanned bytes with the stored ones is what makes the online answer stronger
 than offline verification: a key revoked *after* a compromise still verifies signatures
@@ -118,7 +125,7 @@ class VerificationOutcome:
 
     @property
     def signature_verified(self) -> bool:
-        return self.state is not VerificationState.UNVERIFIABLE
+        return self.state not in (VerificationState.UNVERIFIABLE, VerificationState.KEY_REVOKED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,6 +254,20 @@ def _view(checked: _Checked, row: ScanRow, catalog: Catalog) -> PublicCertificat
     return public
 
 
+def _issued_before_key_revoked(checked: _Checked, row: ScanRow) -> bool:
+    """Our own stored payload, refused only because its key was revoked from before its
+    signature: the bytes equal the stored ones (the register decides, not the claims) and
+    the version is current or superseded (a revoked certificate stays 无法验证)."""
+    return (
+        checked.failure == VerificationReason.KEY_WINDOW.value
+        and row.same_payload
+        and row.status in (CertificateStatus.VALID, CertificateStatus.SUPERSEDED)
+        and row.key_revoked_at is not None
+        and row.signed_at is not None
+        and row.signed_at >= row.key_revoked_at
+    )
+
+
 def _reject(now: datetime, reason: str, cert_id: str) -> VerificationOutcome:
     _log.info("verification failed", extra={"reason": reason, "cert": cert_id[:6]})
     return _unverifiable(now)
@@ -269,6 +290,13 @@ async def _verdict(
         return _reject(now, VerificationReason.UNKNOWN_KEY.value, cert_id)
     checked = _check(cert_id, message, cose, row)
     if checked.failure is not None:
+        if _issued_before_key_revoked(checked, row):
+            return VerificationOutcome(
+                state=VerificationState.KEY_REVOKED,
+                checked_at=now,
+                superseded_at=row.superseded_at,
+                current_version=await _current_version(row),
+            )
         return _reject(now, checked.failure, cert_id)
     if row.status is None:
         return _reject(now, "unknown_certificate", cert_id)

@@ -4,6 +4,7 @@ HTTP)."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from schema.http_edge.deps import Deps
@@ -112,3 +113,34 @@ async def test_applicant_and_anonymous_are_refused(api: ApiClient, deps: Deps) -
     # Nothing was created by the refused calls.
     signer = (await api.login(SIGNER_ID)).token
     assert len((await api.execute(KEYS, token=signer))["data"]["signingKeys"]) == 1
+
+
+async def test_revoke_signing_key_with_reissue_queues_the_job(api: ApiClient, deps: Deps) -> None:
+    from schema.models import BatchStatus, KeyReissueJob
+    from tests.services.test_key_reissue import REVOKED_FROM, _drill_setup
+
+    drill = await _drill_setup(deps)
+    token = (await api.login(SIGNER_ID)).token
+    body = await api.execute(
+        REVOKE,
+        {
+            "input": {
+                "kid": drill.key_a,
+                "effectiveAt": REVOKED_FROM.isoformat(),
+                "note": "签名密钥疑似泄露",
+                "reissue": True,
+            }
+        },
+        token=token,
+    )
+    assert body["data"]["revokeSigningKey"]["key"]["state"] == "REVOKED", body
+    job = await KeyReissueJob.get(kid=drill.key_a)
+    assert job.total == 3 and job.requested_by_id == drill.people.signer.account_id
+    # The app's in-process worker (the tests' setting on both databases) was woken: it
+    # runs the job off the request.
+    for _ in range(100):
+        await job.refresh_from_db()
+        if job.status is BatchStatus.DONE:
+            break
+        await asyncio.sleep(0.1)
+    assert (job.status, job.done_count) == (BatchStatus.DONE, 3)

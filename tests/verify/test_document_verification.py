@@ -90,6 +90,30 @@ async def test_superseded_document_points_to_the_new_version(db, deps):
     assert verdict.outcome.current_version.cert_id == newer.cert_id
 
 
+async def test_document_of_a_reissued_version_says_its_key_was_revoked(db, deps):
+    from schema.services import signing_keys
+    from tests.services.test_key_reissue import DRILL_AT, REVOKED_FROM, _drill_setup, _worker
+
+    drill = await _drill_setup(deps)
+    await init_sealing(deps)
+    pdf = await sealed_pdf(deps, drill.affected[0])
+    await signing_keys.revoke_key(
+        actor=drill.people.signer,
+        kid=drill.key_a,
+        effective_at=REVOKED_FROM,
+        note="泄露",
+        now=DRILL_AT,
+        reissue=True,
+    )
+    await _worker(deps).run_pending()
+    verdict = await _verify(deps, pdf)
+    assert verdict.signature.ok  # the PDF seal is another key: it still holds
+    assert verdict.findings == (DocumentFinding.CERTIFICATE_KEY_REVOKED,)
+    assert verdict.conclusion == "二维码的签名密钥已停用，请持证人重新获取证书"
+    assert verdict.outcome is not None and verdict.outcome.current_version is not None
+    assert verdict.outcome.current_version.version == 2
+
+
 async def test_refusals_are_typed_and_checks_are_rate_limited(db, deps):
     with pytest.raises(InvalidInput) as too_large:
         await _verify(deps, b"%PDF-1.7\n" + b"0" * MAX_DOCUMENT_BYTES)
