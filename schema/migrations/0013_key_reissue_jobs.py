@@ -7,7 +7,7 @@ from schema.models.documents import BatchStatus
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0011_certificate_documents')]
+    dependencies = [('models', '0012_status_lists')]
 
     initial = False
 
