@@ -114,3 +114,26 @@ async def test_each_state_renders_on_a_phone(server, deps, backend, tmp_path):
             # The banner fills the width just below the site header, in the state's colour.
             banner = [rgb.getpixel((x, 120)) for x in (8, 40, VIEWPORT[0] - 8)]
             assert all(_close(p, colour) for p in banner), (state, banner)
+
+
+async def test_key_revoked_state_renders_on_a_phone(server, deps, backend, tmp_path):
+    """An honest QR code signed by a key revoked after the fact: its own state and colour
+    (verify_page/static/verify.css ``.state-key_revoked``), never 有效 nor 无法验证."""
+    from tests.services.test_key_reissue import _drill_setup, _revoke_with_reissue
+
+    binary = _chromium()
+    drill = await _drill_setup(deps)
+    await _revoke_with_reissue(drill)
+    url = server.base_url + local_path(drill.affected[0].verification_url or "")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    shot = ARTIFACTS / f"{backend}-key_revoked.png"
+    shot.unlink(missing_ok=True)
+    await _chromium_run(binary, tmp_path / "profile", f"--screenshot={shot}", url)
+    dom = await _chromium_run(binary, tmp_path / "dom", "--dump-dom", url)
+    assert 'data-state="KEY_REVOKED"' in dom, dom[:500]
+    assert "签名密钥已停用，请持证人重新获取证书" in dom
+    assert "<script" not in dom.lower()
+    with Image.open(shot) as image:
+        rgb = image.convert("RGB")
+        banner = [rgb.getpixel((x, 120)) for x in (8, 40, VIEWPORT[0] - 8)]
+        assert all(_close(p, (0x8A, 0x4B, 0x00)) for p in banner), banner
