@@ -220,6 +220,8 @@ async def _keys(args: argparse.Namespace) -> list[str]:
                 f"{c.cert_id:<27}{c.version:<8}{_iso(c.signed_at):<21} {c.number}" for c in certs
             ]
             return [*lines, f"{len(certs)} certificate versions signed by {args.kid}"]
+        if args.action in ("init-trust-root", "trust-root"):
+            return await _trust_root_lines(args.action, passphrase=passphrase, now=now)
         if args.action == "export-jwks":
             document = await signing_keys.published_jwks()
             target = Path(args.file) if args.file else settings.data_dir / JWKS_CACHE_NAME
@@ -248,6 +250,23 @@ async def _keys(args: argparse.Namespace) -> list[str]:
         return lines
     finally:
         await close_db()
+
+
+async def _trust_root_lines(action: str, *, passphrase: bytes, now: datetime) -> list[str]:
+    """``init-trust-root`` creates the key list's trust root; ``trust-root`` prints its JWK
+    (the one line a verifier pins, as published at /.well-known/ecert-trust-root.jwk)."""
+    from crypto.key_list import trust_root_jwk
+    from schema.actor import SYSTEM
+    from schema.services import key_list
+
+    if action == "init-trust-root":
+        row = await key_list.init_trust_root(actor=SYSTEM, passphrase=passphrase, now=now)
+        return [
+            f"created key list trust root {row.kid}: verifiers pin it "
+            "(`ecert keys trust-root`, /.well-known/ecert-trust-root.jwk)"
+        ]
+    root = await key_list.trust_root()
+    return [json.dumps(trust_root_jwk(root), separators=(",", ":"))]
 
 
 def _reissue_line(job: KeyReissueJob) -> str:
@@ -574,7 +593,7 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "keys",
         help="signing keys: list, create, rotate, retire, revoke, reissue, reissue-status, affected, "
-        "export-jwks",
+        "init-trust-root, trust-root, export-jwks",
     )
     keys = p.add_subparsers(dest="action", required=True)
     keys.add_parser("list", help="every key with its window; marks the one signing now")
@@ -607,6 +626,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     k.add_argument("kid")
     k.add_argument("--since", help="ISO 8601 with time zone (default: the key's revocation)")
+    keys.add_parser(
+        "init-trust-root", help="create the trust root that signs the key list (once)"
+    )
+    keys.add_parser("trust-root", help="print the trust root's public JWK (for verifiers to pin)")
     k = keys.add_parser("export-jwks", help="write the public JWK Set to FILE")
     k.add_argument("file", nargs="?", help=f"default: $ECERT_DATA_DIR/{JWKS_CACHE_NAME}")
     p.set_defaults(func=_cmd_keys)
