@@ -329,12 +329,15 @@ def _ordered(items: Iterable[_Keyed]) -> list[_Keyed]:
     return sorted(items, key=lambda r: (r.window.not_before, r.kid))
 
 
-def jwks(records: Iterable[SigningKeyRecord | PublicKeyInfo]) -> dict[str, Any]:
+def jwks(
+    records: Iterable[SigningKeyRecord | PublicKeyInfo], *, not_before: str = JWK_NOT_BEFORE
+) -> dict[str, Any]:
     """JWK Set (RFC 7517, OKP keys per RFC 8037) for publication.
 
     Each key: ``kty="OKP"``, ``crv="Ed25519"``, ``x`` (base64url public key),
     ``kid``, ``use="sig"``, ``alg="EdDSA"``, plus the window as integer Unix
-    seconds: ``nbf`` always, ``ecert_retired_at`` / ``ecert_revoked_at`` only
+    seconds: ``not_before`` (member name; ``nbf`` in jwks.json, ``ecert_not_before``
+    in the signed key list) always, ``ecert_retired_at`` / ``ecert_revoked_at`` only
     when set.  Keys are ordered oldest first.  Never contains private parts.
     """
     infos = [r.public_info() if isinstance(r, SigningKeyRecord) else r for r in records]
@@ -347,7 +350,7 @@ def jwks(records: Iterable[SigningKeyRecord | PublicKeyInfo]) -> dict[str, Any]:
             "kid": info.kid,
             "use": "sig",
             "alg": "EdDSA",
-            JWK_NOT_BEFORE: epoch_seconds(info.window.not_before),
+            not_before: epoch_seconds(info.window.not_before),
         }
         if info.window.retired_at is not None:
             jwk[JWK_RETIRED_AT] = epoch_seconds(info.window.retired_at)
@@ -372,7 +375,7 @@ def _jwk_time(jwk: Mapping[str, Any], name: str, *, required: bool) -> datetime 
         raise JWKSError(f"JWK member {name!r} is out of range") from None
 
 
-def _parse_jwk(jwk: Mapping[str, Any]) -> PublicKeyInfo:
+def _parse_jwk(jwk: Mapping[str, Any], not_before_member: str) -> PublicKeyInfo:
     if "d" in jwk:
         # A private key published by mistake: refuse loudly rather than use it.
         raise JWKSError("JWK Set contains private key material")
@@ -385,7 +388,7 @@ def _parse_jwk(jwk: Mapping[str, Any]) -> PublicKeyInfo:
         public_key = b64url_decode(x)
     except ValueError:
         raise JWKSError("JWK 'x' is not base64url") from None
-    not_before = _jwk_time(jwk, JWK_NOT_BEFORE, required=True)
+    not_before = _jwk_time(jwk, not_before_member, required=True)
     assert not_before is not None
     window = KeyWindow(
         not_before=not_before,
@@ -398,8 +401,11 @@ def _parse_jwk(jwk: Mapping[str, Any]) -> PublicKeyInfo:
         raise JWKSError(str(exc)) from None
 
 
-def parse_jwks(document: Mapping[str, Any]) -> list[PublicKeyInfo]:
-    """Parse a JWK Set produced by :func:`jwks` (e.g. ``/.well-known/jwks.json``).
+def parse_jwks(
+    document: Mapping[str, Any], *, not_before: str = JWK_NOT_BEFORE
+) -> list[PublicKeyInfo]:
+    """Parse a JWK Set produced by :func:`jwks` (e.g. ``/.well-known/jwks.json``; the
+    signed key list names the start of the window ``not_before``, see :func:`jwks`).
 
     Keys of other types/curves are skipped (RFC 7517 §5); malformed Ed25519
     keys, kids that do not match their key, and duplicate kids raise JWKSError.
@@ -414,7 +420,7 @@ def parse_jwks(document: Mapping[str, Any]) -> list[PublicKeyInfo]:
             raise JWKSError("JWK Set entries must be objects")
         if jwk.get("kty") != "OKP" or jwk.get("crv") != "Ed25519":
             continue
-        info = _parse_jwk(jwk)
+        info = _parse_jwk(jwk, not_before)
         if info.kid in seen:
             raise JWKSError("duplicate kid in JWK Set: " + info.kid)
         seen.add(info.kid)

@@ -1,5 +1,5 @@
-"""Preparing a database: migrations, reference data and, in development, a signing key and
-the document sealing certificates."""
+"""Preparing a database: migrations, reference data and, in development, a signing key, the
+key list's trust root and the document sealing certificates."""
 
 from __future__ import annotations
 
@@ -20,6 +20,17 @@ async def _development_key(settings: Settings) -> str:
         passphrase=settings.signing_passphrase.reveal(), now=datetime.now(UTC)
     )
     return f"development signing key {kid} created" if kid else "signing key present"
+
+
+async def _development_trust_root(settings: Settings) -> str:
+    """`make run` publishes the signed key list too: create its trust root when missing
+    (production: `ecert keys init-trust-root`, on purpose)."""
+    from schema.services.key_list import ensure_development_trust_root
+
+    kid = await ensure_development_trust_root(
+        passphrase=settings.signing_passphrase.reveal(), now=datetime.now(UTC)
+    )
+    return f"development key list trust root {kid} created" if kid else "trust root present"
 
 
 async def _development_document_ca(settings: Settings) -> str:
@@ -60,6 +71,7 @@ async def prepare_database(settings: Settings, *, target: str | None = None) -> 
             lines.extend(await load_reference_data())
             if settings.env == "development":
                 lines.append(await _development_key(settings))
+                lines.append(await _development_trust_root(settings))
                 lines.append(await _development_document_ca(settings))
             from schema.documents import check_fonts
 

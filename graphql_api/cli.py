@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 if TYPE_CHECKING:
     from crypto import VerifiedClaims
+    from crypto.key_list import TrustRoot
     from schema.http_edge.deps import Deps
     from schema.http_edge.settings import Settings
     from schema.models import KeyReissueJob
@@ -220,6 +221,8 @@ async def _keys(args: argparse.Namespace) -> list[str]:
                 f"{c.cert_id:<27}{c.version:<8}{_iso(c.signed_at):<21} {c.number}" for c in certs
             ]
             return [*lines, f"{len(certs)} certificate versions signed by {args.kid}"]
+        if args.action in ("init-trust-root", "trust-root"):
+            return await _trust_root_lines(args.action, passphrase=passphrase, now=now)
         if args.action == "export-jwks":
             document = await signing_keys.published_jwks()
             target = Path(args.file) if args.file else settings.data_dir / JWKS_CACHE_NAME
@@ -248,6 +251,23 @@ async def _keys(args: argparse.Namespace) -> list[str]:
         return lines
     finally:
         await close_db()
+
+
+async def _trust_root_lines(action: str, *, passphrase: bytes, now: datetime) -> list[str]:
+    """``init-trust-root`` creates the key list's trust root; ``trust-root`` prints its JWK
+    (the one line a verifier pins, as published at /.well-known/ecert-trust-root.jwk)."""
+    from crypto.key_list import trust_root_jwk
+    from schema.actor import SYSTEM
+    from schema.services import key_list
+
+    if action == "init-trust-root":
+        row = await key_list.init_trust_root(actor=SYSTEM, passphrase=passphrase, now=now)
+        return [
+            f"created key list trust root {row.kid}: verifiers pin it "
+            "(`ecert keys trust-root`, /.well-known/ecert-trust-root.jwk)"
+        ]
+    root = await key_list.trust_root()
+    return [json.dumps(trust_root_jwk(root), separators=(",", ":"))]
 
 
 def _reissue_line(job: KeyReissueJob) -> str:
@@ -411,17 +431,19 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     )
 
     jwks_path = Path(args.jwks) if args.jwks else _default_jwks_path()
+    key_list_path = Path(args.key_list) if args.key_list else jwks_path.parent / KEY_LIST_CACHE_NAME
+    root_path = (
+        Path(args.trust_root) if args.trust_root else jwks_path.parent / TRUST_ROOT_CACHE_NAME
+    )
     if args.fetch:
         _fetch_jwks(args.fetch, jwks_path)
-    if not jwks_path.is_file():
-        _usage_error(
-            f"no JWK Set at {jwks_path}: pass --jwks FILE, or --fetch https://ORIGIN, "
-            "or on the server run `ecert keys export-jwks`"
-        )
-    try:
-        document = json.loads(jwks_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        _usage_error(f"cannot read {jwks_path}: {exc}")
+        _fetch_key_list(args.fetch, key_list_path, root_path)
+    if args.key_list or key_list_path.is_file():
+        # The signed key list replaces the unsigned JWK Set for the signature and the
+        # status list alike (§13).
+        document = _trusted_jwks(key_list_path, root_path)
+    else:
+        document = _read_jwks(jwks_path)
 
     text = args.input
     candidate = Path(text)
@@ -452,6 +474,116 @@ def _cmd_verify(args: argparse.Namespace) -> int:
             print(line)
         return 0
     return _report_status(verified, lines, document, args=args, cache_dir=jwks_path.parent)
+
+
+def _read_jwks(jwks_path: Path) -> dict[str, object]:
+    if not jwks_path.is_file():
+        _usage_error(
+            f"no JWK Set at {jwks_path}: pass --jwks FILE, or --fetch https://ORIGIN, "
+            "or on the server run `ecert keys export-jwks`"
+        )
+    try:
+        document = json.loads(jwks_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        _usage_error(f"cannot read {jwks_path}: {exc}")
+    if not isinstance(document, dict):
+        _usage_error(f"invalid JWK Set {jwks_path}: not a JSON object")
+    return document
+
+
+KEY_LIST_CACHE_NAME = "ecert-keys.jwt"
+TRUST_ROOT_CACHE_NAME = "ecert-trust-root.jwk"
+
+
+def _get(url: str) -> bytes | None:
+    """The body at ``url``; None for a 404 (the server publishes no such document)."""
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=15) as resp:  # noqa: S310 (scheme checked)
+            return bytes(resp.read(1_000_000))
+    except urllib.error.HTTPError as exc:
+        if exc.code == 404:
+            return None
+        _usage_error(f"could not fetch {url}: {exc}")
+    except (OSError, ValueError) as exc:
+        _usage_error(f"could not fetch {url}: {exc}")
+
+
+def _fetch_key_list(base: str, target: Path, root_path: Path) -> None:
+    """Download the trust root (pinned on first fetch: a different one later is refused)
+    and the signed key list. A server without a trust root leaves the JWK Set alone in use,
+    unless a root is already pinned: then its key list must be there."""
+    from urllib.parse import urlsplit
+
+    from crypto.key_list import KeyListError, parse_trust_root
+
+    parts = urlsplit(base.strip())
+    origin = f"{parts.scheme}://{parts.netloc}"
+    body = _get(f"{origin}/.well-known/ecert-trust-root.jwk")
+    if body is None:
+        if root_path.is_file():
+            _usage_error(f"{origin} publishes no trust root, but one is pinned at {root_path}")
+        return
+    try:
+        fetched = parse_trust_root(json.loads(body))
+    except (ValueError, KeyListError):
+        _usage_error(f"{origin}/.well-known/ecert-trust-root.jwk is not an Ed25519 JWK")
+    if root_path.is_file():
+        pinned = _read_trust_root(root_path)
+        if pinned != fetched:
+            _usage_error(
+                f"trust root of {origin} ({fetched.kid}) differs from the one pinned at "
+                f"{root_path} ({pinned.kid}): refused"
+            )
+    else:
+        root_path.parent.mkdir(parents=True, exist_ok=True)
+        root_path.write_bytes(body.strip() + b"\n")
+        print(f"pinned trust root {fetched.kid} → {root_path}")
+    jws = _get(f"{origin}/.well-known/ecert-keys.jwt")
+    if jws is None:
+        _usage_error(f"{origin} publishes no key list (/.well-known/ecert-keys.jwt)")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(jws.strip() + b"\n")
+    print(f"fetched {origin}/.well-known/ecert-keys.jwt → {target}")
+
+
+def _read_trust_root(path: Path) -> TrustRoot:
+    from crypto.key_list import KeyListError, parse_trust_root
+
+    try:
+        return parse_trust_root(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyListError) as exc:
+        _usage_error(f"invalid trust root {path}: {exc}")
+
+
+def _trusted_jwks(key_list_path: Path, root_path: Path) -> dict[str, object]:
+    """The keys of the signed key list, as a JWK Set, once the list verifies under the
+    pinned trust root and has not expired (a stale list: exit 2, never VALID)."""
+    from crypto.key_list import KeyListError, KeyListReason, verify_key_list
+
+    if not root_path.is_file():
+        _usage_error(
+            f"no pinned trust root at {root_path}: pass --trust-root FILE or --fetch https://ORIGIN"
+        )
+    root = _read_trust_root(root_path)
+    try:
+        jws = key_list_path.read_text(encoding="ascii")
+    except (OSError, UnicodeDecodeError) as exc:
+        _usage_error(f"cannot read {key_list_path}: {exc}")
+    try:
+        key_list = verify_key_list(jws, root, now=datetime.now(UTC))
+    except KeyListError as exc:
+        if exc.reason is KeyListReason.EXPIRED:
+            print("结果：无法核验——密钥列表已过期，须先更新（--fetch https://ORIGIN）")
+            _usage_error("key list expired: refresh with --fetch")
+        if exc.reason in (KeyListReason.WRONG_ROOT, KeyListReason.BAD_SIGNATURE):
+            _usage_error(
+                f"key list {key_list_path} is not signed by the pinned trust root: refused"
+            )
+        _usage_error(f"invalid key list {key_list_path}: {exc.reason.value}")
+    return key_list.jwks()
 
 
 STATUS_LIST_CACHE = "status-list-{}.jwt"
@@ -574,7 +706,7 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "keys",
         help="signing keys: list, create, rotate, retire, revoke, reissue, reissue-status, affected, "
-        "export-jwks",
+        "init-trust-root, trust-root, export-jwks",
     )
     keys = p.add_subparsers(dest="action", required=True)
     keys.add_parser("list", help="every key with its window; marks the one signing now")
@@ -607,6 +739,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     k.add_argument("kid")
     k.add_argument("--since", help="ISO 8601 with time zone (default: the key's revocation)")
+    keys.add_parser(
+        "init-trust-root", help="create the trust root that signs the key list (once)"
+    )
+    keys.add_parser("trust-root", help="print the trust root's public JWK (for verifiers to pin)")
     k = keys.add_parser("export-jwks", help="write the public JWK Set to FILE")
     k.add_argument("file", nargs="?", help=f"default: $ECERT_DATA_DIR/{JWKS_CACHE_NAME}")
     p.set_defaults(func=_cmd_keys)
@@ -621,9 +757,23 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--jwks", help=f"JWK Set file (default: $ECERT_DATA_DIR/{JWKS_CACHE_NAME})")
     p.add_argument(
+        "--key-list",
+        metavar="FILE",
+        help=f"the signed key list (default: {KEY_LIST_CACHE_NAME} next to the JWK Set, used "
+        "instead of the JWK Set when present; --fetch downloads it)",
+    )
+    p.add_argument(
+        "--trust-root",
+        metavar="FILE",
+        help=f"the pinned trust root of the key list (default: {TRUST_ROOT_CACHE_NAME} next "
+        "to the JWK Set; --fetch pins it on first use)",
+    )
+    p.add_argument(
         "--fetch",
         metavar="ORIGIN",
-        help="first download ORIGIN/.well-known/jwks.json (then the certificate's status list "
+        help="first download ORIGIN/.well-known/jwks.json and the signed key list "
+        "ORIGIN/.well-known/ecert-keys.jwt with its trust root (pinned on first fetch; "
+        "then the certificate's status list "
         "ORIGIN/status/ID, and, for a PDF, ORIGIN/.well-known/ecert-document-root.pem)",
     )
     p.add_argument(

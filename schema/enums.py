@@ -252,6 +252,7 @@ class AuditAction(LabelledEnum):
     KEY_REISSUE_QUEUED = "key_reissue.queued", "创建重新签发任务（签名密钥吊销）"
     KEY_REISSUE_FINISHED = "key_reissue.finished", "重新签发任务完成"
     KEY_REISSUE_FAILED = "key_reissue.failed", "重新签发任务失败"
+    TRUST_ROOT_CREATED = "trust_root.created", "生成密钥列表信任根"
     DOCUMENT_CA_INITIALISED = "document_ca.initialised", "初始化证书文件签章证书"
     DOCUMENT_BATCH_CREATED = "document_batch.created", "创建证书文件批量生成任务"
     DOCUMENT_BATCH_FINISHED = "document_batch.finished", "证书文件批量生成完成"

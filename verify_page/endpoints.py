@@ -16,9 +16,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from crypto.key_list import trust_root_jwk as crypto_trust_root_jwk
 from schema.errors import NotFound, RateLimited
 from schema.http_edge.accept import Accept
 from schema.http_edge.client import client_ip
+from schema.services.key_list import published_key_list, trust_root
 from schema.services.lookup import lookup_certificate
 from schema.services.reference import current_catalog
 from schema.services.signing_keys import published_jwks_body
@@ -116,6 +118,8 @@ _PUBLIC_DOCUMENT_HEADERS = {
 }
 _RAW_JWKS_HEADERS = _raw(_PUBLIC_DOCUMENT_HEADERS, "application/json")
 _RAW_STATUS_LIST_HEADERS = _raw(_PUBLIC_DOCUMENT_HEADERS, STATUS_LIST_MEDIA_TYPE)
+_RAW_KEY_LIST_HEADERS = _raw(_PUBLIC_DOCUMENT_HEADERS, "application/jwt")
+_RAW_TRUST_ROOT_HEADERS = _raw(_PUBLIC_DOCUMENT_HEADERS, "application/jwk+json")
 
 
 class _Prepared(Response):
@@ -215,8 +219,38 @@ def verify_routes(deps: Deps) -> list[BaseRoute]:
             return Response(exc.message, status_code=404, media_type="text/plain; charset=utf-8")
         return _Prepared(jws.encode("ascii"), _RAW_STATUS_LIST_HEADERS, 200)
 
+    async def key_list(request: Request) -> Response:
+        try:
+            jws = await published_key_list(
+                passphrase=settings.signing_passphrase.reveal(),
+                public_base_url=settings.public_base_url,
+                now=deps.clock(),
+            )
+        except NotFound as exc:
+            return Response(exc.message, status_code=404, media_type="text/plain; charset=utf-8")
+        return _Prepared(jws.encode("ascii"), _RAW_KEY_LIST_HEADERS, 200)
+
+    async def trust_root_jwk(request: Request) -> Response:
+        try:
+            root = await trust_root()
+        except NotFound as exc:
+            return Response(exc.message, status_code=404, media_type="text/plain; charset=utf-8")
+        return _Prepared(orjson.dumps(crypto_trust_root_jwk(root)), _RAW_TRUST_ROOT_HEADERS, 200)
+
     return [
         Route("/.well-known/jwks.json", cors_public(jwks), methods=CORS_METHODS, name="jwks"),
+        Route(
+            "/.well-known/ecert-keys.jwt",
+            cors_public(key_list),
+            methods=CORS_METHODS,
+            name="key_list",
+        ),
+        Route(
+            "/.well-known/ecert-trust-root.jwk",
+            cors_public(trust_root_jwk),
+            methods=CORS_METHODS,
+            name="trust_root",
+        ),
         Route(
             "/status/{list_id:int}",
             cors_public(status_list),

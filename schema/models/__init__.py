@@ -27,7 +27,7 @@ from schema.models.registrations import (
     RegistrationKey,
     RegistrationStatus,
 )
-from schema.models.signing_keys import KeyReissueJob, SigningKey
+from schema.models.signing_keys import KeyReissueJob, SigningKey, TrustRootKey
 
 __all__ = [
     "Account",
@@ -62,4 +62,5 @@ __all__ = [
     "Session",
     "SigningKey",
     "StatusList",
+    "TrustRootKey",
 ]

@@ -48,3 +48,19 @@ class KeyReissueJob(Model):
 
     class Meta:
         table = "key_reissue_job"
+
+
+class TrustRootKey(Model):
+    """The trust root that signs the key list (``/.well-known/ecert-keys.jwt``).
+
+    Ed25519, its private key encrypted under the signing passphrase like a signing key's.
+    One row: verifiers pin its public key, so it is created once and never rotated here."""
+
+    id = fields.IntField(primary_key=True)
+    kid = fields.CharField(max_length=32, unique=True)
+    public_key = fields.BinaryField()  # 32 raw Ed25519 bytes
+    encrypted_private_key = fields.BinaryField()  # encrypted PKCS#8 PEM; never in clear
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "trust_root_key"
