@@ -91,6 +91,6 @@ def test_values_without_a_jcs_form_are_refused(value: object) -> None:
 
 def test_ascii_objects_agree_with_sorted_json_dumps() -> None:
     """For ASCII names and no floats, JCS equals json.dumps with sorted keys."""
-    value = {"z": [1, {"y": None, "b": True}], "a": "text \" \\ \n", "m": -42}
+    value = {"z": [1, {"y": None, "b": True}], "a": 'text " \\ \n', "m": -42}
     independent = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     assert canonicalize(value) == independent.encode()
