@@ -1,8 +1,9 @@
 """CORS for the public, read-only documents a third-party page may fetch — and nothing else.
 
 ``Access-Control-Allow-Origin: *`` is sent by exactly these answers: the verdict JSON of
-``GET /V/…`` (``Accept: application/json``), ``/.well-known/jwks.json``,
-``/.well-known/ecert-document-root.pem`` and the status lists ``/status/{id}``. They are
+``GET /V/…`` (``Accept: application/json``), ``/.well-known/jwks.json``, the issuer's DID
+document ``/.well-known/did.json``, ``/.well-known/ecert-document-root.pem`` and the status
+lists ``/status/{id}``. They are
 public, carry no credentials and hold nothing a holder's session could reveal, so any
 origin may read them. GraphQL, login, the holder's files and every other route keep the
 browser's same-origin rule (no CORS header at all). ``OPTIONS`` on the allowed routes
