@@ -34,6 +34,7 @@ from crypto.keys import PublicKeyInfo, kid_for, public_key_bytes
 
 __all__ = [
     "STATUS_LIST_TYP",
+    "STATUS_MESSAGES",
     "STATUS_SIZE",
     "EntryStatus",
     "StatusList",
@@ -62,7 +63,8 @@ class EntryStatus(enum.IntEnum):
     SUPERSEDED = 2
 
 
-_MESSAGES = [
+#: The meaning of each 2-bit value (W3C `statusMessage` / the list's `statusMessages`).
+STATUS_MESSAGES = [
     {"status": "0x0", "message": "valid"},
     {"status": "0x1", "message": "revoked"},
     {"status": "0x2", "message": "superseded"},
@@ -172,7 +174,7 @@ def sign_status_list(
         "listId": list_id,
         "statusPurpose": "message",
         "statusSize": STATUS_SIZE,
-        "statusMessages": _MESSAGES,
+        "statusMessages": STATUS_MESSAGES,
         "encodedList": _encode_list(build_bitstring(entries)),
     }
     signing_input = (

@@ -2,8 +2,9 @@
 
 ``Access-Control-Allow-Origin: *`` is sent by exactly these answers: the verdict JSON of
 ``GET /V/…`` (``Accept: application/json``), ``/.well-known/jwks.json``, the signed key list
-``/.well-known/ecert-keys.jwt`` and its trust root ``/.well-known/ecert-trust-root.jwk``,
-``/.well-known/ecert-document-root.pem`` and the status lists ``/status/{id}``. They are
+``/.well-known/ecert-keys.jwt`` and its trust root ``/.well-known/ecert-trust-root.jwk``, the
+issuer's DID document ``/.well-known/did.json``, ``/.well-known/ecert-document-root.pem`` and
+the status lists ``/status/{id}``. They are
 public, carry no credentials and hold nothing a holder's session could reveal, so any
 origin may read them. GraphQL, login, the holder's files and every other route keep the
 browser's same-origin rule (no CORS header at all). ``OPTIONS`` on the allowed routes

@@ -1,7 +1,9 @@
 """The holder's own files: the QR code (``/certificates/{cert_id}/qr.png`` and ``qr.svg``)
 and the certificate as a document (``certificate.pdf``, sealed; ``card.png``, the phone
-card; ``qr-label.png``, the QR with its check code printed under it), plus the document
-sealing root at ``/.well-known/ecert-document-root.pem`` (public).
+card; ``qr-label.png``, the QR with its check code printed under it; ``credential.json``,
+the version as a W3C Verifiable Credential signed at download), plus the document sealing
+root at ``/.well-known/ecert-document-root.pem`` and the issuer's DID document at
+``/.well-known/did.json`` (both public).
 
 The authenticated routes of this package (bearer token or session cookie, as for
 GraphQL). The images are drawn once, at the first download, and then served from the blob
@@ -17,12 +19,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import orjson
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from schema.enums import Role
-from schema.errors import DomainError, Forbidden, NotAuthenticated, NotFound
+from schema.errors import DomainError, Forbidden, InvalidState, NotAuthenticated, NotFound
 from schema.http_edge.auth import resolve_auth
 from schema.models import DocumentKind
 from schema.services.certificate_documents import (
@@ -30,6 +33,7 @@ from schema.services.certificate_documents import (
     holder_document,
     staff_document,
 )
+from schema.services.credentials import holder_credential, published_did_document_body
 from schema.services.document_seal import SealNotConfigured, root_certificate_pem
 from schema.services.holder_certificates import holder_qr
 from schema.storage import StorageError
@@ -38,7 +42,10 @@ from verify_page.cors import ALLOW_ORIGIN, CORS_METHODS, cors_public
 if TYPE_CHECKING:
     from schema.http_edge.deps import Deps
 
-__all__ = ["holder_qr_routes"]
+__all__ = ["CREDENTIAL_MEDIA_TYPE", "holder_qr_routes"]
+
+#: W3C VC Data Model 2.0 §C.1: a credential with an embedded proof.
+CREDENTIAL_MEDIA_TYPE = "application/vc"
 
 # A QR image that must be drawn again (first download, or its file lost) but cannot be
 # stored: the server's storage, not the request, is at fault.
@@ -60,8 +67,8 @@ _HEADERS = {
 }
 
 
-def _refusal(exc: DomainError) -> Response:
-    status = next((s for kind, s in _STATUS.items() if isinstance(exc, kind)), 400)
+def _refusal(exc: DomainError, *, status: int | None = None) -> Response:
+    status = status or next((s for kind, s in _STATUS.items() if isinstance(exc, kind)), 400)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
     return JSONResponse(
         {"error": {"code": exc.code, "message": exc.message}},
@@ -159,7 +166,46 @@ def holder_qr_routes(deps: Deps) -> list[BaseRoute]:
             },
         )
 
+    async def credential(request: Request) -> Response:
+        auth = await resolve_auth(request, now=deps.clock())
+        if auth.actor is None:
+            return _refusal(NotAuthenticated())
+        try:
+            document = await holder_credential(
+                actor=auth.actor,
+                cert_id=request.path_params["cert_id"],
+                signer=deps.issuer.signer,
+                public_base_url=deps.settings.public_base_url,
+                now=deps.clock(),
+            )
+        except InvalidState as exc:  # no key can sign now: the server's state, not the request
+            return _refusal(exc, status=503)
+        except DomainError as exc:
+            return _refusal(exc)
+        name = f"ecert-{request.path_params['cert_id'][:8]}-credential.json"
+        headers = {
+            **_HEADERS,
+            "Content-Disposition": f'attachment; filename="{name}"',
+            # Signed at each download (its proof's ``created`` is the download time).
+            "Cache-Control": "private, no-store",
+        }
+        return Response(orjson.dumps(document), media_type=CREDENTIAL_MEDIA_TYPE, headers=headers)
+
+    async def did_json(request: Request) -> Response:
+        body = await published_did_document_body(deps.settings.public_base_url)
+        return Response(
+            body,
+            media_type="application/json",
+            headers={
+                "Cache-Control": "public, max-age=300",
+                "X-Content-Type-Options": "nosniff",
+                **ALLOW_ORIGIN,
+            },
+        )
+
     return [
+        Route("/certificates/{cert_id}/credential.json", credential, name="holder_credential"),
+        Route("/.well-known/did.json", cors_public(did_json), methods=CORS_METHODS, name="did"),
         Route("/certificates/{cert_id}/certificate.pdf", pdf, name="holder_certificate_pdf"),
         Route("/certificates/{cert_id}/card.png", card, name="holder_certificate_card"),
         Route("/certificates/{cert_id}/qr-label.png", qr_label, name="holder_qr_label"),

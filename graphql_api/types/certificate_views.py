@@ -169,6 +169,10 @@ class IssuedCertificateViewType:
     qr_label_path: str = strawberry.field(
         description="The QR code with its check code printed under it, PNG (needs the login)."
     )
+    credential_path: str = strawberry.field(
+        description="This version as a W3C Verifiable Credential 2.0 (JSON, eddsa-jcs-2022 "
+        "proof by the issuer's did:web, see /.well-known/did.json) over HTTP (needs the login)."
+    )
 
     @classmethod
     def of(cls, qr: HolderQr) -> IssuedCertificateViewType:
@@ -186,4 +190,5 @@ class IssuedCertificateViewType:
             pdf_path=f"/certificates/{qr.cert_id}/certificate.pdf",
             card_path=f"/certificates/{qr.cert_id}/card.png",
             qr_label_path=f"/certificates/{qr.cert_id}/qr-label.png",
+            credential_path=f"/certificates/{qr.cert_id}/credential.json",
         )

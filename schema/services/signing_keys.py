@@ -56,6 +56,7 @@ __all__ = [
     "list_keys",
     "published_jwks",
     "published_jwks_body",
+    "published_keys",
     "queue_reissue",
     "retire_key",
     "revoke_key",
@@ -123,6 +124,18 @@ def _jwks_of(rows: tuple[tuple[Any, ...], ...]) -> dict[str, Any]:
         )
         for kid, public_key, not_before, retired_at, revoked_at in rows
     )
+
+
+async def published_keys() -> list[PublicKeyInfo]:
+    """Every key's public half and window, oldest first (the DID document lists them)."""
+    return [
+        PublicKeyInfo(
+            kid=kid,
+            public_key=public_key,
+            window=KeyWindow(not_before=not_before, retired_at=retired_at, revoked_at=revoked_at),
+        )
+        for kid, public_key, not_before, retired_at, revoked_at in await _public_rows()
+    ]
 
 
 async def published_jwks() -> dict[str, Any]:

@@ -1,5 +1,5 @@
 """CORS: ``Access-Control-Allow-Origin: *`` and preflight answers only on the public
-verdict JSON, the JWK Set, the document root and the status lists — never on GraphQL,
+verdict JSON, the JWK Set, the DID document, the document root and the status lists — never on GraphQL,
 login, the holder's files, the lookup or the HTML page (verify_page/cors.py)."""
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ async def test_cors_only_where_allowed(api: ApiClient, deps) -> None:
     allowed = {
         verdict: JSON,
         "/.well-known/jwks.json": ORIGIN,
+        "/.well-known/did.json": ORIGIN,
         status_list: ORIGIN,
     }
     for path, headers in allowed.items():
@@ -55,6 +56,9 @@ async def test_cors_only_where_allowed(api: ApiClient, deps) -> None:
         ),
         "GET holder pdf": await api.http.get(
             f"/certificates/{states.valid.cert_id}/certificate.pdf", headers=ORIGIN
+        ),
+        "GET holder credential": await api.http.get(
+            f"/certificates/{states.valid.cert_id}/credential.json", headers=ORIGIN
         ),
         "GET holder qr": await api.http.get(
             f"/certificates/{states.valid.cert_id}/qr.png", headers=ORIGIN

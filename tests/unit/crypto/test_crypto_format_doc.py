@@ -7,6 +7,7 @@ is checked against a second Ed25519 implementation, not only against ours.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import json
 import re
@@ -245,3 +246,71 @@ def test_documented_status_list_verifies_and_reads_as_stated() -> None:
     tampered = f"{header}.{payload[:i]}{'A' if payload[i] != 'A' else 'B'}{payload[i + 1 :]}"
     with pytest.raises(StatusListError):
         verify_status_list(f"{tampered}.{signature}", keys, now=issued, list_id=1)
+
+
+# --------------------------------------------------------------------------- §14 credentials
+
+
+def _vc_parts() -> tuple[dict[str, Any], dict[str, Any], Any]:
+    """The documented credential rebuilt by the code: (did document, secured, private key)."""
+    from crypto.canonical import StatusIndex
+    from crypto.vc import credential, did_document, issuer_did, secure_credential
+
+    inputs = json.loads(BLOCKS["vc_inputs"])
+    claims = dataclasses.replace(
+        _claims(), format_version=2, status_index=StatusIndex(*inputs["status_index"])
+    )
+    key = private_key_from_seed(SEED)
+    public = raw_public_key(key)
+    kid = kid_for(public)
+    base = INPUTS["base_url"]
+    did = issuer_did(base)
+    info = PublicKeyInfo(kid, public, KeyWindow(not_before=_utc(INPUTS["not_before"])))
+    url = build_verification_url(base, claims.cert_id, sign_claims(claims, key, kid))
+    unsecured = credential(claims, verification_url=url, did=did, public_base_url=base)
+    secured = secure_credential(
+        unsecured,
+        private_key=key,
+        verification_method=f"{did}#{kid}",
+        created=_utc(inputs["created"]),
+    )
+    return did_document(did, [info]), secured, key
+
+
+def test_vc_did_document_and_secured_credential_are_what_the_code_makes() -> None:
+    did_doc, secured, _ = _vc_parts()
+    assert json.loads(BLOCKS["vc_did_document"]) == did_doc
+    assert json.loads(BLOCKS["vc_secured"]) == secured
+
+
+def test_vc_intermediate_stages_recomputed_independently() -> None:
+    """Stages 1-3 with json.dumps (JCS for these ASCII-named, integer-only documents) and the
+    signature with PyNaCl."""
+    secured = json.loads(BLOCKS["vc_secured"])
+    proof = dict(secured.pop("proof"))
+    proof_value = proof.pop("proofValue")
+
+    def jcs(value: Any) -> bytes:
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+    config = jcs({**proof, "@context": secured["@context"]})
+    assert config == BLOCKS["vc_proof_config"].strip().encode()
+    document_hash = hashlib.sha256(jcs(secured)).hexdigest()
+    assert document_hash == _text("vc_document_jcs_sha256")
+    hash_data = hashlib.sha256(config).digest() + bytes.fromhex(document_hash)
+    assert hash_data.hex() == _text("vc_hash_data")
+
+    from crypto.vc import base58btc_encode
+
+    signature = SigningKey(SEED).sign(hash_data).signature
+    assert proof_value == "z" + base58btc_encode(signature)
+
+
+def test_documented_credential_verifies_against_documented_did_document() -> None:
+    from crypto.vc import VcReason, verify_vc
+
+    secured = json.loads(BLOCKS["vc_secured"])
+    did_doc = json.loads(BLOCKS["vc_did_document"])
+    assert verify_vc(secured, did_doc).verified
+    secured["credentialSubject"]["holderName"] = "欧阳娜"
+    assert verify_vc(secured, did_doc).reason is VcReason.BAD_SIGNATURE
