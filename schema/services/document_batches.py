@@ -27,9 +27,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import cast
 
-from tortoise.expressions import F, Q
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from schema.access import require_reviewer
@@ -38,6 +37,7 @@ from schema.enums import AuditAction, Role
 from schema.errors import InvalidInput, InvalidState, NotFound, Problem
 from schema.models import BatchStatus, Certificate, DocumentBatch, DocumentKind
 from schema.rules import is_storable, normalize_certificate_number
+from schema.services import leased_jobs
 from schema.services.audit import write_audit
 from schema.services.certificate_documents import DocumentRenderer
 from schema.services.keys import get_by_key
@@ -67,13 +67,8 @@ MANIFEST_NAME = "manifest.csv"
 MANIFEST_HEADERS = ("cert_id", "number", "holder_name", "version", "status", "file", "sha256")
 _ID_MAX = 32  # the columns' sizes: longer input cannot match
 _SHOWN_PER_ERROR = 10  # offending entries named in one message
-_ERROR_MAX = 500
 _UNSAFE_NAME = re.compile(r"[^0-9A-Za-z._-]+")
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-class LeaseLost(Exception):
-    """Another worker took the batch over (this one's lease ran out)."""
 
 
 @dataclass(frozen=True)
@@ -270,35 +265,7 @@ async def batch_result(*, actor: Actor, batch_id: str, store: BlobStore) -> Batc
 
 async def claimable_batches(*, now: datetime) -> list[str]:
     """Batches waiting for a worker: queued, or running under a lease that ran out."""
-    rows = (
-        await DocumentBatch.filter(
-            Q(status=BatchStatus.QUEUED) | Q(status=BatchStatus.RUNNING, lease_until__lt=now)
-        )
-        .order_by("id")
-        .values_list("public_id", flat=True)
-    )
-    # Tortoise types values_list as tuples even with flat=True.
-    return list(cast("list[str]", rows))
-
-
-async def _claim(
-    batch_id: str, owner: str, now: datetime, lease: timedelta
-) -> DocumentBatch | None:
-    claimed = await DocumentBatch.filter(
-        Q(status=BatchStatus.QUEUED) | Q(status=BatchStatus.RUNNING, lease_until__lt=now),
-        public_id=batch_id,
-    ).update(
-        lease_owner=owner,
-        lease_until=now + lease,
-        status=BatchStatus.RUNNING,
-        attempts=F("attempts") + 1,
-        done_count=0,
-        error=None,
-    )
-    if not claimed:
-        return None
-    await DocumentBatch.filter(public_id=batch_id, started_at__isnull=True).update(started_at=now)
-    return await DocumentBatch.get(public_id=batch_id)
+    return await leased_jobs.claimable(DocumentBatch, now=now)
 
 
 async def _progress(
@@ -308,7 +275,7 @@ async def _progress(
         done_count=done, lease_until=now + lease
     )
     if not renewed:
-        raise LeaseLost(batch.public_id)
+        raise leased_jobs.LeaseLost(batch.public_id)
     batch.done_count = done
 
 
@@ -385,42 +352,21 @@ async def _finish(
     status: BatchStatus,
     values: dict[str, object],
 ) -> bool:
-    async with in_transaction() as conn:
-        updated = (
-            await DocumentBatch.filter(id=batch.id, lease_owner=owner)
-            .using_db(conn)
-            .update(status=status, lease_owner=None, lease_until=None, **values)
-        )
-        if not updated:
-            return False
-        if status in (BatchStatus.DONE, BatchStatus.FAILED):
-            await write_audit(
-                actor=None,
-                action=AuditAction.DOCUMENT_BATCH_FINISHED
-                if status is BatchStatus.DONE
-                else AuditAction.DOCUMENT_BATCH_FAILED,
-                entity_type="document_batch",
-                entity_id=batch.public_id,
-                now=now,
-                after={
-                    "status": status.value,
-                    "total": batch.total,
-                    "attempts": batch.attempts,
-                    "sha256": values.get("result_sha256"),
-                    "size": values.get("result_size"),
-                    "error": values.get("error"),
-                },
-                using_db=conn,
-            )
-    await batch.refresh_from_db()
-    return True
-
-
-def _short_error(exc: BaseException) -> str:
-    code = getattr(exc, "code", None)
-    message = getattr(exc, "message", None)
-    text = f"{code}: {message}" if code and message else f"{type(exc).__name__}: {exc}"
-    return text[:_ERROR_MAX]
+    audit = leased_jobs.JobAudit(
+        done=AuditAction.DOCUMENT_BATCH_FINISHED,
+        failed=AuditAction.DOCUMENT_BATCH_FAILED,
+        entity_type="document_batch",
+        after={
+            "total": batch.total,
+            "attempts": batch.attempts,
+            "sha256": values.get("result_sha256"),
+            "size": values.get("result_size"),
+            "error": values.get("error"),
+        },
+    )
+    return await leased_jobs.release(
+        batch, owner, now=now, status=status, values=values, audit=audit
+    )
 
 
 async def run_document_batch(
@@ -435,7 +381,9 @@ async def run_document_batch(
     """Claim the batch and build its ZIP; ``None`` when another worker holds it (or it is
     finished) or took it over meanwhile. A failed attempt puts the batch back in the queue
     (status ``QUEUED``) until ``MAX_ATTEMPTS``, then marks it ``FAILED``."""
-    batch = await _claim(batch_id, owner, clock(), lease)
+    batch = await leased_jobs.claim(
+        DocumentBatch, batch_id, owner, now=clock(), lease=lease, reset={"done_count": 0}
+    )
     if batch is None:
         return None
     if batch.attempts > MAX_ATTEMPTS:  # its workers died each time (killed, out of memory)
@@ -455,7 +403,7 @@ async def run_document_batch(
         await _write_zip(batch, owner, path, renderer, clock, lease)
         key = await store.put_file(path)
         size = (await asyncio.to_thread(path.stat)).st_size
-    except LeaseLost:
+    except leased_jobs.LeaseLost:
         _log.warning("document batch %s taken over by another worker", batch.public_id)
         return None
     except Exception as exc:
@@ -466,7 +414,7 @@ async def run_document_batch(
             owner,
             now=clock(),
             status=BatchStatus.FAILED if failed else BatchStatus.QUEUED,
-            values={"error": _short_error(exc), "finished_at": clock() if failed else None},
+            values={"error": leased_jobs.short_error(exc), "finished_at": clock() if failed else None},
         )
         return batch if done else None
     finally:

@@ -22,10 +22,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import cast
 
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.expressions import F, Q
+from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from schema.actor import Actor
@@ -40,6 +39,7 @@ from schema.models import (
     KeyReissueJob,
     Registration,
 )
+from schema.services import leased_jobs
 from schema.services.audit import write_audit
 from schema.services.issuance import CertificateContent, Issuer
 from schema.services.keys import get_by_key
@@ -57,11 +57,6 @@ __all__ = [
 _log = logging.getLogger(__name__)
 CHUNK = 50  # certificate versions re-issued per transaction
 MAX_ATTEMPTS = 3
-_ERROR_MAX = 500
-
-
-class LeaseLost(Exception):
-    """Another worker took the job over (this one's lease ran out)."""
 
 
 def _require_signer(actor: Actor) -> None:
@@ -94,31 +89,7 @@ async def list_reissue_jobs(*, actor: Actor, kid: str | None = None) -> list[Key
 
 async def claimable_reissue_jobs(*, now: datetime) -> list[str]:
     """Jobs waiting for a worker: queued, or running under a lease that ran out."""
-    rows = (
-        await KeyReissueJob.filter(
-            Q(status=BatchStatus.QUEUED) | Q(status=BatchStatus.RUNNING, lease_until__lt=now)
-        )
-        .order_by("id")
-        .values_list("public_id", flat=True)
-    )
-    return list(cast("list[str]", rows))
-
-
-async def _claim(job_id: str, owner: str, now: datetime, lease: timedelta) -> KeyReissueJob | None:
-    claimed = await KeyReissueJob.filter(
-        Q(status=BatchStatus.QUEUED) | Q(status=BatchStatus.RUNNING, lease_until__lt=now),
-        public_id=job_id,
-    ).update(
-        lease_owner=owner,
-        lease_until=now + lease,
-        status=BatchStatus.RUNNING,
-        attempts=F("attempts") + 1,
-        error=None,
-    )
-    if not claimed:
-        return None
-    await KeyReissueJob.filter(public_id=job_id, started_at__isnull=True).update(started_at=now)
-    return await KeyReissueJob.get(public_id=job_id)
+    return await leased_jobs.claimable(KeyReissueJob, now=now)
 
 
 def _content(old: Certificate) -> CertificateContent:
@@ -231,7 +202,7 @@ async def _chunk(
             .update(done_count=F("done_count") + len(olds), lease_until=clock() + lease)
         )
         if not renewed:
-            raise LeaseLost(job.public_id)
+            raise leased_jobs.LeaseLost(job.public_id)
     job.done_count += len(olds)
     return len(olds)
 
@@ -245,48 +216,20 @@ async def _finish(
     error: str | None = None,
 ) -> bool:
     finished = status in (BatchStatus.DONE, BatchStatus.FAILED)
-    async with in_transaction() as conn:
-        updated = (
-            await KeyReissueJob.filter(id=job.id, lease_owner=owner)
-            .using_db(conn)
-            .update(
-                status=status,
-                lease_owner=None,
-                lease_until=None,
-                error=error,
-                finished_at=now if finished else None,
-            )
-        )
-        if not updated:
-            return False
-        if finished:
-            await write_audit(
-                actor=None,
-                action=AuditAction.KEY_REISSUE_FINISHED
-                if status is BatchStatus.DONE
-                else AuditAction.KEY_REISSUE_FAILED,
-                entity_type="key_reissue_job",
-                entity_id=job.public_id,
-                now=now,
-                after={
-                    "kid": job.kid,
-                    "status": status.value,
-                    "total": job.total,
-                    "reissued": job.done_count,
-                    "attempts": job.attempts,
-                    "error": error,
-                },
-                using_db=conn,
-            )
-    await job.refresh_from_db()
-    return True
-
-
-def _short_error(exc: BaseException) -> str:
-    code = getattr(exc, "code", None)
-    message = getattr(exc, "message", None)
-    text = f"{code}: {message}" if code and message else f"{type(exc).__name__}: {exc}"
-    return text[:_ERROR_MAX]
+    audit = leased_jobs.JobAudit(
+        done=AuditAction.KEY_REISSUE_FINISHED,
+        failed=AuditAction.KEY_REISSUE_FAILED,
+        entity_type="key_reissue_job",
+        after={
+            "kid": job.kid,
+            "total": job.total,
+            "reissued": job.done_count,
+            "attempts": job.attempts,
+            "error": error,
+        },
+    )
+    values = {"error": error, "finished_at": now if finished else None}
+    return await leased_jobs.release(job, owner, now=now, status=status, values=values, audit=audit)
 
 
 async def run_reissue_job(
@@ -303,7 +246,7 @@ async def run_reissue_job(
     another worker holds it (or it is finished) or took it over meanwhile. A failed
     attempt (no usable key, a locked key) puts the job back in the queue until
     ``MAX_ATTEMPTS``, then marks it ``FAILED``; what was re-issued stays re-issued."""
-    job = await _claim(job_id, owner, clock(), lease)
+    job = await leased_jobs.claim(KeyReissueJob, job_id, owner, now=clock(), lease=lease)
     if job is None:
         return None
     if job.attempts > MAX_ATTEMPTS:  # its workers died each time
@@ -314,7 +257,7 @@ async def run_reissue_job(
         while await _chunk(job, owner, issuer, clock, lease, chunk):
             if progress is not None:
                 progress(job)
-    except LeaseLost:
+    except leased_jobs.LeaseLost:
         _log.warning("key re-issue job %s taken over by another worker", job.public_id)
         return None
     except Exception as exc:
@@ -325,7 +268,7 @@ async def run_reissue_job(
             owner,
             now=clock(),
             status=BatchStatus.FAILED if failed else BatchStatus.QUEUED,
-            error=_short_error(exc),
+            error=leased_jobs.short_error(exc),
         )
         return job if done else None
     done = await _finish(job, owner, now=clock(), status=BatchStatus.DONE)

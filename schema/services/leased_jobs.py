@@ -1,0 +1,125 @@
+"""Jobs a worker runs under a lease on their row: an authority's document batch
+(``document_batches``) and a key re-issue job (``key_reissue``).
+
+Both tables have the same job columns (``public_id``, ``status`` as ``BatchStatus``,
+``lease_owner``, ``lease_until``, ``attempts``, ``error``, ``started_at``, ``finished_at``).
+A worker claims a job with one conditional UPDATE — queued, or running under a lease that ran
+out — so two workers never hold it at once; the job's own steps renew the lease and commit only
+while it is held; ``release`` ends a run (done, failed, or queued again after a failed attempt)
+in one transaction with its audit record. A worker whose lease was taken over stops with
+:class:`LeaseLost` and commits nothing more.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, TypeVar, cast
+
+from tortoise.expressions import F, Q
+from tortoise.models import Model
+from tortoise.transactions import in_transaction
+
+from schema.enums import AuditAction
+from schema.models import BatchStatus
+from schema.services.audit import write_audit
+
+__all__ = ["JobAudit", "LeaseLost", "claim", "claimable", "release", "short_error"]
+
+_M = TypeVar("_M", bound=Model)
+_ERROR_MAX = 500
+
+
+class LeaseLost(Exception):
+    """Another worker took the job over (this one's lease ran out)."""
+
+
+def _waiting(now: datetime) -> Q:
+    return Q(status=BatchStatus.QUEUED) | Q(status=BatchStatus.RUNNING, lease_until__lt=now)
+
+
+async def claimable(model: type[Model], *, now: datetime) -> list[str]:
+    """Jobs waiting for a worker: queued, or running under a lease that ran out."""
+    rows = await model.filter(_waiting(now)).order_by("id").values_list("public_id", flat=True)
+    # Tortoise types values_list as tuples even with flat=True.
+    return list(cast("list[str]", rows))
+
+
+async def claim(
+    model: type[_M],
+    public_id: str,
+    owner: str,
+    *,
+    now: datetime,
+    lease: timedelta,
+    reset: Mapping[str, Any] | None = None,
+) -> _M | None:
+    """Take the job for ``owner`` (one more attempt), or ``None`` when another worker holds
+    it or it is finished. ``reset``: columns set afresh at each claim."""
+    claimed = await model.filter(_waiting(now), public_id=public_id).update(
+        lease_owner=owner,
+        lease_until=now + lease,
+        status=BatchStatus.RUNNING,
+        attempts=F("attempts") + 1,
+        error=None,
+        **(reset or {}),
+    )
+    if not claimed:
+        return None
+    await model.filter(public_id=public_id, started_at__isnull=True).update(started_at=now)
+    return await model.get(public_id=public_id)
+
+
+@dataclass(frozen=True)
+class JobAudit:
+    """The audit record of a finished run (done or failed)."""
+
+    done: AuditAction
+    failed: AuditAction
+    entity_type: str
+    after: Mapping[str, Any]
+
+
+async def release(
+    job: Model,
+    owner: str,
+    *,
+    now: datetime,
+    status: BatchStatus,
+    values: Mapping[str, Any],
+    audit: JobAudit,
+) -> bool:
+    """End this run: ``status`` and ``values`` written and the lease given up, with the audit
+    record when the job is done or failed, in one transaction; ``False`` (nothing written)
+    when the lease is no longer this worker's. ``job`` is refreshed."""
+    model = type(job)
+    async with in_transaction() as conn:
+        updated = (
+            await model.filter(id=job.pk, lease_owner=owner)
+            .using_db(conn)
+            .update(status=status, lease_owner=None, lease_until=None, **values)
+        )
+        if not updated:
+            return False
+        if status in (BatchStatus.DONE, BatchStatus.FAILED):
+            await write_audit(
+                actor=None,
+                action=audit.done if status is BatchStatus.DONE else audit.failed,
+                entity_type=audit.entity_type,
+                entity_id=cast("str", getattr(job, "public_id")),  # noqa: B009 (any job model)
+                now=now,
+                after={"status": status.value, **audit.after},
+                using_db=conn,
+            )
+    await job.refresh_from_db()
+    return True
+
+
+def short_error(exc: BaseException) -> str:
+    """What a failed attempt keeps on the job row: the domain code and message, or the
+    exception's type and text, bounded."""
+    code = getattr(exc, "code", None)
+    message = getattr(exc, "message", None)
+    text = f"{code}: {message}" if code and message else f"{type(exc).__name__}: {exc}"
+    return text[:_ERROR_MAX]
