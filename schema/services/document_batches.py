@@ -37,7 +37,7 @@ from schema.enums import AuditAction, Role
 from schema.errors import InvalidInput, InvalidState, NotFound, Problem
 from schema.models import BatchStatus, Certificate, DocumentBatch, DocumentKind
 from schema.rules import is_storable, normalize_certificate_number
-from schema.services import leased_jobs
+from schema.services import document_seal, leased_jobs
 from schema.services.audit import write_audit
 from schema.services.certificate_documents import DocumentRenderer
 from schema.services.keys import get_by_key
@@ -186,6 +186,9 @@ async def create_document_batch(
             f"{_names(authorities)}",
             "certIds",
         )
+    if not await document_seal.sealing_configured(authorities[0]):
+        # Refused now rather than failing on the queue after every attempt.
+        raise document_seal.SealNotConfigured()
     ordered = [c for c in [*ids, *(found_nums[n].cert_id for n in nums)] if c in certs]
     resolved = _unique(ordered)
     async with in_transaction() as conn:

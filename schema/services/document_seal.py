@@ -19,6 +19,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from crypto.document_ca import (
@@ -45,6 +46,7 @@ __all__ = [
     "SealNotConfigured",
     "init_document_ca",
     "root_certificate_pem",
+    "sealing_configured",
 ]
 
 ROOT_NAME = "ecert 职称电子证书文件签章根证书"
@@ -174,6 +176,16 @@ async def root_certificate_pem() -> bytes | None:
     """The current root, PEM, for ``/.well-known/ecert-document-root.pem``."""
     row = await DocumentCredential.filter(role=CredentialRole.ROOT, retired_at=None).first()
     return row.certificate_pem.encode("ascii") if row else None
+
+
+async def sealing_configured(authority_code: str) -> bool:
+    """Whether a PDF of the authority's certificates can be sealed now: the root, the
+    timestamp authority and the authority's own signing certificate are all in place."""
+    rows = await DocumentCredential.filter(retired_at=None).filter(
+        Q(role__in=[CredentialRole.ROOT, CredentialRole.TIMESTAMP])
+        | Q(role=CredentialRole.AUTHORITY, authority_code=authority_code)
+    ).values_list("role", flat=True)
+    return {CredentialRole(r) for r in rows} == set(CredentialRole)
 
 
 class DocumentSealer:

@@ -66,7 +66,7 @@ def _page_png(pdf: Path, prefix: Path) -> Path:
 
 
 def _decodes(png: Path) -> tuple[list[str], str]:
-    zxing = [r.text for r in zxingcpp.read_barcodes(Image.open(png))]
+    zxing = [r.text for r in zxingcpp.read_barcodes(Image.open(png), formats=zxingcpp.BarcodeFormat.QRCode)]
     # stdout only: zbarimg may complain on stderr about the missing D-Bus of a container.
     done = subprocess.run(
         [require_tool("zbarimg"), "--raw", "-q", str(png)], capture_output=True, timeout=120

@@ -215,15 +215,16 @@ async def test_limits_and_roles(deps, setup) -> None:
 
 async def test_a_batch_that_cannot_be_sealed_fails_after_its_attempts(deps, setup) -> None:
     people, certs = setup
+    batch = await create_document_batch(
+        actor=people.reviewer, cert_ids=[c.cert_id for c in certs[:2]], now=NOW
+    )
+    # The authority's sealing certificate goes away after the batch was queued.
     await DocumentCredential.filter(role=CredentialRole.AUTHORITY, authority_code="500112").delete()
     # A fresh process: the sealer has unlocked nothing yet.
     renderer = DocumentRenderer(
         store=deps.store,
         sealer=DocumentSealer(deps.settings.signing_passphrase.reveal()),
         clock=lambda: NOW,
-    )
-    batch = await create_document_batch(
-        actor=people.reviewer, cert_ids=[c.cert_id for c in certs[:2]], now=NOW
     )
     worker = InProcessWorker(
         collector(deps), clock=lambda: NOW, batches=BatchRunner(renderer=renderer, store=deps.store)
@@ -240,6 +241,16 @@ async def test_a_batch_that_cannot_be_sealed_fails_after_its_attempts(deps, setu
     assert await worker.run_pending() == 0
     failed = await AuditRecord.get(entity_id=batch.public_id, action="document_batch.failed")
     assert failed.after is not None and failed.after["attempts"] == 3
+
+
+async def test_a_batch_is_refused_while_its_authority_cannot_seal(deps, setup) -> None:
+    people, certs = setup
+    await DocumentCredential.filter(role=CredentialRole.AUTHORITY, authority_code="500112").delete()
+    with pytest.raises(document_seal.SealNotConfigured) as refused:
+        await create_document_batch(actor=people.reviewer, cert_ids=[certs[0].cert_id], now=NOW)
+    assert refused.value.code == "DOCUMENT_SEAL_NOT_CONFIGURED"
+    assert await DocumentBatch.all().count() == 0, "nothing queued"
+    assert not await AuditRecord.filter(action="document_batch.created").exists()
 
 
 async def test_a_batch_held_by_a_live_lease_is_left_alone_and_taken_over_after(deps, setup) -> None:

@@ -159,7 +159,7 @@ def run(*args: str) -> bytes:
 
 def decode_zxing(png: Path) -> list[str]:
     with Image.open(png) as image:
-        return [r.text for r in zxingcpp.read_barcodes(image.convert("L"))]
+        return [r.text for r in zxingcpp.read_barcodes(image.convert("L"), formats=zxingcpp.BarcodeFormat.QRCode)]
 
 
 def decode_zbar(png: Path) -> str:
