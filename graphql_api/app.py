@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import hmac
 import logging
 from collections.abc import AsyncIterator
@@ -121,6 +122,18 @@ async def _collection_jobs(settings: Settings, deps: Deps) -> AsyncIterator[None
         await dispatcher.close()
 
 
+async def _settle_heap() -> None:
+    """Load what every request needs, then move everything alive after start-up out of the
+    collector's reach (``gc.freeze``): a full collection then walks only what requests
+    create, not the ~220,000 objects of the imported libraries and the schema. Measured on
+    the verification benchmark: one full collection paused the process for 168 ms, the
+    largest part of its p99 latency. Production only: the test suite builds many apps in
+    one process, and frozen objects are never freed."""
+    await current_catalog()
+    gc.collect()
+    gc.freeze()
+
+
 def build_app(settings: Settings, *, deps: Deps | None = None, manage_db: bool = True) -> Starlette:
     """The ASGI app. ``manage_db=False`` when the caller (a test) already opened the database."""
     deps = deps or build_deps(settings)
@@ -132,6 +145,8 @@ def build_app(settings: Settings, *, deps: Deps | None = None, manage_db: bool =
             await open_db(settings.database_url)
         _log.info("ecert started", extra={"env": settings.env})
         await log_startup_checks(deps)
+        if settings.env == "production":
+            await _settle_heap()
         try:
             async with _collection_jobs(settings, deps):
                 yield

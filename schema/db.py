@@ -17,6 +17,7 @@ from tortoise.migrations.api import migrate as _migrate
 
 from schema.pii import PiiProtector
 from schema.pii_migration import migration_keys
+from schema.services.narrow_rows import close_readers
 
 __all__ = [
     "CONNECT_TIMEOUT_SECONDS",
@@ -277,6 +278,7 @@ async def open_db(database_url: str) -> None:
 
 async def close_db() -> None:
     await Tortoise.close_connections()
+    close_readers()
 
 
 # Used only by `tortoise makemigrations` (see the Makefile's `migrations` target): the

@@ -184,8 +184,8 @@ async def sealing_configured(authority_code: str) -> bool:
     rows = await DocumentCredential.filter(retired_at=None).filter(
         Q(role__in=[CredentialRole.ROOT, CredentialRole.TIMESTAMP])
         | Q(role=CredentialRole.AUTHORITY, authority_code=authority_code)
-    ).values_list("role", flat=True)
-    return {CredentialRole(r) for r in rows} == set(CredentialRole)
+    )
+    return {row.role for row in rows} == set(CredentialRole)
 
 
 class DocumentSealer:
