@@ -22,6 +22,7 @@ from graphql_api.document_batch_routes import document_batch_routes
 from graphql_api.errors import explain_oversize, too_many_requests
 from graphql_api.graphiql import vendor_static_app
 from graphql_api.observability import Metrics, RequestContextMiddleware
+from graphql_api.private_results import PrivateResults
 from graphql_api.public_results import PublicResults
 from graphql_api.readiness import log_startup_checks, readiness_endpoint
 from graphql_api.root import build_schema
@@ -155,6 +156,7 @@ def build_app(settings: Settings, *, deps: Deps | None = None, manage_db: bool =
                 await close_db()
             _log.info("ecert stopped")
 
+    private_results = PrivateResults()
     routes = [
         graphql_route(
             build_schema(
@@ -172,6 +174,7 @@ def build_app(settings: Settings, *, deps: Deps | None = None, manage_db: bool =
             explain_oversize=explain_oversize,
             request_limit=_request_limit(settings),
             public_results=PublicResults(revision=current_catalog),
+            private_results=private_results,
         ),
         Route("/healthz", _healthz),
         Route("/readyz", readiness_endpoint(deps)),
@@ -183,7 +186,7 @@ def build_app(settings: Settings, *, deps: Deps | None = None, manage_db: bool =
         *collection_routes(deps),
         *document_batch_routes(deps),
     ]
-    return Starlette(
+    app = Starlette(
         routes=routes,
         middleware=[
             Middleware(RequestContextMiddleware, metrics=metrics),
@@ -191,6 +194,8 @@ def build_app(settings: Settings, *, deps: Deps | None = None, manage_db: bool =
         ],
         lifespan=lifespan,
     )
+    app.state.private_results = private_results  # read by the tests (its hit count)
+    return app
 
 
 def app_from_environment() -> Starlette:

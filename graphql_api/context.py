@@ -16,6 +16,7 @@ from starlette.responses import Response
 from strawberry.types import Info as _Info
 
 from graphql_api.loaders import Loaders
+from graphql_api.private_results import PrivateAnswer
 from schema.actor import Actor
 from schema.http_edge.auth import RequestAuth, resolve_auth
 from schema.http_edge.client import client_ip
@@ -39,6 +40,9 @@ class Context:
     #: Set by a resolver whose whole operation's answer is public and made from this
     #: revision only (the catalog): the transport may keep it (graphql_api.public_results).
     public_revision: object | None = None
+    #: Set by a resolver whose answer is the whole operation's and made from one read it
+    #: can repeat: the transport may keep it for this account (graphql_api.private_results).
+    private_answer: PrivateAnswer | None = None
 
     @property
     def actor(self) -> Actor | None:

@@ -66,6 +66,7 @@ from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
 from graphql_api.graphiql import DEFAULT_VENDOR_DIR, render_graphiql_page
+from graphql_api.private_results import PrivateResult, PrivateResults
 from graphql_api.public_results import PublicResult, PublicResults
 from graphql_api.query_cost import CostRefusal, cost_limit_rule
 from schema.http_edge.accept import Accept
@@ -602,8 +603,8 @@ def _error_response(
     return _json_response(body, status_code, media_type, headers)
 
 
-def _kept_response(kept: PublicResult, request_id: str, media_type: str) -> Response:
-    """A kept public answer, byte for byte what ``_json_response`` makes of it."""
+def _kept_response(kept: PublicResult | PrivateResult, request_id: str, media_type: str) -> Response:
+    """A kept answer, byte for byte what ``_json_response`` makes of it."""
     content = b"".join(
         (
             b'{"data":',
@@ -652,6 +653,7 @@ def graphql_route(
     explain_oversize: OversizeExplainer | None = None,
     request_limit: RequestLimit | None = None,
     public_results: PublicResults | None = None,
+    private_results: PrivateResults | None = None,
 ) -> Route:
     """A Starlette route serving ``schema`` per the GraphQL-over-HTTP specification.
 
@@ -672,6 +674,10 @@ def graphql_route(
     ``public_results`` keeps complete answers whose context was marked public
     (``context.public_revision``, see ``graphql_api.public_results``) and answers the same
     request again from it, before the context is built, while the revision holds.
+    ``private_results`` keeps an account's answers whose resolver marked the context with a
+    ``PrivateAnswer`` (see ``graphql_api.private_results``) and answers the same request of
+    the same account again from it, after authenticating it and reading the answer's data
+    again and finding it unchanged.
 
     A request error (nothing ran) made by the client — a syntax, validation or variable
     coercion error, a limiter's refusal — is logged at INFO without its message (which may
@@ -690,16 +696,26 @@ def graphql_route(
         request: Request, params: _Params, media_type: str, *, multipart: bool = False
     ) -> Response:
         request_id = _request_id(request)
-        public_key = None
-        if public_results is not None and not multipart:
-            public_key = public_results.key(
+        request_key = None
+        if (public_results is not None or private_results is not None) and not multipart:
+            request_key = PublicResults.key(
                 request.method, params.query, params.operation_name, params.variables
             )
-            kept = await public_results.lookup(public_key)
+        if public_results is not None:
+            kept = await public_results.lookup(request_key)
             if kept is not None:
                 return _kept_response(kept, request_id, media_type)
         sub_response = Response()
         context = await context_factory(request, sub_response)
+        private_key = None
+        actor = getattr(context, "actor", None)
+        if private_results is not None and request_key is not None and actor is not None:
+            private_key = (request_key, actor.account_id)
+            kept_private = await private_results.lookup(
+                private_key, getattr(context, "catalog", None)
+            )
+            if kept_private is not None:
+                return _kept_response(kept_private, request_id, media_type)
         if multipart:
             allowed = _MUTATION_ONLY
         else:
@@ -759,9 +775,16 @@ def graphql_route(
             (key, value) for key, value in sub_response.raw_headers if key not in _BODY_HEADERS
         ]
         response.raw_headers.extend(extra_headers)
+        complete = not errors and not result.extensions
         revision = getattr(context, "public_revision", None)
-        if public_results is not None and revision is not None and not errors and not result.extensions:
-            public_results.keep(public_key, revision, result.data, extra_headers)
+        if public_results is not None and revision is not None and complete:
+            public_results.keep(request_key, revision, result.data, extra_headers)
+        answer = getattr(context, "private_answer", None)
+        # Never with headers of its own: a cookie set for one response is not replayed.
+        if private_results is not None and private_key and answer and complete and not extra_headers:
+            private_results.keep(
+                private_key, answer, getattr(context, "catalog", None), result.data, extra_headers
+            )
         return response
 
     async def handle(request: Request, media_type: str | None) -> Response:

@@ -7,10 +7,13 @@ queries, where it was first published (``graphql_api.root``).
 
 from __future__ import annotations
 
+import functools
+
 import strawberry
 
 from graphql_api.context import Info
 from graphql_api.permissions import require
+from graphql_api.private_results import PrivateAnswer, answers_whole_operation
 from graphql_api.types.certificate import CertificateType
 from graphql_api.types.certificate_views import IssuedCertificateViewType
 from graphql_api.types.connection import Connection, connection
@@ -32,6 +35,18 @@ class HolderCertificateQueries:
         actor = require_holder(require(info))
         page = await holder_certificates.my_certificates(actor=actor, first=first, after=after)
         catalog = info.context.catalog
+        if page.revision is not None and answers_whole_operation(info.operation, info.field_name):
+            # Every field of the answer comes from the page's rows and the catalog (and
+            # supersededBy from a row id's certId, which never changes).
+            info.context.private_answer = PrivateAnswer(
+                probe=functools.partial(
+                    holder_certificates.my_certificates_revision,
+                    actor=actor,
+                    first=first,
+                    after=after,
+                ),
+                revision=page.revision,
+            )
         return connection(page, lambda c: CertificateType.from_model(c, catalog))
 
 

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
 import logging
 import re
 from dataclasses import dataclass
+
+import orjson
 
 from crypto.qr import qr_images
 from schema.access import holder_account, require_holder, require_holder_of
@@ -27,6 +30,7 @@ __all__ = [
     "get_holder_certificate",
     "holder_qr",
     "my_certificates",
+    "my_certificates_revision",
 ]
 
 MY_CERTIFICATES_CURSOR = "mc"
@@ -54,19 +58,37 @@ _MY_PAGE = (
 )
 
 
+async def _my_page_rows(actor: Actor, first: int, after: str | None) -> list[dict[str, object]]:
+    require_holder(actor)
+    check_page_size(first)
+    last = decode_cursor(MY_CERTIFICATES_CURSOR, after) if after else 0
+    return await fetch_rows(_MY_PAGE, (actor.account_id, last, first + 1))
+
+
+def _rows_revision(rows: list[dict[str, object]]) -> bytes:
+    """A digest of the rows, every column as read: equal digests, equal pages."""
+    return hashlib.blake2b(orjson.dumps(rows, default=str), digest_size=16).digest()
+
+
 async def my_certificates(
     *, actor: Actor, first: int = 20, after: str | None = None
 ) -> Page[Certificate]:
     """Every version of the holder's certificates, in the order they were issued (a
     correction's new version after the one it replaces): one statement per page, only the
-    columns the listing shows (the other attributes of the returned rows are not loaded)."""
-    require_holder(actor)
-    check_page_size(first)
-    last = decode_cursor(MY_CERTIFICATES_CURSOR, after) if after else 0
-    rows = await fetch_rows(_MY_PAGE, (actor.account_id, last, first + 1))
+    columns the listing shows (the other attributes of the returned rows are not loaded).
+    The page carries the :func:`my_certificates_revision` of the rows it was made from."""
+    rows = await _my_page_rows(actor, first, after)
     items = [Certificate._init_from_db(**row) for row in rows[:first]]
     cursors = [encode_cursor(MY_CERTIFICATES_CURSOR, cert.id) for cert in items]
-    return Page(items, cursors, len(rows) > first)
+    return Page(items, cursors, len(rows) > first, revision=_rows_revision(rows))
+
+
+async def my_certificates_revision(
+    *, actor: Actor, first: int = 20, after: str | None = None
+) -> bytes:
+    """The revision of the page :func:`my_certificates` would make now (the same statement,
+    digested): an answer made from a page with this revision is still the answer."""
+    return _rows_revision(await _my_page_rows(actor, first, after))
 
 
 async def get_holder_certificate(*, actor: Actor, cert_id: str) -> Certificate:

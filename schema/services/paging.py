@@ -37,6 +37,9 @@ class Page(Generic[T]):
     items: list[T]
     cursors: list[str]
     has_next_page: bool
+    #: A digest of everything the page was made from, when its use case gives one: the
+    #: same revision means the same page (``holder_certificates.my_certificates_revision``).
+    revision: bytes | None = None
 
     @property
     def end_cursor(self) -> str | None:

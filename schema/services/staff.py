@@ -52,6 +52,7 @@ __all__ = [
     "reactivate_staff",
     "require_admin",
     "reset_staff_totp",
+    "role_may_act",
     "session_allowed",
 ]
 
@@ -126,7 +127,12 @@ class Enrolment:
 
 def session_allowed(account: Account) -> bool:
     """Whether a session of ``account`` may act: a staff account needs a confirmed TOTP."""
-    return account.role not in STAFF_ROLES or account.totp_enabled_at is not None
+    return role_may_act(account.role, account.totp_enabled_at is not None)
+
+
+def role_may_act(role: Role, totp_confirmed: bool) -> bool:
+    """:func:`session_allowed` on the two values it reads (for a row read without a model)."""
+    return role not in STAFF_ROLES or totp_confirmed
 
 
 def has_totp(account: Account) -> bool:
