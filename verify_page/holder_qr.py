@@ -26,7 +26,7 @@ from starlette.routing import BaseRoute, Route
 
 from schema.enums import Role
 from schema.errors import DomainError, Forbidden, InvalidState, NotAuthenticated, NotFound
-from schema.http_edge.auth import resolve_auth
+from schema.http_edge.auth import request_token, resolve_auth
 from schema.models import DocumentKind
 from schema.services.certificate_documents import (
     DocumentUnavailable,
@@ -35,7 +35,7 @@ from schema.services.certificate_documents import (
 )
 from schema.services.credentials import holder_credential, published_did_document_body
 from schema.services.document_seal import SealNotConfigured, root_certificate_pem
-from schema.services.holder_certificates import holder_qr
+from schema.services.holder_certificates import holder_qr_for_session
 from schema.storage import StorageError
 from verify_page.cors import ALLOW_ORIGIN, CORS_METHODS, cors_public
 
@@ -87,12 +87,13 @@ def _matches(if_none_match: str | None, etag: str) -> bool:
 
 def holder_qr_routes(deps: Deps) -> list[BaseRoute]:
     async def serve(request: Request, kind: str) -> Response:
-        auth = await resolve_auth(request, now=deps.clock())
-        if auth.actor is None:
-            return _refusal(NotAuthenticated())
         try:
-            found = await holder_qr(
-                actor=auth.actor, cert_id=request.path_params["cert_id"], store=deps.store
+            # The session and the certificate in one read (the route's hot path).
+            found = await holder_qr_for_session(
+                token=request_token(request),
+                cert_id=request.path_params["cert_id"],
+                store=deps.store,
+                now=deps.clock(),
             )
         except DomainError as exc:
             return _refusal(exc)

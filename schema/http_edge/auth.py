@@ -17,7 +17,7 @@ from starlette.requests import Request
 from schema.actor import Actor
 from schema.services.sessions import authenticate, token_digest
 
-__all__ = ["COOKIE_NAME", "CSRF_HEADER", "RequestAuth", "resolve_auth"]
+__all__ = ["COOKIE_NAME", "CSRF_HEADER", "RequestAuth", "request_token", "resolve_auth"]
 
 COOKIE_NAME = "ecert_session"
 CSRF_HEADER = "x-csrf-token"
@@ -31,16 +31,27 @@ class RequestAuth:
     token: str | None = None
 
 
+def request_token(request: Request) -> str | None:
+    """The session token ``request`` carries, unchecked (no database read): the bearer
+    token, else the cookie. A malformed ``Authorization`` header carries none (it never
+    falls back to the cookie)."""
+    header = request.headers.get("authorization", "")
+    if header:
+        scheme, _, token = header.partition(" ")
+        return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+    return request.cookies.get(COOKIE_NAME) or None
+
+
 async def resolve_auth(request: Request, *, now: datetime) -> RequestAuth:
     """Who sent ``request``: a bearer token wins over the cookie; a malformed
     ``Authorization`` header authenticates no one (it never falls back to the cookie)."""
     header = request.headers.get("authorization", "")
     if header:
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
+        token = request_token(request)
+        if token is None:
             return RequestAuth(None, "none", False)
-        found = await authenticate(token.strip(), now=now)
-        return RequestAuth(found[0] if found else None, "bearer", True, token.strip())
+        found = await authenticate(token, now=now)
+        return RequestAuth(found[0] if found else None, "bearer", True, token)
     cookie = request.cookies.get(COOKIE_NAME)
     if cookie:
         found = await authenticate(cookie, now=now)

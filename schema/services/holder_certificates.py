@@ -12,14 +12,17 @@ import hashlib
 import logging
 import re
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 import orjson
 
 from crypto.qr import qr_images
 from schema.access import holder_account, require_holder, require_holder_of
 from schema.actor import Actor
-from schema.errors import NotFound
+from schema.errors import NotAuthenticated, NotFound
 from schema.models import Certificate, CertificateStatus
+from schema.services import sessions
 from schema.services.keys import get_by_key
 from schema.services.narrow_rows import fetch_rows
 from schema.services.paging import Page, check_page_size, decode_cursor, encode_cursor
@@ -29,6 +32,7 @@ __all__ = [
     "HolderQr",
     "get_holder_certificate",
     "holder_qr",
+    "holder_qr_for_session",
     "my_certificates",
     "my_certificates_revision",
 ]
@@ -134,6 +138,17 @@ _HOLDER_QR_SQL = (
 )
 
 
+# The same, with the session it is asked under: the holder's QR image route reads its
+# session and the certificate in one statement (two round trips were most of that route).
+_HOLDER_QR_BY_SESSION_SQL = (
+    f"SELECT {sessions.SESSION_COLUMNS}, c.id AS certificate_id, c.version, c.status,"
+    " c.verification_url, c.check_code, c.qr_png_sha256, c.qr_svg_sha256"
+    f" {sessions.SESSION_FROM}"
+    " LEFT JOIN certificate c ON c.cert_id = {} AND c.holder_id_hmac = a.id_number_hmac"
+    " WHERE s.token_hash = {}"
+)
+
+
 async def holder_qr(*, actor: Actor, cert_id: str, store: BlobStore) -> HolderQr:
     """The holder's own certificate's QR images and URL. Anyone else: NotFound/Forbidden
     (another holder's id looks exactly like a missing one). One query: the certificate's
@@ -144,7 +159,31 @@ async def holder_qr(*, actor: Actor, cert_id: str, store: BlobStore) -> HolderQr
     rows = await fetch_rows(_HOLDER_QR_SQL, [cert_id, actor.account_id])
     if not rows or not rows[0]["verification_url"]:
         raise _not_found()
+    return await _holder_qr_of_row(rows[0], rows[0]["id"], cert_id, store)
+
+
+async def holder_qr_for_session(
+    *, token: str | None, cert_id: str, store: BlobStore, now: datetime
+) -> HolderQr:
+    """:func:`holder_qr` for the session of ``token``, checked exactly as
+    ``sessions.authenticate`` checks it (NotAuthenticated otherwise), in one statement."""
+    if not token or len(token) > sessions.MAX_TOKEN_CHARS:
+        raise NotAuthenticated()
+    wanted = cert_id if _CERT_ID_RE.fullmatch(cert_id) else ""
+    rows = await fetch_rows(_HOLDER_QR_BY_SESSION_SQL, [wanted, sessions.token_digest(token)])
+    found = sessions.session_actor(rows[0], now=now) if rows else None
+    if found is None:
+        raise NotAuthenticated()
+    require_holder(found[0])
     row = rows[0]
+    if row["certificate_id"] is None or not row["verification_url"]:
+        raise _not_found()
+    return await _holder_qr_of_row(row, row["certificate_id"], cert_id, store)
+
+
+async def _holder_qr_of_row(
+    row: dict[str, Any], certificate_id: int, cert_id: str, store: BlobStore
+) -> HolderQr:
     url: str = row["verification_url"]
     keys: tuple[str | None, str | None] = (row["qr_png_sha256"], row["qr_svg_sha256"])
     try:
@@ -156,7 +195,7 @@ async def holder_qr(*, actor: Actor, cert_id: str, store: BlobStore) -> HolderQr
             _log.warning(
                 "QR images missing from the store: rendered again", extra={"cert": cert_id[:6]}
             )
-        keys, (png, svg) = await _render_qr(row["id"], url, store)
+        keys, (png, svg) = await _render_qr(certificate_id, url, store)
     assert keys[0] and keys[1]
     return HolderQr(
         cert_id=cert_id,
