@@ -28,6 +28,7 @@ from schema.rules.choices import (
     require_validity_scope,
     require_way,
 )
+from schema.rules.credit_code import credit_code_check_char, normalize_credit_code
 from schema.rules.dates import check_dates, parse_date
 from schema.rules.errors import RuleCode, RuleViolation, RuleWarning, gather_violations
 from schema.rules.id_number import (
@@ -77,6 +78,7 @@ __all__ = [
     "check_dates",
     "check_existing_record",
     "check_password",
+    "credit_code_check_char",
     "check_registration_scope",
     "check_review_body",
     "check_specialty",
@@ -94,6 +96,7 @@ __all__ = [
     "mod11_2_check_char",
     "normalize_approval_document",
     "normalize_certificate_number",
+    "normalize_credit_code",
     "normalize_id_number",
     "normalize_mobile",
     "normalize_person_name",
