@@ -32,8 +32,8 @@ __all__ = [
     "Role",
     "SigningKeyState",
     "SmsPurpose",
-    "Step",
     "StateOnDate",
+    "Step",
     "VerificationState",
 ]
 
@@ -286,6 +286,9 @@ class BatchLineState(LabelledEnum):
     NOT_FOUND = "NOT_FOUND", "未找到该证书编号的证书"
     NAME_MISMATCH = "NAME_MISMATCH", "证书编号与持证人姓名不一致"
     INVALID_QR = "INVALID_QR", "二维码无效（不是本系统签发的证书二维码或内容被篡改）"
+    # A certificate on record whose stored signature no longer verifies (rare: ask the
+    # issuing authority).
+    UNVERIFIABLE = "UNVERIFIABLE", "无法验证，请联系发证机关"
 
 
 class StateOnDate(LabelledEnum):

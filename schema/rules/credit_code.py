@@ -32,11 +32,7 @@ def normalize_credit_code(raw: str) -> str:
     """The code in upper case without spaces; raises ``RuleViolation`` CREDIT_CODE_FORMAT or
     CREDIT_CODE_CHECKSUM (field ``creditCode``)."""
     value = compact(raw).upper()
-    if (
-        len(value) != 18
-        or any(c not in _VALUES for c in value)
-        or not value[2:8].isdigit()
-    ):
+    if len(value) != 18 or any(c not in _VALUES for c in value) or not value[2:8].isdigit():
         raise RuleViolation(
             RuleCode.CREDIT_CODE_FORMAT,
             "统一社会信用代码应为18位，由数字和大写字母组成（不含I、O、Z、S、V），第3至8位为行政区划代码",

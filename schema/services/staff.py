@@ -27,7 +27,7 @@ from tortoise.transactions import in_transaction
 
 from schema import rules, totp
 from schema.actor import Actor
-from schema.enums import STAFF_ROLES, AuditAction, Role
+from schema.enums import STAFF_ROLES, TOTP_ROLES, AuditAction, Role
 from schema.errors import Forbidden, InvalidInput, InvalidState, NotFound, Problem
 from schema.models import Account, Session
 from schema.pii import PiiProtector
@@ -125,14 +125,15 @@ class Enrolment:
 
 
 def session_allowed(account: Account) -> bool:
-    """Whether a session of ``account`` may act: a staff account needs a confirmed TOTP."""
-    return account.role not in STAFF_ROLES or account.totp_enabled_at is not None
+    """Whether a session of ``account`` may act: a staff (or employer) account needs a
+    confirmed TOTP."""
+    return account.role not in TOTP_ROLES or account.totp_enabled_at is not None
 
 
 def has_totp(account: Account) -> bool:
-    """Whether ``account`` is staff with a confirmed authenticator (TOTP)."""
+    """Whether ``account`` is staff (or an employer) with a confirmed authenticator (TOTP)."""
     return (
-        account.role in STAFF_ROLES
+        account.role in TOTP_ROLES
         and account.totp_enabled_at is not None
         and account.totp_secret_cipher is not None
     )
@@ -144,8 +145,9 @@ async def check_second_factor(
     """After the password was checked: None when a session may be opened (an applicant, or a
     staff account whose code is right and newer than the last one accepted);
     ``EnrolmentRequired`` for staff without TOTP. A missing code raises TOTP_REQUIRED, a
-    wrong or replayed one ``SecondFactorInvalid`` (TOTP_INVALID)."""
-    if account.role not in STAFF_ROLES:
+    wrong or replayed one ``SecondFactorInvalid`` (TOTP_INVALID). Employer accounts log in
+    exactly as staff do (``TOTP_ROLES``)."""
+    if account.role not in TOTP_ROLES:
         return None
     if account.totp_enabled_at is None or account.totp_secret_cipher is None:
         return await _issue_ticket(account, now=now)
@@ -226,7 +228,7 @@ async def _ticket_holder(token: str, *, now: datetime, conn: BaseDBAsyncClient) 
         or account.totp_enrolment_expires_at is None
         or account.totp_enrolment_expires_at <= now
         or not account.is_active
-        or account.role not in STAFF_ROLES
+        or account.role not in TOTP_ROLES
         or account.totp_enabled_at is not None
     ):
         raise _ticket_invalid()
