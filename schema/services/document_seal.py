@@ -185,7 +185,8 @@ async def sealing_configured(authority_code: str) -> bool:
         Q(role__in=[CredentialRole.ROOT, CredentialRole.TIMESTAMP])
         | Q(role=CredentialRole.AUTHORITY, authority_code=authority_code)
     ).values_list("role", flat=True)
-    return {CredentialRole(r) for r in rows} == set(CredentialRole)
+    # Tortoise types values_list as tuples even with flat=True.
+    return {CredentialRole(str(r)) for r in rows} == set(CredentialRole)
 
 
 class DocumentSealer:
