@@ -11,7 +11,7 @@ from datetime import date, timedelta
 import pytest
 
 from crypto import parse_jwks
-from crypto.batch_report import read_report_payload, verify_batch_report
+from crypto.batch_report import verify_batch_report
 from schema.actor import Actor
 from schema.enums import AuditAction, Role
 from schema.errors import Forbidden, InvalidInput, InvalidState, NotFound, RateLimited

@@ -16,8 +16,8 @@ from tests.support.flows import actor_of
 
 __all__ = [
     "CREDIT_CODE",
-    "OTHER_CREDIT_CODE",
     "EMPLOYER_ID",
+    "OTHER_CREDIT_CODE",
     "OTHER_EMPLOYER_ID",
     "checker",
     "employer_actor",
