@@ -8,6 +8,7 @@ import json
 from datetime import timedelta
 
 import orjson
+import pytest
 
 from crypto._util import b64url_decode, b64url_encode
 from schema.services.signing_keys import published_jwks
@@ -17,6 +18,7 @@ from tests.support.document_batches import HOLDERS, issue_certificates
 from tests.support.employers import checker, employer_actor
 from tests.support.factories import NOW
 from tests.support.flows import make_people
+from tests.support.report_verifier import ReportRefused, verify_report_from_the_document
 from tests.verify.test_keys_and_offline_cli import _env, ecert
 
 LATER = NOW + timedelta(days=3)
@@ -59,6 +61,13 @@ async def test_a_500_line_report_verifies_and_a_tampered_one_is_refused(db, deps
     jwks = tmp_path / "jwks.json"
     jwks.write_text(json.dumps(await published_jwks()), encoding="utf-8")
     env = _env(db, deps.settings.data_dir)
+
+    # A verifier written from docs/verification-format.md §15 alone accepts it …
+    payload = verify_report_from_the_document(report.jws, await published_jwks())
+    assert payload["lineCount"] == 500 and payload["batchId"] == batch.public_id
+    # … and refuses the tampered one.
+    with pytest.raises(ReportRefused):
+        verify_report_from_the_document(_tampered(report.jws), await published_jwks())
 
     ok = ecert(env, "verify-report", str(path), "--jwks", str(jwks))
     assert ok.returncode == 0, ok.stdout + ok.stderr
