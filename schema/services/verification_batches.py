@@ -23,7 +23,8 @@ Each line's answer follows the public rules:
 
 The report (``crypto.batch_report``, ``docs/verification-format.md`` §15) is a compact JWS
 signed by the key that signs certificates at that moment, so it verifies offline against the
-published key list; ``report_csv`` renders it for people.
+published key list; ``report_csv`` renders it for people. Once the report is stored, the
+submitted lines are cleared from the batch row (the report is their one copy).
 """
 
 from __future__ import annotations
@@ -553,6 +554,8 @@ async def run_verification_batch(
             "report_kid": kid,
             "error": None,
             "finished_at": now,
+            # The lines (names as typed) are kept only until answered: the report echoes them.
+            "lines": [],
         },
     )
     return batch if done else None

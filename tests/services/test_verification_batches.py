@@ -16,7 +16,7 @@ from schema.actor import Actor
 from schema.enums import AuditAction, Role
 from schema.errors import Forbidden, InvalidInput, InvalidState, NotFound, RateLimited
 from schema.models import AuditRecord, BatchStatus, Certificate, Employer, VerificationBatch
-from schema.services import employers, revocation
+from schema.services import employers, revocation, signing_keys, verification_batches
 from schema.services.batch_lines import MAX_LINE_CHARS, MAX_LINES
 from schema.services.reference import current_catalog
 from schema.services.signing_keys import published_jwks
@@ -24,10 +24,12 @@ from schema.services.verification_batches import (
     BATCHES_PER_DAY,
     CSV_HEADERS,
     LINES_PER_DAY,
+    claimable_verification_batches,
     create_verification_batch,
     get_verification_batch,
     list_verification_batches,
     report_csv,
+    run_verification_batch,
     verification_report,
 )
 from tests.support.collection import importer
@@ -328,3 +330,78 @@ async def test_an_administrator_creates_employer_accounts(deps, issued) -> None:
         entity_id=created.account.public_id, action=AuditAction.EMPLOYER_CREATED.value
     )
     assert audit.after is not None and audit.after["creditCode"] == CREDIT_CODE
+
+
+async def test_progress_is_committed_as_the_batch_runs(deps, issued, monkeypatch) -> None:
+    _, certs = issued
+    employer = await employer_actor(deps)
+    monkeypatch.setattr(verification_batches, "PROGRESS_EVERY", 2)
+    seen: list[int] = []
+    real_verify = verification_batches.verify_stored
+
+    async def watching(**kwargs):  # type: ignore[no-untyped-def]
+        row = await VerificationBatch.get(public_id=batch.public_id)
+        seen.append(row.done_count)
+        return await real_verify(**kwargs)
+
+    monkeypatch.setattr(verification_batches, "verify_stored", watching)
+    text = "\n".join(f"{c.number},{name}" for c, (name, _) in zip(certs, HOLDERS, strict=True))
+    batch = await create_verification_batch(actor=employer, text=text, as_of=None, now=LATER)
+    done = await run_verification_batch(
+        batch_id=batch.public_id, owner="w", issuer=deps.issuer, store=deps.store,
+        clock=lambda: LATER,
+    )  # fmt: skip
+    assert seen == [0, 0, 2, 2], "each chunk's progress is visible to other readers"
+    assert done is not None and (done.done_count, done.total, done.status) == (
+        4,
+        4,
+        BatchStatus.DONE,
+    )
+    assert done.lines == [], "the submitted lines are not kept once the report holds them"
+
+
+async def test_a_batch_that_cannot_be_signed_fails_after_its_attempts(deps, issued) -> None:
+    people, certs = issued
+    employer = await employer_actor(deps)
+    batch = await create_verification_batch(
+        actor=employer, text=f"{certs[0].number},{HOLDERS[0][0]}", as_of=None, now=LATER
+    )
+    # The only signing key is retired after the batch was queued: nothing can sign now.
+    await signing_keys.retire_key(actor=people.signer, kid=str(certs[0].kid), now=LATER)
+    worker = checker(deps, LATER + timedelta(minutes=1))
+    for attempt in (1, 2):
+        assert await worker.run_pending() == 1
+        row = await VerificationBatch.get(id=batch.id)
+        assert (row.status, row.attempts) == (BatchStatus.QUEUED, attempt), "tried again"
+        assert row.error and row.error.startswith("NO_SIGNING_KEY")
+    assert await worker.run_pending() == 1
+    row = await VerificationBatch.get(id=batch.id)
+    assert (row.status, row.attempts, row.report_sha256) == (BatchStatus.FAILED, 3, None)
+    assert row.lease_owner is None and await worker.run_pending() == 0
+    failed = await AuditRecord.get(
+        entity_id=batch.public_id, action=AuditAction.VERIFICATION_BATCH_FAILED.value
+    )
+    assert failed.after is not None and failed.after["attempts"] == 3
+
+
+async def test_a_batch_held_by_a_live_lease_is_left_alone_and_taken_over_after(
+    deps, issued
+) -> None:
+    _, certs = issued
+    employer = await employer_actor(deps)
+    batch = await create_verification_batch(
+        actor=employer, text=certs[0].verification_url, as_of=None, now=LATER
+    )
+    # A worker claimed it and died (its lease runs for a minute).
+    await VerificationBatch.filter(id=batch.id).update(
+        status=BatchStatus.RUNNING, lease_owner="dead", lease_until=LATER + timedelta(minutes=1),
+        attempts=1,
+    )  # fmt: skip
+    args = {"issuer": deps.issuer, "store": deps.store, "owner": "alive"}
+    assert await run_verification_batch(batch_id=batch.public_id, clock=lambda: LATER, **args) is None
+    assert await claimable_verification_batches(now=LATER) == []
+    later = LATER + timedelta(minutes=2)
+    assert await claimable_verification_batches(now=later) == [batch.public_id]
+    done = await run_verification_batch(batch_id=batch.public_id, clock=lambda: later, **args)
+    assert done is not None and (done.status, done.attempts) == (BatchStatus.DONE, 2)
+    assert done.summary == {"VALID": 1}
