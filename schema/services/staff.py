@@ -8,6 +8,11 @@ authenticator. Only then can the next login open a session. So no staff session 
 without the second factor: the ticket is not a session, and ``authenticate`` refuses any
 staff session of an account without a confirmed TOTP (older sessions, a reset).
 
+Employer accounts (role ``EMPLOYER``, ``schema.services.employers``) log in the same way and
+are administered with the same operations (deactivation, reactivation, TOTP reset; the list
+shows them when asked for ``role: EMPLOYER``): they are not staff, but an administrator must
+be able to close one or let its operator enrol a new phone.
+
 Administration (administrators only): the staff list, deactivation (which revokes the
 account's sessions; never oneself, never the last active administrator), reactivation,
 moving a reviewer to another approval authority, and a TOTP reset. Each change is one
@@ -312,9 +317,11 @@ async def list_staff(
     require_admin(actor)
     query = Account.filter(role__in=_STAFF_ROLE_VALUES)
     if role is not None:
-        if role not in STAFF_ROLES:
-            raise InvalidInput.one("STAFF_ROLE", "工作人员角色应为审核、签章、归集或管理员", "role")
-        query = query.filter(role=role)
+        if role not in TOTP_ROLES:
+            raise InvalidInput.one(
+                "STAFF_ROLE", "工作人员角色应为审核、签章、归集、管理员或用人单位", "role"
+            )
+        query = Account.filter(role=role)
     if authority_code is not None:
         code = authority_code.strip()
         if len(code) > 32 or not code.isprintable():
@@ -331,7 +338,7 @@ async def _locked_staff(account_id: str, conn: BaseDBAsyncClient) -> Account:
         if _is_public_id(account_id)
         else None
     )
-    if account is None or account.role not in STAFF_ROLES:
+    if account is None or account.role not in TOTP_ROLES:
         raise _staff_missing()
     return account
 
@@ -498,6 +505,6 @@ async def find_staff(*, pii: PiiProtector, account: str) -> Account:
         found = None
     if found is None and _is_public_id(account):
         found = await Account.get_or_none(public_id=account)
-    if found is None or found.role not in STAFF_ROLES:
+    if found is None or found.role not in TOTP_ROLES:
         raise _staff_missing()
     return found

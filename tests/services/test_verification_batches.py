@@ -16,7 +16,7 @@ from schema.actor import Actor
 from schema.enums import AuditAction, Role
 from schema.errors import Forbidden, InvalidInput, InvalidState, NotFound, RateLimited
 from schema.models import AuditRecord, BatchStatus, Certificate, Employer, VerificationBatch
-from schema.services import employers, revocation, signing_keys, verification_batches
+from schema.services import employers, revocation, signing_keys, staff, verification_batches
 from schema.services.batch_lines import MAX_LINE_CHARS, MAX_LINES
 from schema.services.reference import current_catalog
 from schema.services.signing_keys import published_jwks
@@ -40,9 +40,10 @@ from tests.support.employers import (
     OTHER_EMPLOYER_ID,
     checker,
     employer_actor,
+    make_employer,
 )
 from tests.support.factories import NOW
-from tests.support.flows import People, make_people
+from tests.support.flows import People, actor_of, make_people
 
 LATER = NOW + timedelta(days=20)
 
@@ -405,3 +406,31 @@ async def test_a_batch_held_by_a_live_lease_is_left_alone_and_taken_over_after(
     done = await run_verification_batch(batch_id=batch.public_id, clock=lambda: later, **args)
     assert done is not None and (done.status, done.attempts) == (BatchStatus.DONE, 2)
     assert done.summary == {"VALID": 1}
+
+
+async def test_an_administrator_closes_an_employer_account_and_resets_its_totp(
+    deps, issued
+) -> None:
+    people, _ = issued
+    created = await make_employer(deps, enrol=True)
+    account_id = created.account.public_id
+    listed = await staff.list_staff(
+        actor=people.admin, role=Role.EMPLOYER, authority_code=None, active=None, first=10,
+        after=None,
+    )  # fmt: skip
+    assert [a.public_id for a in listed.items] == [account_id]
+    everyone_staff = await staff.list_staff(
+        actor=people.admin, role=None, authority_code=None, active=None, first=50, after=None
+    )
+    assert account_id not in {a.public_id for a in everyone_staff.items}, "not staff"
+
+    reset, _ = await staff.reset_staff_totp(actor=people.admin, account_id=account_id, now=LATER)
+    assert reset.totp_enabled_at is None and not staff.session_allowed(reset)
+    closed, _ = await staff.deactivate_staff(
+        actor=people.admin, account_id=account_id, reason="合作协议到期", now=LATER
+    )
+    assert not closed.is_active
+    with pytest.raises(Forbidden):
+        await staff.deactivate_staff(
+            actor=actor_of(created.account), account_id=account_id, reason="x", now=LATER
+        )
