@@ -8,22 +8,34 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
+
 from crypto import parse_jwks
 from crypto.batch_report import verify_batch_report
-from schema.models import Account
+from graphql_api.worker import (
+    BATCH_QUEUE,
+    CHECK_TASK,
+    BatchRunner,
+    QueueDispatcher,
+    apply_queue_schema,
+    queue_app,
+)
+from schema.models import Account, BatchStatus, VerificationBatch
 from schema.services.signing_keys import published_jwks
+from schema.services.verification_batches import create_verification_batch
 from tests.support.client import LOGIN, ApiClient, Session
-from tests.support.collection import importer
+from tests.support.collection import collector, importer
 from tests.support.document_batches import HOLDERS, issue_certificates
 from tests.support.employers import (
     CREDIT_CODE,
     EMPLOYER_ID,
     OTHER_CREDIT_CODE,
     OTHER_EMPLOYER_ID,
+    employer_actor,
     make_employer,
 )
 from tests.support.factories import ID_MALE_1985, PASSWORD
-from tests.support.flows import ADMIN_ID, make_people
+from tests.support.flows import ADMIN_ID, issue_yubei_certificate, make_people
 from tests.support.totp import enrol_totp
 
 CREATE_EMPLOYER = """mutation($input: CreateEmployerAccountInput!) {
@@ -57,8 +69,8 @@ async def test_an_employer_checks_a_batch_and_downloads_the_signed_report(
     api: ApiClient, tmp_path
 ) -> None:
     deps = api.deps
-    await make_people(deps)
-    certs = await issue_certificates(deps, tmp_path, await importer(deps), HOLDERS[:2], tag="h")
+    # Issued by a reviewer, not by an import job: the app's own worker must not race for one.
+    cert = await issue_yubei_certificate(deps, await make_people(deps))
     admin = await api.login(ADMIN_ID)
     wrong = await admin.refused(
         CREATE_EMPLOYER,
@@ -99,11 +111,7 @@ async def test_an_employer_checks_a_batch_and_downloads_the_signed_report(
         ("VERIFICATION_LINE_FORMAT", ["input", "text"])
     ]
     text = "\n".join(
-        [
-            f"{certs[0].number},{HOLDERS[0][0]}",
-            f"{certs[1].number},{HOLDERS[0][0]}",
-            certs[1].verification_url,
-        ]
+        [f"{cert.number},{cert.holder_name}", f"{cert.number},李四", cert.verification_url]
     )
     started = await employer.ok(CREATE, {"text": text, "asOf": deps.clock().date().isoformat()})
     batch_id = started["batch"]["id"]
@@ -136,3 +144,33 @@ async def test_an_employer_checks_a_batch_and_downloads_the_signed_report(
     assert await other.nodes(BATCHES) == []
     hidden = await other.execute(BATCH, {"id": batch_id})
     assert hidden["errors"][0]["extensions"]["code"] == "VERIFICATION_BATCH_NOT_FOUND"
+
+
+@pytest.mark.pg_only
+async def test_a_batch_check_deferred_to_the_queue_is_run_by_a_queue_worker(
+    db, deps, tmp_path
+) -> None:
+    await make_people(deps)
+    certs = await issue_certificates(deps, tmp_path, await importer(deps), HOLDERS[:1], tag="q")
+    employer = await employer_actor(deps)
+    batch = await create_verification_batch(
+        actor=employer, text=f"{certs[0].number},{HOLDERS[0][0]}", as_of=None, now=deps.clock()
+    )
+    await apply_queue_schema(deps.settings)
+    dispatcher = QueueDispatcher(deps.settings)
+    try:
+        await dispatcher.enqueue_check(batch.public_id)
+        await dispatcher.enqueue_check(batch.public_id)  # deferred once (queueing lock)
+    finally:
+        await dispatcher.close()
+    runner = BatchRunner(renderer=deps.documents, store=deps.store, issuer=deps.issuer)
+    app = queue_app(deps.settings, collector(deps), batches=runner)
+    async with app.open_async():
+        jobs = await app.job_manager.list_jobs_async(queue=BATCH_QUEUE)
+        assert [(j.task_name, j.status) for j in jobs] == [(CHECK_TASK, "todo")]
+        await app.run_worker_async(queues=[BATCH_QUEUE], wait=False, install_signal_handlers=False)
+        jobs = await app.job_manager.list_jobs_async(queue=BATCH_QUEUE)
+        assert [j.status for j in jobs] == ["succeeded"]
+    row = await VerificationBatch.get(id=batch.id)
+    assert (row.status, row.summary, row.attempts) == (BatchStatus.DONE, {"VALID": 1}, 1)
+    assert row.report_sha256 and await deps.store.exists(row.report_sha256)
