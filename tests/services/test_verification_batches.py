@@ -16,7 +16,14 @@ from schema.actor import Actor
 from schema.enums import AuditAction, Role
 from schema.errors import Forbidden, InvalidInput, InvalidState, NotFound, RateLimited
 from schema.models import AuditRecord, BatchStatus, Certificate, Employer, VerificationBatch
-from schema.services import employers, revocation, signing_keys, staff, verification_batches
+from schema.services import (
+    corrections,
+    employers,
+    revocation,
+    signing_keys,
+    staff,
+    verification_batches,
+)
 from schema.services.batch_lines import MAX_LINE_CHARS, MAX_LINES
 from schema.services.reference import current_catalog
 from schema.services.signing_keys import published_jwks
@@ -43,7 +50,7 @@ from tests.support.employers import (
     make_employer,
 )
 from tests.support.factories import NOW
-from tests.support.flows import People, actor_of, make_people
+from tests.support.flows import People, actor_of, issue_yubei_certificate, make_people
 
 LATER = NOW + timedelta(days=20)
 
@@ -434,3 +441,42 @@ async def test_an_administrator_closes_an_employer_account_and_resets_its_totp(
         await staff.deactivate_staff(
             actor=actor_of(created.account), account_id=account_id, reason="x", now=LATER
         )
+
+
+async def test_a_corrected_certificate_by_number_and_by_the_old_qr(db, deps) -> None:
+    people = await make_people(deps)
+    old = await issue_yubei_certificate(deps, people)
+    catalog = await current_catalog()
+    request = await corrections.request_correction(
+        actor=people.applicant, cert_id=old.cert_id, reason="登记时专业选择有误，评审表为建筑工程",
+        changes={"specialty": "建筑工程"}, catalog=catalog, pii=deps.pii,
+        now=NOW + timedelta(days=1),
+    )  # fmt: skip
+    await corrections.decide_correction(
+        actor=people.reviewer, correction_id=request.public_id, approve=True, note=None,
+        issuer=deps.issuer, catalog=catalog, now=NOW + timedelta(days=3),
+    )  # fmt: skip
+    new = await Certificate.get(lineage_id=old.lineage_id, version=2)
+    employer = await employer_actor(deps)
+    text = f"{old.number},{old.holder_name}\n{old.verification_url}"
+    answers = {}
+    for day in ((NOW + timedelta(days=1)).date(), (NOW + timedelta(days=5)).date()):
+        batch = await _run(
+            deps, await create_verification_batch(actor=employer, text=text, as_of=day, now=LATER)
+        )
+        _, report = await _report(deps, employer, batch)
+        answers[day] = [
+            (line["state"], line["certId"], line["version"], line["asOfState"])
+            for line in report.lines
+        ]
+    before, after = answers.values()
+    # By number: the newest version holding the name; on a day before the correction, the
+    # lineage was valid (its first version).
+    assert before == [
+        ("VALID", new.cert_id, 2, "VALID"),
+        ("SUPERSEDED", old.cert_id, 1, "VALID"),
+    ]
+    assert after == [
+        ("VALID", new.cert_id, 2, "VALID"),
+        ("SUPERSEDED", old.cert_id, 1, "SUPERSEDED"),
+    ]
