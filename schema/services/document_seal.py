@@ -184,9 +184,8 @@ async def sealing_configured(authority_code: str) -> bool:
     rows = await DocumentCredential.filter(retired_at=None).filter(
         Q(role__in=[CredentialRole.ROOT, CredentialRole.TIMESTAMP])
         | Q(role=CredentialRole.AUTHORITY, authority_code=authority_code)
-    ).values_list("role", flat=True)
-    # Tortoise types values_list as tuples even with flat=True.
-    return {CredentialRole(str(r)) for r in rows} == set(CredentialRole)
+    )
+    return {row.role for row in rows} == set(CredentialRole)
 
 
 class DocumentSealer:
