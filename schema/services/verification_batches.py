@@ -87,7 +87,7 @@ _log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3
 PROGRESS_EVERY = 100  # lines between two progress commits (and lease renewals)
 BATCHES_CURSOR = "vb"
-#: Per employer account and fixed window of one day.
+#: Per employer account and fixed window of 24 hours (``schema.services.throttle``).
 BATCHES_PER_DAY = FixedWindowCounter("employer-batches:", limit=20, window=timedelta(days=1))
 LINES_PER_DAY = FixedWindowCounter("employer-lines:", limit=20_000, window=timedelta(days=1))
 EARLIEST_AS_OF = date(1949, 10, 1)
@@ -153,9 +153,10 @@ async def create_verification_batch(
         )
         if quota.refused:
             limit = (
-                f"每个账户每天最多提交{BATCHES_PER_DAY.limit}个批量核验任务"
+                f"每个账户24小时内最多提交{BATCHES_PER_DAY.limit}个批量核验任务"
                 if batches.refused
-                else f"每个账户每天最多核验{LINES_PER_DAY.limit}行（今天已核验{quota.count}行）"
+                else f"每个账户24小时内最多核验{LINES_PER_DAY.limit}行"
+                f"（已提交{quota.count}行，本次{len(lines)}行）"
             )
             wait = minutes_left(quota.blocked_until or now, now)
             raise RateLimited(

@@ -275,14 +275,14 @@ async def test_daily_limits_per_account(deps, issued) -> None:
     with pytest.raises(RateLimited) as batches:
         await create_verification_batch(actor=first, text=line, as_of=None, now=LATER)
     assert batches.value.code == "VERIFICATION_BATCH_RATE_LIMITED"
-    assert "每天最多提交20个" in batches.value.message
+    assert "24小时内最多提交20个" in batches.value.message
 
     full = "\n".join([line] * MAX_LINES)
     for _ in range(LINES_PER_DAY.limit // MAX_LINES):
         await create_verification_batch(actor=second, text=full, as_of=None, now=LATER)
     with pytest.raises(RateLimited) as lines:
         await create_verification_batch(actor=second, text=line, as_of=None, now=LATER)
-    assert "今天已核验20000行" in lines.value.message
+    assert "已提交20000行，本次1行" in lines.value.message
     # A day later both accounts may check again; the refusals counted nothing.
     tomorrow = LATER + timedelta(days=1, seconds=1)
     await create_verification_batch(actor=first, text=line, as_of=None, now=tomorrow)
