@@ -480,3 +480,27 @@ async def test_a_corrected_certificate_by_number_and_by_the_old_qr(db, deps) -> 
         ("VALID", new.cert_id, 2, "VALID"),
         ("SUPERSEDED", old.cert_id, 1, "SUPERSEDED"),
     ]
+
+
+async def test_a_certificate_whose_signing_key_was_revoked_reads_key_revoked(db, deps) -> None:
+    people = await make_people(deps)
+    cert = await issue_yubei_certificate(deps, people)
+    day_after = NOW + timedelta(days=1)
+    passphrase = deps.settings.signing_passphrase.reveal()
+    await signing_keys.rotate_key(actor=people.signer, passphrase=passphrase, now=day_after)
+    await signing_keys.revoke_key(
+        actor=people.signer, kid=str(cert.kid), effective_at=NOW - timedelta(hours=1),
+        note="签名密钥疑似泄露", now=day_after,
+    )  # fmt: skip
+    employer = await employer_actor(deps)
+    text = f"{cert.number},{cert.holder_name}\n{cert.verification_url}"
+    batch = await _run(
+        deps, await create_verification_batch(actor=employer, text=text, as_of=None, now=LATER)
+    )
+    _, report = await _report(deps, employer, batch)
+    assert report.kid != cert.kid, "the report is signed by the key that signs now"
+    assert [(line["state"], line["certId"], line["version"]) for line in report.lines] == [
+        ("KEY_REVOKED", cert.cert_id, 1),
+        ("KEY_REVOKED", cert.cert_id, 1),
+    ]
+    assert report.lines[0]["stateLabel"] == "签名密钥已停用"
