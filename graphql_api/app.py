@@ -27,6 +27,7 @@ from graphql_api.public_results import PublicResults
 from graphql_api.readiness import log_startup_checks, readiness_endpoint
 from graphql_api.root import build_schema
 from graphql_api.transport import RequestLimit, Throttled, graphql_route
+from graphql_api.verification_batch_routes import verification_batch_routes
 from schema.db import close_db, open_db
 from schema.http_edge.client import client_ip
 from schema.http_edge.deps import Deps, build_deps
@@ -185,6 +186,7 @@ def build_app(settings: Settings, *, deps: Deps | None = None, manage_db: bool =
         *holder_qr_routes(deps),
         *collection_routes(deps),
         *document_batch_routes(deps),
+        *verification_batch_routes(deps),
     ]
     app = Starlette(
         routes=routes,

@@ -1,5 +1,5 @@
-"""The ``ecert`` command: serve, migrate, create-staff, export-schema, gen-secret, keys, verify,
-import, worker, backup, restore, ca, certificate.
+"""The ``ecert`` command: serve, migrate, create-staff, create-employer, export-schema, gen-secret,
+keys, verify, verify-report, import, worker, backup, restore, ca, certificate.
 
 Every command runs under :func:`_guarded`: a failure an operator can fix (configuration,
 database, data directory, a refusal of the domain) is ONE line on stderr and exit status 2;
@@ -817,6 +817,11 @@ def _parser() -> argparse.ArgumentParser:
     from graphql_api import cli_documents
 
     cli_documents.add_parsers(sub)
+
+    from graphql_api import cli_employers, cli_verify_report
+
+    cli_employers.add_parsers(sub)
+    cli_verify_report.add_parsers(sub)
     return parser
 
 
@@ -828,6 +833,7 @@ _DATABASE_COMMANDS = frozenset(
         "serve",
         "migrate",
         "create-staff",
+        "create-employer",
         "keys",
         "import",
         "worker",

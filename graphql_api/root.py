@@ -25,6 +25,10 @@ from graphql_api.mutations.review import ReviewMutations
 from graphql_api.mutations.revocation import RevocationMutations
 from graphql_api.mutations.signing_keys import SigningKeyMutations
 from graphql_api.mutations.staff import StaffMutations
+from graphql_api.mutations.verification_batches import (
+    EmployerAccountMutations,
+    VerificationBatchMutations,
+)
 from graphql_api.queries.accounts import AccountQueries
 from graphql_api.queries.corrections import CorrectionQueueQueries, HolderCorrectionQueries
 from graphql_api.queries.document_batches import DocumentBatchQueries
@@ -39,6 +43,7 @@ from graphql_api.queries.review import CertificateHistoryQueries, ReviewQueries
 from graphql_api.queries.signing_keys import SigningKeyQueries
 from graphql_api.queries.staff import StaffQueries
 from graphql_api.queries.verification import VerificationQueries
+from graphql_api.queries.verification_batches import VerificationBatchQueries
 from graphql_api.transport import limit_extensions, masking_extension
 from graphql_api.types.reference import REFERENCE_LIST_SIZES
 from schema.errors import DomainError
@@ -66,6 +71,7 @@ Query = merge_types(
         VerificationQueries,
         IssuedCertificateQueries,
         DocumentBatchQueries,
+        VerificationBatchQueries,
         ImportQueries,
         SigningKeyQueries,
         StaffQueries,
@@ -83,8 +89,10 @@ Mutation = merge_types(
         CorrectionDecisionMutations,
         RevocationMutations,
         DocumentBatchMutations,
+        VerificationBatchMutations,
         SigningKeyMutations,
         StaffMutations,
+        EmployerAccountMutations,
     ),
 )
 

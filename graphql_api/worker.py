@@ -4,7 +4,8 @@ worker on SQLite.
 The jobs themselves are use cases (``schema.services.collection_jobs.run_import_job``,
 ``schema.services.document_batches.run_document_batch``); this module only decides who
 runs them. Document batches (many certificate PDFs in one ZIP) go to procrastinate's
-``documents`` queue the same way, and re-issue jobs of a revoked signing key
+``documents`` queue the same way (and so do employers' batch checks,
+``schema.services.verification_batches.run_verification_batch``), and re-issue jobs of a revoked signing key
 (``schema.services.key_reissue.run_reissue_job``) to its ``keys`` queue; ``ecert worker``
 listens to all three queues. On PostgreSQL a job is deferred to procrastinate's
 ``collection`` queue and ``ecert worker`` processes run it — on as many machines as
@@ -32,14 +33,19 @@ import procrastinate
 
 from schema.http_edge.deps import utc_now
 from schema.http_edge.settings import Settings
-from schema.models import BatchStatus, DocumentBatch
+from schema.models import BatchStatus, DocumentBatch, VerificationBatch
 from schema.services.collection_jobs import Collector, claimable_jobs, run_import_job
 from schema.services.document_batches import claimable_batches, run_document_batch
 from schema.services.key_reissue import claimable_reissue_jobs, run_reissue_job
 from schema.services.reference import current_catalog
+from schema.services.verification_batches import (
+    claimable_verification_batches,
+    run_verification_batch,
+)
 
 if TYPE_CHECKING:
     from schema.services.certificate_documents import DocumentRenderer
+    from schema.services.issuance import Issuer
     from schema.storage import BlobStore
 
 __all__ = [
@@ -63,6 +69,8 @@ BATCH_TASK = "ecert.documents.batch"
 BATCH_RETRY_SECONDS = 10  # a failed attempt of a batch is tried again after this
 REISSUE_QUEUE = "keys"
 REISSUE_TASK = "ecert.keys.reissue"
+# Employers' batch checks share the documents queue (the same workers, ``ecert worker``).
+CHECK_TASK = "ecert.verification.batch"
 _STALLED_AFTER_SECONDS = 30  # procrastinate's default stalled-worker timeout
 
 
@@ -83,11 +91,27 @@ def build_collector(settings: Settings, deps: Any) -> Collector:
 
 @dataclass(frozen=True, kw_only=True)
 class BatchRunner:
-    """What running a document batch needs (built once per process from the settings)."""
+    """What running a document batch (and, given ``issuer``, an employer's batch check)
+    needs (built once per process from the settings)."""
 
     renderer: DocumentRenderer
     store: BlobStore
     lease: timedelta = timedelta(seconds=60)
+    issuer: Issuer | None = None
+
+    async def run_check(
+        self, batch_id: str, *, owner: str, clock: Callable[[], datetime]
+    ) -> VerificationBatch | None:
+        if self.issuer is None:
+            raise RuntimeError("this runner has no issuer: batch checks cannot be signed")
+        return await run_verification_batch(
+            batch_id=batch_id,
+            owner=owner,
+            issuer=self.issuer,
+            store=self.store,
+            clock=clock,
+            lease=self.lease,
+        )
 
     async def run(
         self, batch_id: str, *, owner: str, clock: Callable[[], datetime]
@@ -107,6 +131,7 @@ def build_batch_runner(settings: Settings, deps: Any) -> BatchRunner:
         renderer=deps.documents,
         store=deps.store,
         lease=timedelta(seconds=settings.import_lease_seconds),
+        issuer=deps.issuer,
     )
 
 
@@ -121,6 +146,10 @@ class JobDispatcher(Protocol):
 
     async def enqueue_reissue(self, job_id: str) -> None:
         """Hand a newly queued key re-issue job to whoever runs them."""
+        ...
+
+    async def enqueue_check(self, batch_id: str) -> None:
+        """Hand a newly created employer batch check to whoever runs batches."""
         ...
 
 
@@ -140,6 +169,19 @@ def _batch_lock(batch_id: str) -> str:
 
 def _reissue_lock(job_id: str) -> str:
     return f"key-reissue:{job_id}"
+
+
+def _check_lock(batch_id: str) -> str:
+    return f"verification-batch:{batch_id}"
+
+
+async def _defer_check(app: procrastinate.App, batch_id: str, **options: Any) -> bool:
+    with contextlib.suppress(procrastinate.exceptions.AlreadyEnqueued):
+        await app.configure_task(
+            CHECK_TASK, queueing_lock=_check_lock(batch_id), **options
+        ).defer_async(batch_id=batch_id)
+        return True
+    return False
 
 
 async def _defer_reissue(app: procrastinate.App, job_id: str, **options: Any) -> bool:
@@ -190,6 +232,14 @@ def queue_app(
                     schedule_in={"seconds": BATCH_RETRY_SECONDS},
                 ).defer_async(batch_id=batch_id)
 
+    @app.task(name=CHECK_TASK, queue=BATCH_QUEUE)
+    async def run_check_task(batch_id: str) -> None:
+        if batches is None:
+            raise RuntimeError("this process only defers batch checks")
+        batch = await batches.run_check(batch_id, owner=owner, clock=now)
+        if batch is not None and batch.status is BatchStatus.QUEUED:  # failed: again later
+            await _defer_check(app, batch_id, schedule_in={"seconds": BATCH_RETRY_SECONDS})
+
     @app.task(name=REISSUE_TASK, queue=REISSUE_QUEUE)
     async def run_reissue_task(job_id: str) -> None:
         if collector is None:
@@ -232,6 +282,9 @@ async def sweep_stalled(app: procrastinate.App, now: datetime) -> list[str]:
     for reissue_id in await claimable_reissue_jobs(now=now):
         if await _defer_reissue(app, reissue_id):
             requeued.append(reissue_id)
+    for check_id in await claimable_verification_batches(now=now):
+        if await _defer_check(app, check_id):
+            requeued.append(check_id)
     return requeued
 
 
@@ -266,6 +319,9 @@ class QueueDispatcher:
 
     async def enqueue_reissue(self, job_id: str) -> None:
         await _defer_reissue(await self._opened(), job_id)
+
+    async def enqueue_check(self, batch_id: str) -> None:
+        await _defer_check(await self._opened(), batch_id)
 
     async def close(self) -> None:
         if self._app is not None:
@@ -340,6 +396,9 @@ class InProcessWorker:
     async def enqueue_reissue(self, job_id: str) -> None:
         self._wake.set()
 
+    async def enqueue_check(self, batch_id: str) -> None:
+        self._wake.set()
+
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[InProcessWorker]:
         self._task = asyncio.create_task(self._loop(), name="collection-worker")
@@ -368,6 +427,12 @@ class InProcessWorker:
             for batch_id in await claimable_batches(now=self._clock()):
                 batch = await self._batches.run(batch_id, owner=self._owner, clock=self._clock)
                 done += batch is not None
+            if self._batches.issuer is not None:
+                for check_id in await claimable_verification_batches(now=self._clock()):
+                    check = await self._batches.run_check(
+                        check_id, owner=self._owner, clock=self._clock
+                    )
+                    done += check is not None
         for reissue_id in await claimable_reissue_jobs(now=self._clock()):
             reissued = await run_reissue_job(
                 job_id=reissue_id,

@@ -14,7 +14,9 @@ from typing import Self
 
 __all__ = [
     "STAFF_ROLES",
+    "TOTP_ROLES",
     "AuditAction",
+    "BatchLineState",
     "CertificateStatus",
     "CorrectionStatus",
     "DocumentFinding",
@@ -30,6 +32,7 @@ __all__ = [
     "Role",
     "SigningKeyState",
     "SmsPurpose",
+    "StateOnDate",
     "Step",
     "VerificationState",
 ]
@@ -69,9 +72,14 @@ class Role(LabelledEnum):
     SIGNER = "signer", "签章管理员"
     IMPORTER = "importer", "数据归集人员"
     ADMIN = "admin", "系统管理员"
+    # An employer's operator (经办人): checks certificates in batches, sees nothing else.
+    EMPLOYER = "employer", "用人单位"
 
 
 STAFF_ROLES = frozenset({Role.REVIEWER, Role.SIGNER, Role.IMPORTER, Role.ADMIN})
+# Accounts whose every login needs a TOTP code (staff, and employers: a batch check answers
+# about thousands of certificates).
+TOTP_ROLES = STAFF_ROLES | {Role.EMPLOYER}
 
 
 class SmsPurpose(LabelledEnum):
@@ -217,6 +225,7 @@ class AuditAction(LabelledEnum):
     STAFF_DEACTIVATED = "account.staff_deactivated", "停用工作人员账户"
     STAFF_REACTIVATED = "account.staff_reactivated", "启用工作人员账户"
     STAFF_AUTHORITY_CHANGED = "account.staff_authority_changed", "变更审核人员审批机关"
+    EMPLOYER_CREATED = "account.employer_created", "创建用人单位账户"
 
     REFERENCE_LOADED = "reference.loaded", "载入参考数据"
     REFERENCE_ADDED = "reference.added", "新增参考数据"
@@ -257,8 +266,38 @@ class AuditAction(LabelledEnum):
     DOCUMENT_BATCH_CREATED = "document_batch.created", "创建证书文件批量生成任务"
     DOCUMENT_BATCH_FINISHED = "document_batch.finished", "证书文件批量生成完成"
     DOCUMENT_BATCH_FAILED = "document_batch.failed", "证书文件批量生成失败"
+    VERIFICATION_BATCH_CREATED = "verification_batch.created", "创建用人单位批量核验任务"
+    VERIFICATION_BATCH_FINISHED = "verification_batch.finished", "用人单位批量核验完成"
+    VERIFICATION_BATCH_FAILED = "verification_batch.failed", "用人单位批量核验失败"
 
     PII_KEY_ROTATED = "pii_key.rotated", "个人信息加密密钥轮换"
+
+
+class BatchLineState(LabelledEnum):
+    """One line of an employer's batch check (用人单位批量核验), as the signed report states it.
+
+    ``NOT_FOUND`` and ``NAME_MISMATCH`` name no holder data (a mismatch never shows the name
+    on record); ``INVALID_QR`` is a QR text that is not a genuine code of this service."""
+
+    VALID = "VALID", "有效"
+    REVOKED = "REVOKED", "已撤销"
+    SUPERSEDED = "SUPERSEDED", "已更正"
+    KEY_REVOKED = "KEY_REVOKED", "签名密钥已停用"
+    NOT_FOUND = "NOT_FOUND", "未找到该证书编号的证书"
+    NAME_MISMATCH = "NAME_MISMATCH", "证书编号与持证人姓名不一致"
+    INVALID_QR = "INVALID_QR", "二维码无效（不是本系统签发的证书二维码或内容被篡改）"
+    # A certificate on record whose stored signature no longer verifies (rare: ask the
+    # issuing authority).
+    UNVERIFIABLE = "UNVERIFIABLE", "无法验证，请联系发证机关"
+
+
+class StateOnDate(LabelledEnum):
+    """A certificate's state at the end of a given day (Beijing time), from the audit trail."""
+
+    NOT_ISSUED = "NOT_ISSUED", "当日尚未签发"
+    VALID = "VALID", "当日有效"
+    REVOKED = "REVOKED", "当日已撤销"
+    SUPERSEDED = "SUPERSEDED", "当日已被更正版本替代"
 
 
 class DocumentFinding(LabelledEnum):

@@ -200,8 +200,8 @@ class StaffMutations:
         )
 
     @strawberry.mutation(
-        description="Deactivate a staff account and close its sessions. Admins only; never "
-        "oneself or the last active admin."
+        description="Deactivate a staff (or employer) account and close its sessions. Admins "
+        "only; never oneself or the last active admin."
     )
     async def deactivate_staff(
         self, info: Info, input: DeactivateStaffInput
@@ -214,7 +214,9 @@ class StaffMutations:
             account=StaffAccountType.from_model(account), sessions_revoked=revoked
         )
 
-    @strawberry.mutation(description="Let a deactivated staff account log in again. Admins only.")
+    @strawberry.mutation(
+        description="Let a deactivated staff (or employer) account log in again. Admins only."
+    )
     async def reactivate_staff(
         self, info: Info, input: StaffAccountInput
     ) -> ReactivateStaffPayload:
@@ -239,8 +241,8 @@ class StaffMutations:
         return StaffAccountSuccess(account=StaffAccountType.from_model(account))
 
     @strawberry.mutation(
-        description="Forget a staff account's TOTP (a lost phone): its sessions are closed "
-        "and its next login enrols again. Admins only."
+        description="Forget a staff (or employer) account's TOTP (a lost phone): its sessions "
+        "are closed and its next login enrols again. Admins only."
     )
     async def reset_staff_totp(self, info: Info, input: StaffAccountInput) -> ResetStaffTotpPayload:
         actor = require_mutation_actor(info, Role.ADMIN)

@@ -18,7 +18,8 @@ __all__ = ["StaffQueries"]
 class StaffQueries:
     @strawberry.field(
         description="Staff accounts (reviewers, signers, importers, admins) in creation "
-        "order; every filter is optional. Admins only."
+        "order; every filter is optional (role EMPLOYER: the employer accounts instead). "
+        "Admins only."
     )
     async def staff_accounts(
         self,

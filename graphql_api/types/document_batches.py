@@ -14,7 +14,7 @@ from graphql_api.document_batch_routes import batch_path
 from schema.models import BatchStatus, DocumentBatch
 from schema.services.document_batches import batch_percent
 
-__all__ = ["DocumentBatchStatusEnum", "DocumentBatchType"]
+__all__ = ["DocumentBatchStatusEnum", "DocumentBatchType", "status_label"]
 
 _LABELS = {
     BatchStatus.QUEUED: "排队中",
@@ -29,6 +29,11 @@ strawberry.enum(
     description="; ".join(f"{s.name}: {label}" for s, label in _LABELS.items()),
 )
 DocumentBatchStatusEnum = BatchStatus
+
+
+def status_label(status: BatchStatus) -> str:
+    """排队中 | 生成中 | 已完成 | 失败 (also the label of an employer's batch check)."""
+    return _LABELS[status]
 
 
 @strawberry.type(

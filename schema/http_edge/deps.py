@@ -43,6 +43,10 @@ class JobsSlot:
         if self.dispatcher is not None:
             await self.dispatcher.enqueue_reissue(job_id)
 
+    async def enqueue_check(self, batch_id: str) -> None:
+        if self.dispatcher is not None:
+            await self.dispatcher.enqueue_check(batch_id)
+
 
 @dataclass(frozen=True)
 class Deps:

@@ -20,6 +20,7 @@ from schema.models.documents import (
     DocumentCredential,
     DocumentKind,
 )
+from schema.models.employers import Employer, VerificationBatch
 from schema.models.imports import ImportIssue, ImportJob, ImportKind, ImportOutcome, ImportStatus
 from schema.models.reference import ReferenceEntry
 from schema.models.registrations import (
@@ -44,6 +45,7 @@ __all__ = [
     "DocumentBatch",
     "DocumentCredential",
     "DocumentKind",
+    "Employer",
     "ImportIssue",
     "ImportJob",
     "ImportKind",
@@ -63,4 +65,5 @@ __all__ = [
     "SigningKey",
     "StatusList",
     "TrustRootKey",
+    "VerificationBatch",
 ]

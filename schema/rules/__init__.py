@@ -28,6 +28,7 @@ from schema.rules.choices import (
     require_validity_scope,
     require_way,
 )
+from schema.rules.credit_code import credit_code_check_char, normalize_credit_code
 from schema.rules.dates import check_dates, parse_date
 from schema.rules.errors import RuleCode, RuleViolation, RuleWarning, gather_violations
 from schema.rules.id_number import (
@@ -82,6 +83,7 @@ __all__ = [
     "check_specialty",
     "check_title",
     "check_way_level",
+    "credit_code_check_char",
     "format_system_number",
     "gather_violations",
     "has_valid_mod11_2",
@@ -94,6 +96,7 @@ __all__ = [
     "mod11_2_check_char",
     "normalize_approval_document",
     "normalize_certificate_number",
+    "normalize_credit_code",
     "normalize_id_number",
     "normalize_mobile",
     "normalize_person_name",

@@ -31,6 +31,9 @@ class RuleCode(StrEnum):
     PASSWORD_TOO_SHORT = "PASSWORD_TOO_SHORT"  # noqa: S105 — a code name, not a password
     PASSWORD_TOO_LONG = "PASSWORD_TOO_LONG"  # noqa: S105 — a code name, not a password
     PASSWORD_TOO_WEAK = "PASSWORD_TOO_WEAK"  # noqa: S105 — a code name, not a password
+    # Unified social credit code of an employer (统一社会信用代码, GB 32100)
+    CREDIT_CODE_FORMAT = "CREDIT_CODE_FORMAT"
+    CREDIT_CODE_CHECKSUM = "CREDIT_CODE_CHECKSUM"
     # Approval document number (批准文号)
     APPROVAL_DOCUMENT_REQUIRED = "APPROVAL_DOCUMENT_REQUIRED"
     APPROVAL_DOCUMENT_FORMAT = "APPROVAL_DOCUMENT_FORMAT"

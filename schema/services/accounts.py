@@ -9,6 +9,7 @@ The mobile number is kept sealed: it is read and written through
 from __future__ import annotations
 
 import secrets
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -44,10 +45,12 @@ __all__ = [
     "REGISTER_PER_MOBILE",
     "RELEASED_PREFIX",
     "RESET_PER_ADDRESS",
+    "AttachRows",
     "Reclaimed",
     "RegisteredAccount",
     "account_mobile",
     "change_password",
+    "create_account_with",
     "create_staff",
     "own_account",
     "reclaim_identity",
@@ -76,6 +79,10 @@ ACCOUNT_EXISTS_MESSAGE = (
 _RESET_REFUSED = InvalidInput.one(
     "RESET_REFUSED", "身份证号码、手机号码或短信验证码不正确，或验证码已失效", "code"
 )
+
+
+#: Rows written with a new account, in its transaction; what its audit record adds.
+AttachRows = Callable[[Account, BaseDBAsyncClient], Awaitable[Mapping[str, object]]]
 
 
 @dataclass(frozen=True)
@@ -162,9 +169,12 @@ async def _create(
     actor: Actor | None,
     action: AuditAction,
     sms_code: str | None = None,
+    attach: AttachRows | None = None,
 ) -> RegisteredAccount:
     """Validate, refuse a second account for the ID number, check the SMS code (when one is
-    required) and create the account; one transaction with its audit record."""
+    required) and create the account; one transaction with its audit record. ``attach``
+    writes the rows that belong with the account (an employer's organisation) in that
+    transaction and returns what the audit record adds about them."""
     clean_name, parsed, clean_mobile, _ = _validate_identity(
         name=name, id_number=id_number, mobile=mobile, password=password, today=now.date()
     )
@@ -192,6 +202,7 @@ async def _create(
                 now=now,
                 conn=conn,
             )
+            attached = await attach(account, conn) if attach is not None else {}
             await write_audit(
                 actor=actor,
                 action=action,
@@ -203,6 +214,7 @@ async def _create(
                     "idNumber": account.id_number_masked,
                     "role": role.value,
                     "authority": authority_code,
+                    **attached,
                 },
                 using_db=conn,
             )
@@ -308,6 +320,37 @@ async def create_staff(
         now=now,
         actor=actor,
         action=AuditAction.STAFF_CREATED,
+    )
+
+
+async def create_account_with(
+    *,
+    actor: Actor,
+    pii: PiiProtector,
+    name: str,
+    id_number: str,
+    mobile: str,
+    password: str,
+    role: Role,
+    action: AuditAction,
+    attach: AttachRows,
+    now: datetime,
+) -> RegisteredAccount:
+    """An account made by an administrator together with rows of its own (``attach``, in
+    the same transaction): the employer accounts of ``schema.services.employers``. The
+    caller checks who may do it."""
+    return await _create(
+        pii=pii,
+        name=name,
+        id_number=id_number,
+        mobile=mobile,
+        password=password,
+        role=role,
+        authority_code=None,
+        now=now,
+        actor=actor,
+        action=action,
+        attach=attach,
     )
 
 

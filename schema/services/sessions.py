@@ -25,7 +25,7 @@ from tortoise.transactions import in_transaction
 
 from schema import rules
 from schema.actor import Actor
-from schema.enums import STAFF_ROLES, AuditAction, Role, SmsPurpose
+from schema.enums import TOTP_ROLES, AuditAction, Role, SmsPurpose
 from schema.errors import InvalidInput, RateLimited
 from schema.models import Account, Session
 from schema.passwords import DUMMY_HASH, hash_password, needs_rehash, verify_password
@@ -86,7 +86,7 @@ async def second_factor_required(account: Account, *, now: datetime) -> bool:
     Applicants: after ``SECOND_FACTOR_AFTER`` recent failed logins (an SMS code, purpose
     LOGIN). Staff: out of this part's scope — the staff part makes TOTP mandatory here.
     """
-    if account.role in STAFF_ROLES:
+    if account.role in TOTP_ROLES:
         return False
     recent = await login_backoff.recent_failures(ACCOUNT_BACKOFF, account.id, now=now)
     return recent >= SECOND_FACTOR_AFTER
@@ -99,7 +99,7 @@ async def check_second_factor(
 
     Applicants: the newest LOGIN code sent to the account's mobile. Staff: the staff part
     checks the TOTP code here."""
-    if account.role in STAFF_ROLES:
+    if account.role in TOTP_ROLES:
         return False
     return await otp.consume_code(
         pii=pii,

@@ -8,6 +8,11 @@ authenticator. Only then can the next login open a session. So no staff session 
 without the second factor: the ticket is not a session, and ``authenticate`` refuses any
 staff session of an account without a confirmed TOTP (older sessions, a reset).
 
+Employer accounts (role ``EMPLOYER``, ``schema.services.employers``) log in the same way and
+are administered with the same operations (deactivation, reactivation, TOTP reset; the list
+shows them when asked for ``role: EMPLOYER``): they are not staff, but an administrator must
+be able to close one or let its operator enrol a new phone.
+
 Administration (administrators only): the staff list, deactivation (which revokes the
 account's sessions; never oneself, never the last active administrator), reactivation,
 moving a reviewer to another approval authority, and a TOTP reset. Each change is one
@@ -27,7 +32,7 @@ from tortoise.transactions import in_transaction
 
 from schema import rules, totp
 from schema.actor import Actor
-from schema.enums import STAFF_ROLES, AuditAction, Role
+from schema.enums import STAFF_ROLES, TOTP_ROLES, AuditAction, Role
 from schema.errors import Forbidden, InvalidInput, InvalidState, NotFound, Problem
 from schema.models import Account, Session
 from schema.pii import PiiProtector
@@ -126,19 +131,20 @@ class Enrolment:
 
 
 def session_allowed(account: Account) -> bool:
-    """Whether a session of ``account`` may act: a staff account needs a confirmed TOTP."""
+    """Whether a session of ``account`` may act: a staff (or employer) account needs a
+    confirmed TOTP."""
     return role_may_act(account.role, account.totp_enabled_at is not None)
 
 
 def role_may_act(role: Role, totp_confirmed: bool) -> bool:
     """:func:`session_allowed` on the two values it reads (for a row read without a model)."""
-    return role not in STAFF_ROLES or totp_confirmed
+    return role not in TOTP_ROLES or totp_confirmed
 
 
 def has_totp(account: Account) -> bool:
-    """Whether ``account`` is staff with a confirmed authenticator (TOTP)."""
+    """Whether ``account`` is staff (or an employer) with a confirmed authenticator (TOTP)."""
     return (
-        account.role in STAFF_ROLES
+        account.role in TOTP_ROLES
         and account.totp_enabled_at is not None
         and account.totp_secret_cipher is not None
     )
@@ -150,8 +156,9 @@ async def check_second_factor(
     """After the password was checked: None when a session may be opened (an applicant, or a
     staff account whose code is right and newer than the last one accepted);
     ``EnrolmentRequired`` for staff without TOTP. A missing code raises TOTP_REQUIRED, a
-    wrong or replayed one ``SecondFactorInvalid`` (TOTP_INVALID)."""
-    if account.role not in STAFF_ROLES:
+    wrong or replayed one ``SecondFactorInvalid`` (TOTP_INVALID). Employer accounts log in
+    exactly as staff do (``TOTP_ROLES``)."""
+    if account.role not in TOTP_ROLES:
         return None
     if account.totp_enabled_at is None or account.totp_secret_cipher is None:
         return await _issue_ticket(account, now=now)
@@ -232,7 +239,7 @@ async def _ticket_holder(token: str, *, now: datetime, conn: BaseDBAsyncClient) 
         or account.totp_enrolment_expires_at is None
         or account.totp_enrolment_expires_at <= now
         or not account.is_active
-        or account.role not in STAFF_ROLES
+        or account.role not in TOTP_ROLES
         or account.totp_enabled_at is not None
     ):
         raise _ticket_invalid()
@@ -316,9 +323,11 @@ async def list_staff(
     require_admin(actor)
     query = Account.filter(role__in=_STAFF_ROLE_VALUES)
     if role is not None:
-        if role not in STAFF_ROLES:
-            raise InvalidInput.one("STAFF_ROLE", "工作人员角色应为审核、签章、归集或管理员", "role")
-        query = query.filter(role=role)
+        if role not in TOTP_ROLES:
+            raise InvalidInput.one(
+                "STAFF_ROLE", "工作人员角色应为审核、签章、归集、管理员或用人单位", "role"
+            )
+        query = Account.filter(role=role)
     if authority_code is not None:
         code = authority_code.strip()
         if len(code) > 32 or not code.isprintable():
@@ -335,7 +344,7 @@ async def _locked_staff(account_id: str, conn: BaseDBAsyncClient) -> Account:
         if _is_public_id(account_id)
         else None
     )
-    if account is None or account.role not in STAFF_ROLES:
+    if account is None or account.role not in TOTP_ROLES:
         raise _staff_missing()
     return account
 
@@ -502,6 +511,6 @@ async def find_staff(*, pii: PiiProtector, account: str) -> Account:
         found = None
     if found is None and _is_public_id(account):
         found = await Account.get_or_none(public_id=account)
-    if found is None or found.role not in STAFF_ROLES:
+    if found is None or found.role not in TOTP_ROLES:
         raise _staff_missing()
     return found

@@ -6,8 +6,9 @@ opens a new window, starting at that event. Events are counted until the count r
 ``limit``; the event that reaches it is still served, and the key is then blocked until the
 window ends: later events are refused (``Hit.refused``) and not counted.
 
-Used by the login (failed attempts per address, ``sessions``) and by the public lookup form
-(every attempt per address, ``lookup``). Rows live in ``login_throttle``; its ``failures``
+Used by the login (failed attempts per address, ``sessions``), by the public lookup form
+(every attempt per address, ``lookup``) and by employers' batch checks (batches and lines
+per account, ``verification_batches``: ``take`` counts many events at once, all or none). Rows live in ``login_throttle``; its ``failures``
 column is the window's count, whatever the counter counts.
 """
 
@@ -60,6 +61,34 @@ class FixedWindowCounter:
     async def hit(self, subject: str, *, now: datetime, using_db: BaseDBAsyncClient) -> Hit:
         """Count one event for ``subject`` inside the caller's transaction ``using_db``
         (the row is locked, so concurrent events are counted one after the other)."""
+        row = await self._locked_row(subject, now=now, using_db=using_db)
+        if row.blocked_until is not None and row.blocked_until > now:
+            return Hit(count=row.failures, blocked_until=row.blocked_until, refused=True)
+        row.failures += 1
+        if row.failures >= self.limit:
+            row.blocked_until = row.window_started_at + self.window
+        await row.save(using_db=using_db)
+        return Hit(count=row.failures, blocked_until=row.blocked_until, refused=False)
+
+    async def take(
+        self, subject: str, amount: int, *, now: datetime, using_db: BaseDBAsyncClient
+    ) -> Hit:
+        """Count ``amount`` events at once, or none: refused (nothing counted) when they
+        would pass the window's limit; ``blocked_until`` is then when the window ends."""
+        row = await self._locked_row(subject, now=now, using_db=using_db)
+        end = row.window_started_at + self.window
+        if row.failures + amount > self.limit:
+            return Hit(count=row.failures, blocked_until=end, refused=True)
+        row.failures += amount
+        if row.failures >= self.limit:
+            row.blocked_until = end
+        await row.save(using_db=using_db)
+        return Hit(count=row.failures, blocked_until=row.blocked_until, refused=False)
+
+    async def _locked_row(
+        self, subject: str, *, now: datetime, using_db: BaseDBAsyncClient
+    ) -> LoginThrottle:
+        """The key's row, locked, its window started afresh when the last one ended."""
         key = self.key(subject)
         row = await LoginThrottle.select_for_update().using_db(using_db).get_or_none(key=key)
         if row is None:
@@ -72,10 +101,4 @@ class FixedWindowCounter:
                 row = await LoginThrottle.select_for_update().using_db(using_db).get(key=key)
         if now >= row.window_started_at + self.window:
             row.failures, row.window_started_at, row.blocked_until = 0, now, None
-        if row.blocked_until is not None and row.blocked_until > now:
-            return Hit(count=row.failures, blocked_until=row.blocked_until, refused=True)
-        row.failures += 1
-        if row.failures >= self.limit:
-            row.blocked_until = row.window_started_at + self.window
-        await row.save(using_db=using_db)
-        return Hit(count=row.failures, blocked_until=row.blocked_until, refused=False)
+        return row

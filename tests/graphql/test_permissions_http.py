@@ -14,18 +14,20 @@ from typing import Any
 
 from schema.enums import Role
 from tests.support.client import ApiClient
+from tests.support.employers import EMPLOYER_ID, make_employer
 from tests.support.factories import ID_MALE_1985, make_staff
 from tests.support.flows import ADMIN_ID, REVIEWER_ID, SIGNER_ID, make_people, portrait_jpeg
 
 IMPORTER_ID = "500112199001010017"
 
 ANONYMOUS = "anonymous"
-ROLES = (ANONYMOUS, "applicant", "reviewer", "signer", "importer", "admin")
+ROLES = (ANONYMOUS, "applicant", "reviewer", "signer", "importer", "admin", "employer")
 APPLICANT = frozenset({"applicant"})
 REVIEWERS = frozenset({"reviewer", "admin"})
 HOLDER_OR_REVIEWERS = frozenset({"applicant", "reviewer", "admin"})
 IMPORTERS = frozenset({"importer", "admin"})
 ADMIN = frozenset({"admin"})
+EMPLOYER = frozenset({"employer"})
 LOGGED_IN = frozenset(ROLES) - {ANONYMOUS}
 EVERYONE = frozenset(ROLES)
 
@@ -299,6 +301,39 @@ OPERATIONS = (
         "STAFF_NOT_FOUND",
         _input(accountId=NOPE),
     ),
+    # --- employers' batch checks, and the employer accounts an administrator creates
+    Op(
+        "createVerificationBatch",
+        _mutation("createVerificationBatch", "CreateVerificationBatchInput"),
+        EMPLOYER,
+        "VERIFICATION_BATCH_EMPTY",
+        _input(text=""),
+    ),
+    Op(
+        "verificationBatch",
+        f'{{ verificationBatch(id: "{NOPE}") {{ id }} }}',
+        EMPLOYER,
+        "VERIFICATION_BATCH_NOT_FOUND",
+    ),
+    Op(
+        "verificationBatches",
+        "{ verificationBatches(first: 5) { edges { node { id } } } }",
+        EMPLOYER,
+    ),
+    Op(
+        "createEmployerAccount",
+        _mutation("createEmployerAccount", "CreateEmployerAccountInput"),
+        ADMIN,
+        "CREDIT_CODE_FORMAT",
+        _input(
+            organisationName="重庆某公司",
+            creditCode="X",
+            name="周经办",
+            idNumber=EMPLOYER_ID,
+            mobile="13900003333",
+            password="Qiushi-2026!Cert",
+        ),
+    ),
     # Last: it ends the session the other operations use.
     Op("logout", _mutation("logout"), LOGGED_IN),
 )
@@ -323,12 +358,14 @@ def outcome(body: dict[str, Any], name: str) -> str:
 async def tokens(server: ApiClient) -> dict[str, str | None]:
     await make_people(server.deps)  # applicant, reviewer (500112), admin, signer
     await make_staff(server.deps, role=Role.IMPORTER, id_number=IMPORTER_ID, name="钱归集")
+    await make_employer(server.deps, enrol=True)
     ids = {
         "applicant": ID_MALE_1985,
         "reviewer": REVIEWER_ID,
         "signer": SIGNER_ID,
         "importer": IMPORTER_ID,
         "admin": ADMIN_ID,
+        "employer": EMPLOYER_ID,
     }
     out: dict[str, str | None] = {ANONYMOUS: None}
     for role, id_number in ids.items():

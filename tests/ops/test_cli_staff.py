@@ -72,3 +72,34 @@ async def test_reset_totp_of_an_unknown_or_applicant_account_is_one_line(db, dep
         result = _ecert(db, "staff", "reset-totp", name)
         assert result.returncode == 2
         assert result.stderr == "ecert: TOTP not reset: STAFF_NOT_FOUND 工作人员账户不存在\n"
+
+
+async def test_create_employer_checks_the_credit_code_and_creates_the_account(db):
+    from schema.models import Employer
+    from tests.support.employers import CREDIT_CODE, EMPLOYER_ID
+
+    args = [
+        "create-employer",
+        "--organisation",
+        "重庆渝北工程建设有限公司",
+        "--name",
+        "周经办",
+        "--id-number",
+        EMPLOYER_ID,
+        "--mobile",
+        "13900003333",
+    ]
+    wrong = CREDIT_CODE[:-1] + ("0" if CREDIT_CODE[-1] != "0" else "1")
+    refused = _ecert(db, *args, "--credit-code", wrong, ECERT_STAFF_PASSWORD="Staff-Pass-2026!")
+    assert refused.returncode == 2 and "CREDIT_CODE_CHECKSUM" in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1 and "Traceback" not in refused.stderr
+    result = _ecert(
+        db, *args, "--credit-code", CREDIT_CODE, ECERT_STAFF_PASSWORD="Staff-Pass-2026!"
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"created employer 重庆渝北工程建设有限公司 ({CREDIT_CODE})" in result.stdout
+    assert "TotpEnrolmentRequired" in result.stdout
+    employer = await Employer.get(credit_code=CREDIT_CODE).prefetch_related("account")
+    assert employer.account.role is Role.EMPLOYER
+    record = await AuditRecord.get(action=AuditAction.EMPLOYER_CREATED.value)
+    assert (record.entity_id, record.actor_id) == (employer.account.public_id, None)

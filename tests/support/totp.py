@@ -14,7 +14,7 @@ import asyncio
 from datetime import datetime
 
 from schema import rules
-from schema.enums import STAFF_ROLES
+from schema.enums import TOTP_ROLES
 from schema.http_edge.deps import Deps
 from schema.models import Account
 from schema.services import staff
@@ -51,7 +51,7 @@ async def login_code(deps: Deps, id_number: str) -> str | None:
     account = await Account.get_or_none(id_number_hmac=lookup)
     if (
         account is None
-        or account.role not in STAFF_ROLES
+        or account.role not in TOTP_ROLES
         or account.totp_secret_cipher is None
         or account.totp_enabled_at is None
     ):

@@ -314,3 +314,60 @@ def test_documented_credential_verifies_against_documented_did_document() -> Non
     assert verify_vc(secured, did_doc).verified
     secured["credentialSubject"]["holderName"] = "欧阳娜"
     assert verify_vc(secured, did_doc).reason is VcReason.BAD_SIGNATURE
+
+
+def _batch_report_inputs() -> dict[str, Any]:
+    return json.loads(BLOCKS["batch_report_inputs"])
+
+
+def test_batch_report_jws_is_what_the_code_signs() -> None:
+    from crypto.batch_report import sign_batch_report
+
+    inputs = _batch_report_inputs()
+    key = private_key_from_seed(bytes.fromhex(json.loads(BLOCKS["inputs"])["seed"]))
+    jws = sign_batch_report(
+        issuer=inputs["issuer"],
+        batch_id=inputs["batch_id"],
+        organisation_name=inputs["organisation_name"],
+        credit_code=inputs["credit_code"],
+        submitted_at=datetime.fromisoformat(inputs["submitted_at"].replace("Z", "+00:00")),
+        as_of=date.fromisoformat(inputs["as_of"]),
+        lines=inputs["lines"],
+        issued_at=datetime.fromisoformat(inputs["issued_at"].replace("Z", "+00:00")),
+        private_key=key,
+        kid=kid_for(raw_public_key(key)),
+    )
+    assert jws == _text("batch_report_jws")
+    assert f"The JWS ({len(jws)} characters" in DOC.read_text(encoding="utf-8")
+
+
+def test_documented_batch_report_verifies_by_the_document_and_by_the_code() -> None:
+    from crypto.batch_report import BatchReportError, BatchReportReason, verify_batch_report
+    from tests.support.report_verifier import ReportRefused, verify_report_from_the_document
+
+    jws = _text("batch_report_jws")
+    jwks_document = json.loads(BLOCKS["jwks"])
+    payload = verify_report_from_the_document(jws, jwks_document)
+    report = verify_batch_report(jws, parse_jwks(jwks_document))
+    assert payload["lines"] == report.lines == _batch_report_inputs()["lines"]
+    assert payload["summary"] == {"INVALID_QR": 1, "NAME_MISMATCH": 1, "VALID": 1}
+    assert (report.kid, report.as_of.isoformat() if report.as_of else None) == (
+        "KZDVVJ2UMNDUYAUF",
+        "2024-05-31",
+    )
+    # One character of the payload changed: both refuse it.
+    header, body, signature = jws.split(".")
+    flipped = body[:40] + ("A" if body[40] != "A" else "B") + body[41:]
+    with pytest.raises(ReportRefused):
+        verify_report_from_the_document(f"{header}.{flipped}.{signature}", jwks_document)
+    with pytest.raises(BatchReportError) as refused:
+        verify_batch_report(f"{header}.{flipped}.{signature}", parse_jwks(jwks_document))
+    assert refused.value.reason in (BatchReportReason.BAD_SIGNATURE, BatchReportReason.MALFORMED)
+    # The key revoked before iat: the report is worthless.
+    revoked = json.loads(BLOCKS["jwks"])
+    revoked["keys"][0]["ecert_revoked_at"] = int(report.issued_at.timestamp()) - 1
+    with pytest.raises(ReportRefused):
+        verify_report_from_the_document(jws, revoked)
+    with pytest.raises(BatchReportError) as window:
+        verify_batch_report(jws, parse_jwks(revoked))
+    assert window.value.reason is BatchReportReason.KEY_WINDOW
