@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from schema.models import Certificate, CertificateStatus
-from schema.services.narrow_rows import fetch_rows
+from schema.models import CertificateStatus
+from schema.services.narrow_rows import fetch_rows, stored_instant
 
 __all__ = ["ChainLink", "ScanRow", "read_chain_link", "read_scan_row"]
 
@@ -33,8 +33,6 @@ _SCAN_SQL = (
 _LINK_SQL = (
     "SELECT id, cert_id, version, verification_url, superseded_by_id FROM certificate WHERE id = {}"
 )
-# The ORM's own conversion of a stored instant (SQLite returns text, asyncpg a datetime).
-_to_datetime = Certificate._meta.fields_map["revoked_at"].to_python_value
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,33 +68,27 @@ async def _one(template: str, params: list[Any]) -> dict[str, Any] | None:
     return rows[0] if rows else None
 
 
-def _instant(value: Any) -> datetime | None:
-    if value is None or (isinstance(value, datetime) and value.tzinfo is not None):
-        return value  # asyncpg: already an aware datetime (the ORM's conversion costs ~20 us)
-    return _to_datetime(value)
-
-
 async def read_scan_row(*, kid: str, cert_id: str, cose: bytes) -> ScanRow | None:
     """The key ``kid`` and the certificate ``cert_id`` (None: no such key)."""
     row = await _one(_SCAN_SQL, [cose, cert_id, kid])
     if row is None:
         return None
     status = row["status"]
-    not_before = _instant(row["not_before"])
+    not_before = stored_instant(row["not_before"])
     assert not_before is not None  # NOT NULL column
     return ScanRow(
         public_key=bytes(row["public_key"]),
         not_before=not_before,
-        retired_at=_instant(row["retired_at"]),
-        key_revoked_at=_instant(row["key_revoked_at"]),
+        retired_at=stored_instant(row["retired_at"]),
+        key_revoked_at=stored_instant(row["key_revoked_at"]),
         status=None if status is None else CertificateStatus(status),
         same_payload=bool(row["same_payload"]),
         has_photo=bool(row["photo_sha256"]),
-        superseded_at=_instant(row["superseded_at"]),
+        superseded_at=stored_instant(row["superseded_at"]),
         superseded_by_id=row["superseded_by_id"],
-        revoked_at=_instant(row["revoked_at"]),
+        revoked_at=stored_instant(row["revoked_at"]),
         revocation_reason=row["revocation_reason"],
-        signed_at=_instant(row["signed_at"]),
+        signed_at=stored_instant(row["signed_at"]),
     )
 
 

@@ -34,7 +34,7 @@ from schema.services import login_backoff, otp, staff
 from schema.services.accounts import account_mobile
 from schema.services.audit import write_audit
 from schema.services.login_backoff import ACCOUNT_BACKOFF, ADDRESS_BACKOFF
-from schema.services.narrow_rows import fetch_rows
+from schema.services.narrow_rows import fetch_rows, stored_instant
 from schema.totp import TotpSealer
 
 __all__ = [
@@ -285,14 +285,6 @@ SESSION_FROM = 'FROM "session" s JOIN "account" a ON a.id = s.account_id'
 _SESSION_LOOKUP = f"SELECT {SESSION_COLUMNS} {SESSION_FROM} WHERE s.token_hash = {{}}"
 
 
-# The ORM's own conversion of a stored instant (SQLite returns text, asyncpg a datetime).
-_to_datetime = Session._meta.fields_map["expires_at"].to_python_value
-
-
-def _instant(value: object) -> datetime | None:
-    if value is None or (isinstance(value, datetime) and value.tzinfo is not None):
-        return value
-    return _to_datetime(value)
 
 
 async def authenticate(token: str, *, now: datetime) -> tuple[Actor, SessionRow] | None:
@@ -309,7 +301,7 @@ async def authenticate(token: str, *, now: datetime) -> tuple[Actor, SessionRow]
 def session_actor(row: Mapping[str, Any], *, now: datetime) -> tuple[Actor, SessionRow] | None:
     """The actor of a row of ``SESSION_COLUMNS``, or None if the session is expired or
     revoked, the account inactive, or a staff account without its confirmed TOTP."""
-    expires_at = _instant(row["expires_at"])
+    expires_at = stored_instant(row["expires_at"])
     assert expires_at is not None  # NOT NULL column
     if row["revoked_at"] is not None or expires_at <= now:
         return None

@@ -7,11 +7,12 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from tortoise.fields import DatetimeField
 from tortoise.transactions import in_transaction
 
 from schema.db import close_db, open_db
 from schema.models import Account
-from schema.services.narrow_rows import fetch_rows
+from schema.services.narrow_rows import fetch_rows, stored_instant
 from tests.support.flows import make_people
 
 _NAME = 'SELECT name FROM "account" WHERE id = {}'
@@ -85,3 +86,18 @@ async def test_reads_reach_the_pool_in_arrival_order(db: str) -> None:
     await asyncio.gather(*holders, waiter, *newcomers)
     overtaking = [n for n in done[: done.index(100)] if n >= 1000]
     assert overtaking == [], f"readers that came later were served first: {overtaking}"
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        "2026-11-27 09:30:00+00:00",
+        "2026-11-27 09:30:00.123456+00:00",
+        "2026-11-27T17:30:00+08:00",
+        "2026-11-27 09:30:00",
+    ],
+)
+def test_a_stored_instant_reads_as_the_orm_reads_it(stored: str) -> None:
+    orm = DatetimeField().to_python_value(stored)
+    fast = stored_instant(stored)
+    assert fast == orm and fast is not None and fast.utcoffset() is not None
