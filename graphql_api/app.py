@@ -159,6 +159,10 @@ def build_app(settings: Settings, *, deps: Deps | None = None, manage_db: bool =
 
     private_results = PrivateResults()
     routes = [
+        # Starlette tries routes in order: the public scans and the holder's QR image, the
+        # hottest paths, come first (each route passed over is a regular-expression match).
+        *verify_routes(deps),
+        *holder_qr_routes(deps),
         graphql_route(
             build_schema(
                 introspection=settings.env != "production",
@@ -181,9 +185,7 @@ def build_app(settings: Settings, *, deps: Deps | None = None, manage_db: bool =
         Route("/readyz", readiness_endpoint(deps)),
         *_metrics_route(settings, metrics),
         Mount("/static/vendor", app=vendor_static_app(VENDOR_DIR), name="vendor"),
-        *verify_routes(deps),
         *document_routes(deps),
-        *holder_qr_routes(deps),
         *collection_routes(deps),
         *document_batch_routes(deps),
         *verification_batch_routes(deps),

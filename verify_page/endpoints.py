@@ -238,6 +238,12 @@ def verify_routes(deps: Deps) -> list[BaseRoute]:
         return _Prepared(orjson.dumps(crypto_trust_root_jwk(root)), _RAW_TRUST_ROOT_HEADERS, 200)
 
     return [
+        # Scans first (the hottest route); the photo route before the payload route, since
+        # "photo" could otherwise be read as a payload.
+        Route("/V/{cert_id}/photo", photo, name="certificate_photo"),
+        Route("/V/{cert_id}/{payload}", cors_public(verify), methods=CORS_METHODS, name="verify"),
+        Route("/v/{cert_id}/photo", photo),
+        Route("/v/{cert_id}/{payload}", cors_public(verify), methods=CORS_METHODS),
         Route("/.well-known/jwks.json", cors_public(jwks), methods=CORS_METHODS, name="jwks"),
         Route(
             "/.well-known/ecert-keys.jwt",
@@ -258,9 +264,4 @@ def verify_routes(deps: Deps) -> list[BaseRoute]:
             name="status_list",
         ),
         Route("/lookup", lookup, methods=["GET", "POST"], name="lookup"),
-        # The photo route comes first: "photo" could otherwise be read as a payload.
-        Route("/V/{cert_id}/photo", photo, name="certificate_photo"),
-        Route("/v/{cert_id}/photo", photo),
-        Route("/V/{cert_id}/{payload}", cors_public(verify), methods=CORS_METHODS, name="verify"),
-        Route("/v/{cert_id}/{payload}", cors_public(verify), methods=CORS_METHODS),
     ]

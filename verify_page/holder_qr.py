@@ -205,6 +205,9 @@ def holder_qr_routes(deps: Deps) -> list[BaseRoute]:
         )
 
     return [
+        # The QR image first: the hottest of these routes.
+        Route("/certificates/{cert_id}/qr.png", png, name="holder_qr_png"),
+        Route("/certificates/{cert_id}/qr.svg", svg, name="holder_qr_svg"),
         Route("/certificates/{cert_id}/credential.json", credential, name="holder_credential"),
         Route("/.well-known/did.json", cors_public(did_json), methods=CORS_METHODS, name="did"),
         Route("/certificates/{cert_id}/certificate.pdf", pdf, name="holder_certificate_pdf"),
@@ -216,6 +219,4 @@ def holder_qr_routes(deps: Deps) -> list[BaseRoute]:
             methods=CORS_METHODS,
             name="document_root",
         ),
-        Route("/certificates/{cert_id}/qr.png", png, name="holder_qr_png"),
-        Route("/certificates/{cert_id}/qr.svg", svg, name="holder_qr_svg"),
     ]
