@@ -45,7 +45,7 @@ from bench.harness.wrk import (
 
 __all__ = ["BenchRun", "ServerMemory", "run_bench"]
 
-ECERT_FACTORY = "bench.harness.ecert_app:create_app"
+ECERT_FACTORY = "graphql_api.app:app_from_environment"  # what `ecert serve --workers N` runs
 BASELINE_FACTORY = "bench.harness.baseline_app:create_app"
 RUN_DB = f"ecert_bench_run_{os.getpid()}"  # one per run: parallel runs never collide
 BACKEND_LABEL = {"postgres": "PG", "sqlite": "SQLite"}
