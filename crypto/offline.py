@@ -12,9 +12,6 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-import zxingcpp
-from PIL import Image, UnidentifiedImageError
-
 from crypto.errors import QRDecodeError, UrlFormatError, VerificationError, VerificationReason
 from crypto.keys import PublicKeyInfo, parse_jwks
 from crypto.qr import parse_verification_url
@@ -77,6 +74,11 @@ def decode_qr_image(image_bytes: bytes) -> str:
     Raises QRDecodeError if the image cannot be read or holds no QR code, or
     holds several different ones (ambiguous: which one is the certificate?).
     """
+    # Imported here, not with the module: the web process loads ``crypto`` for every
+    # scan but decodes a photographed QR code only in the CLI and the scan-upload form.
+    import zxingcpp
+    from PIL import Image, UnidentifiedImageError
+
     try:
         with Image.open(io.BytesIO(image_bytes)) as image:
             # Greyscale: zxing binarises anyway, and this normalises palette,

@@ -17,12 +17,15 @@ from __future__ import annotations
 
 import enum
 import threading
-
-import pypdfium2  # type: ignore[import-untyped]
-import zxingcpp
-from PIL import Image
+from typing import TYPE_CHECKING
 
 from crypto.errors import QRDecodeError
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+# PDFium, zxing-cpp and Pillow are imported where a document is read, not at import: a
+# web worker that never checks an uploaded PDF does not carry them (issue 10, idle memory).
 
 __all__ = ["MAX_PAGES", "MAX_PIXELS", "PdfQrError", "PdfQrProblem", "decode_pdf_qr"]
 
@@ -50,6 +53,8 @@ class PdfQrError(QRDecodeError):
 
 
 def _render_first_page(pdf: bytes) -> Image.Image:
+    import pypdfium2  # type: ignore[import-untyped]
+
     with _PDFIUM:
         try:
             document = pypdfium2.PdfDocument(pdf)
@@ -84,6 +89,8 @@ def decode_pdf_qr(pdf: bytes) -> str:
     Raises :class:`PdfQrError` (a ``QRDecodeError``) when the document cannot be read, has
     too many pages, or its first page holds no QR code or several different ones.
     """
+    import zxingcpp
+
     grey = _render_first_page(bytes(pdf)).convert("L")
     results = zxingcpp.read_barcodes(
         grey,

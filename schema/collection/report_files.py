@@ -12,8 +12,6 @@ import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-import xlsxwriter
-
 from schema.enums import ImportOutcome
 
 __all__ = [
@@ -73,6 +71,8 @@ def report_xlsx(lines: Iterable[ReportLine]) -> bytes:
 
     Past Excel's row limit the report continues on a further sheet.
     """
+    import xlsxwriter  # at the first XLSX, not at start-up (issue 10, idle memory)
+
     output = io.BytesIO()
     workbook = xlsxwriter.Workbook(output, {"constant_memory": True})
     bold = workbook.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})

@@ -14,8 +14,6 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Literal
 
-import xlsxwriter
-
 from schema.collection.columns import COLUMNS, Column
 
 __all__ = [
@@ -155,6 +153,8 @@ def template_csv(kind: TemplateKind) -> bytes:
 
 def template_xlsx(kind: TemplateKind) -> bytes:
     """An XLSX template: sheet 数据 (formatted header row) and sheet 填写说明."""
+    import xlsxwriter  # at the first XLSX, not at start-up (issue 10, idle memory)
+
     output = io.BytesIO()
     workbook = xlsxwriter.Workbook(output, {"in_memory": True})
     header = workbook.add_format(

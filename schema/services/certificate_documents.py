@@ -23,15 +23,10 @@ from datetime import datetime
 
 from tortoise.exceptions import IntegrityError
 
+from schema import documents
 from schema.access import holder_account, is_holder_of, is_reviewer_of, require_holder
 from schema.actor import Actor
-from schema.documents import (
-    CertificateDocument,
-    FontMissing,
-    render_card_png,
-    render_certificate_pdf,
-    render_qr_label_png,
-)
+from schema.documents.model import CertificateDocument
 from schema.errors import DomainError, NotFound
 from schema.models import Certificate, CertificateFile, CertificateStatus, DocumentKind
 from schema.reference.catalog import Catalog
@@ -124,11 +119,12 @@ def document_of(cert: Certificate, catalog: Catalog, photo: bytes | None) -> Cer
 
 
 def _render(kind: DocumentKind, doc: CertificateDocument) -> bytes:
+    # Attribute access loads the renderers at the first document (``schema.documents``).
     if kind is DocumentKind.PDF:
-        return render_certificate_pdf(doc)
+        return documents.render_certificate_pdf(doc)
     if kind is DocumentKind.CARD:
-        return render_card_png(doc)
-    return render_qr_label_png(doc.verification_url, doc.check_code)
+        return documents.render_card_png(doc)
+    return documents.render_qr_label_png(doc.verification_url, doc.check_code)
 
 
 class DocumentRenderer:
@@ -187,7 +183,7 @@ class DocumentRenderer:
         doc = document_of(cert, await current_catalog(), photo)
         try:
             body = await asyncio.to_thread(_render, kind, doc)
-        except FontMissing as exc:
+        except documents.FontMissing as exc:
             _log.error("cannot render certificate documents: %s", exc)
             raise DocumentUnavailable() from exc
         if kind is DocumentKind.PDF:

@@ -32,7 +32,6 @@ from crypto.document_ca import (
     issue_timestamp_certificate,
     unlock,
 )
-from crypto.pdf_signature import seal_pdf
 from schema.actor import Actor
 from schema.enums import AuditAction, Role
 from schema.errors import DomainError, Forbidden, InvalidState
@@ -225,6 +224,9 @@ class DocumentSealer:
             return self._unlocked[authority_code], self._unlocked["@tsa"]
 
     async def seal(self, pdf: bytes, *, authority_code: str, authority_name: str) -> bytes:
+        # pyHanko is imported at the first seal, not at start-up (issue 10, idle memory).
+        from crypto.pdf_signature import seal_pdf
+
         signer, tsa = await self._load(authority_code)
         assert self._root_pem is not None
         return await asyncio.to_thread(

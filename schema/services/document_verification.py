@@ -27,18 +27,21 @@ import asyncio
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from tortoise.transactions import in_transaction
 
 from crypto import UrlFormatError, parse_verification_url
 from crypto.pdf_qr import PdfQrError, PdfQrProblem, decode_pdf_qr
-from crypto.pdf_signature import PdfSignatureReport, check_pdf_signature
 from schema.enums import DocumentFinding, VerificationState
 from schema.errors import InvalidInput, RateLimited
 from schema.reference.catalog import Catalog
 from schema.services.document_seal import root_certificate_pem
 from schema.services.throttle import FixedWindowCounter, minutes_left
 from schema.services.verification import VerificationOutcome, verify_text
+
+if TYPE_CHECKING:
+    from crypto.pdf_signature import PdfSignatureReport
 
 __all__ = [
     "CHECK_LIMIT",
@@ -155,7 +158,10 @@ class _Inspected:
 
 def _inspect(pdf: bytes, roots: list[bytes]) -> _Inspected:
     """The CPU work, in a worker thread: the QR code (PDFium; bounds the page count before
-    the signature is validated), then the seal (pyHanko)."""
+    the signature is validated), then the seal (pyHanko, imported here rather than with
+    the module: a web worker that never checks an uploaded PDF does not carry it)."""
+    from crypto.pdf_signature import check_pdf_signature
+
     with _WORKERS:
         try:
             qr_text: str | None = decode_pdf_qr(pdf)
@@ -163,7 +169,7 @@ def _inspect(pdf: bytes, roots: list[bytes]) -> _Inspected:
         except PdfQrError as exc:
             qr_text, problem = None, exc.problem
         if problem is PdfQrProblem.TOO_MANY_PAGES:
-            return _Inspected(signature=_NOT_CHECKED, qr_text=None, qr_problem=problem)
+            return _Inspected(signature=_not_checked(), qr_text=None, qr_problem=problem)
         return _Inspected(
             signature=check_pdf_signature(pdf, trusted_roots=roots),
             qr_text=qr_text,
@@ -171,18 +177,21 @@ def _inspect(pdf: bytes, roots: list[bytes]) -> _Inspected:
         )
 
 
-_NOT_CHECKED = PdfSignatureReport(
-    present=False,
-    intact=False,
-    valid=False,
-    trusted=False,
-    covers_whole_document=False,
-    timestamped=False,
-    signer_name=None,
-    authority_code=None,
-    signed_at=None,
-    problem="not_checked",
-)
+def _not_checked() -> PdfSignatureReport:
+    from crypto.pdf_signature import PdfSignatureReport
+
+    return PdfSignatureReport(
+        present=False,
+        intact=False,
+        valid=False,
+        trusted=False,
+        covers_whole_document=False,
+        timestamped=False,
+        signer_name=None,
+        authority_code=None,
+        signed_at=None,
+        problem="not_checked",
+    )
 
 
 def _seal_finding(report: PdfSignatureReport) -> DocumentFinding | None:

@@ -1,0 +1,57 @@
+"""The web app does not load the document libraries at import (issue 10, idle memory).
+
+fpdf2, fontTools, pyHanko, PDFium, zxing-cpp and xlsxwriter together cost about 50 MiB per
+worker; they are imported where a document is drawn, sealed or read, or a spreadsheet
+written. A fresh interpreter is used: this test process has long imported them all.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+# Top-level packages that only documents, uploaded PDFs, photographed QR codes and XLSX
+# files need.
+_DEFERRED = (
+    "asn1crypto",
+    "fontTools",
+    "fpdf",
+    "pyhanko",
+    "pyhanko_certvalidator",
+    "pypdfium2",
+    "xlsxwriter",
+    "zxingcpp",
+)
+
+_PROBE = """
+import json, os, sys, tempfile
+with tempfile.TemporaryDirectory() as data_dir:
+    os.environ.update(ECERT_ENV="development", ECERT_DATA_DIR=data_dir)
+    os.environ.pop("ECERT_DATABASE_URL", None)
+    from graphql_api.app import app_from_environment
+    app_from_environment()
+print(json.dumps(sorted({name.split(".")[0] for name in sys.modules})))
+"""
+
+
+def _loaded_after(code: str) -> set[str]:
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, f"the probe failed: {done.stderr[-2000:]}"
+    return set(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def test_importing_the_web_app_leaves_the_document_libraries_unloaded() -> None:
+    loaded = _loaded_after(_PROBE)
+    early = sorted(loaded.intersection(_DEFERRED))
+    assert not early, f"imported with the web app, though only documents need them: {early}"
+
+
+def test_the_renderers_still_load_on_first_use() -> None:
+    code = _PROBE.replace(
+        "print(", "from schema import documents\ndocuments.render_card_png\nprint(", 1
+    )
+    loaded = _loaded_after(code)
+    assert {"fpdf", "fontTools"} <= loaded, "schema.documents did not load its renderers"
