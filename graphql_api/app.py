@@ -28,12 +28,13 @@ from graphql_api.readiness import log_startup_checks, readiness_endpoint
 from graphql_api.root import build_schema
 from graphql_api.transport import RequestLimit, Throttled, graphql_route
 from graphql_api.verification_batch_routes import verification_batch_routes
-from schema.db import close_db, open_db
+from schema.db import close_db, open_db, postgres_connect_kwargs
 from schema.http_edge.client import client_ip
 from schema.http_edge.deps import Deps, build_deps
 from schema.http_edge.headers import SecurityHeadersMiddleware
 from schema.http_edge.request_limit import TokenBucketLimiter
 from schema.http_edge.settings import Settings
+from schema.services.access_cache import AccessFeed
 from schema.services.reference import current_catalog
 from verify_page.document_endpoints import document_routes
 from verify_page.endpoints import verify_routes
@@ -124,6 +125,20 @@ async def _collection_jobs(settings: Settings, deps: Deps) -> AsyncIterator[None
         await dispatcher.close()
 
 
+@contextlib.asynccontextmanager
+async def _access_feed(settings: Settings, deps: Deps) -> AsyncIterator[None]:
+    """Keep the holder QR route's session cache listening for changes (PostgreSQL)."""
+    if deps.access_cache is None:
+        yield
+        return
+    feed = AccessFeed(deps.access_cache, postgres_connect_kwargs(settings.database_url))
+    await feed.start()
+    try:
+        yield
+    finally:
+        await feed.stop()
+
+
 async def _settle_heap() -> None:
     """Load what every request needs, then move everything alive after start-up out of the
     collector's reach (``gc.freeze``): a full collection then walks only what requests
@@ -150,7 +165,7 @@ def build_app(settings: Settings, *, deps: Deps | None = None, manage_db: bool =
         if settings.env == "production":
             await _settle_heap()
         try:
-            async with _collection_jobs(settings, deps):
+            async with _collection_jobs(settings, deps), _access_feed(settings, deps):
                 yield
         finally:
             if manage_db:

@@ -94,6 +94,7 @@ def holder_qr_routes(deps: Deps) -> list[BaseRoute]:
                 cert_id=request.path_params["cert_id"],
                 store=deps.store,
                 now=deps.clock(),
+                cache=deps.access_cache,
             )
         except DomainError as exc:
             return _refusal(exc)

@@ -9,6 +9,7 @@ from typing import Any
 
 from schema.http_edge.settings import Settings
 from schema.pii import PiiProtector
+from schema.services.access_cache import AccessCache
 from schema.services.certificate_documents import DocumentRenderer
 from schema.services.document_seal import DocumentSealer
 from schema.services.issuance import Issuer
@@ -58,6 +59,9 @@ class Deps:
     clock: Callable[[], datetime] = field(default=utc_now)
     jobs: JobsSlot = field(default_factory=JobsSlot)
     sms: SmsProvider = field(default_factory=LogSmsProvider)
+    # The holder QR route's session rows (PostgreSQL; filled only while the app's lifespan
+    # keeps it listening for changes): schema.services.access_cache.
+    access_cache: AccessCache | None = None
 
     @property
     def session_ttl(self) -> timedelta:
@@ -87,4 +91,9 @@ def build_deps(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -
         documents=DocumentRenderer(store=store, sealer=sealer, clock=clock),
         clock=clock,
         sms=build_sms_provider(settings.sms_provider),
+        access_cache=(
+            AccessCache(ttl=settings.access_cache_seconds)
+            if settings.is_postgres and settings.access_cache_seconds > 0
+            else None
+        ),
     )

@@ -79,6 +79,10 @@ class Settings:
     import_lease_seconds: int = 60
     import_chunk_rows: int = 1000
     inprocess_worker: bool = True
+    # PostgreSQL only: how long the holder's QR route may keep a session's row in memory
+    # (emptied at once by the database's change notifications; schema.services.access_cache);
+    # 0 turns the cache off (e.g. behind a transaction-mode pooler, where LISTEN fails).
+    access_cache_seconds: int = 10
     # The HTTP edge (README "Deployment", docs/deployment.md): /graphql requests per client
     # address (a token bucket per worker process: `graphql_burst` at once, refilled at
     # `graphql_requests_per_minute`; 0 turns it off), the query limits, /metrics' token.
@@ -280,6 +284,12 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
             env_map.get(
                 "ECERT_INPROCESS_WORKER", "true" if scheme == "sqlite" else "false"
             ),
+        ),
+        access_cache_seconds=_int(
+            "ECERT_ACCESS_CACHE_SECONDS",
+            env_map.get("ECERT_ACCESS_CACHE_SECONDS", "10"),
+            low=0,
+            high=300,
         ),
         **_edge_settings(env_map, secret_text),
 

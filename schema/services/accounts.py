@@ -34,6 +34,7 @@ from schema.models import Account, Certificate, Registration, RegistrationKey, S
 from schema.passwords import hash_password, verify_password
 from schema.pii import PiiProtector
 from schema.services import login_backoff, otp
+from schema.services.access_cache import forget_account
 from schema.services.account_pii import account_mobile, mobile_columns
 from schema.services.audit import write_audit
 from schema.services.throttle import FixedWindowCounter, minutes_left
@@ -393,6 +394,7 @@ async def change_password(
             after={"sessionsRevoked": revoked},
             using_db=conn,
         )
+    forget_account(account.id)  # this process's cache, now; others by notification
     return revoked
 
 
@@ -522,6 +524,7 @@ async def reset_password(
             after={"sessionsRevoked": revoked, "clientIp": client_ip[:64]},
             using_db=conn,
         )
+    forget_account(account.id)  # this process's cache, now; others by notification
     return revoked
 
 
@@ -648,6 +651,7 @@ async def reclaim_identity(
             note=clean_note,
             using_db=conn,
         )
+    forget_account(squatter.id)  # this process's cache, now; others by notification
     return Reclaimed(
         disabled=squatter,
         account=account,

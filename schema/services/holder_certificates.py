@@ -23,6 +23,7 @@ from schema.actor import Actor
 from schema.errors import NotAuthenticated, NotFound
 from schema.models import Certificate, CertificateStatus
 from schema.services import sessions
+from schema.services.access_cache import AccessCache
 from schema.services.keys import get_by_key
 from schema.services.narrow_rows import fetch_rows
 from schema.services.paging import Page, check_page_size, decode_cursor, encode_cursor
@@ -163,22 +164,40 @@ async def holder_qr(*, actor: Actor, cert_id: str, store: BlobStore) -> HolderQr
 
 
 async def holder_qr_for_session(
-    *, token: str | None, cert_id: str, store: BlobStore, now: datetime
+    *,
+    token: str | None,
+    cert_id: str,
+    store: BlobStore,
+    now: datetime,
+    cache: AccessCache | None = None,
 ) -> HolderQr:
     """:func:`holder_qr` for the session of ``token``, checked exactly as
-    ``sessions.authenticate`` checks it (NotAuthenticated otherwise), in one statement."""
+    ``sessions.authenticate`` checks it (NotAuthenticated otherwise), in one statement,
+    or none when ``cache`` (PostgreSQL, listening for changes) holds the row."""
     if not token or len(token) > sessions.MAX_TOKEN_CHARS:
         raise NotAuthenticated()
     wanted = cert_id if _CERT_ID_RE.fullmatch(cert_id) else ""
-    rows = await fetch_rows(_HOLDER_QR_BY_SESSION_SQL, [wanted, sessions.token_digest(token)])
-    found = sessions.session_actor(rows[0], now=now) if rows else None
-    if found is None:
+    digest = sessions.token_digest(token)
+    key = (digest, wanted)
+    row = cache.get(key) if cache is not None else None
+    if row is None:
+        generation = cache.generation if cache is not None else 0
+        rows = await fetch_rows(_HOLDER_QR_BY_SESSION_SQL, [wanted, digest])
+        row = rows[0] if rows else None
+        fetched = True
+    else:
+        fetched = False
+    # A cached row is checked exactly as a fresh one, against this request's clock.
+    found = sessions.session_actor(row, now=now) if row is not None else None
+    if row is None or found is None:
         raise NotAuthenticated()
     require_holder(found[0])
-    row = rows[0]
     if row["certificate_id"] is None or not row["verification_url"]:
         raise _not_found()
-    return await _holder_qr_of_row(row, row["certificate_id"], cert_id, store)
+    answer = await _holder_qr_of_row(row, row["certificate_id"], cert_id, store)
+    if fetched and cache is not None and row["qr_png_sha256"] and row["qr_svg_sha256"]:
+        cache.put(key, row, generation=generation)
+    return answer
 
 
 async def _holder_qr_of_row(

@@ -31,6 +31,7 @@ from schema.models import Account, Session
 from schema.passwords import DUMMY_HASH, hash_password, needs_rehash, verify_password
 from schema.pii import PiiProtector
 from schema.services import login_backoff, otp, staff
+from schema.services.access_cache import forget_account
 from schema.services.accounts import account_mobile
 from schema.services.audit import write_audit
 from schema.services.login_backoff import ACCOUNT_BACKOFF, ADDRESS_BACKOFF
@@ -337,3 +338,5 @@ async def logout(*, actor: Actor, now: datetime) -> None:
             now=now,
             using_db=conn,
         )
+    if actor.account_id is not None:
+        forget_account(actor.account_id)  # this process's cache, now; others by notification
