@@ -20,12 +20,17 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-import orjson
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from crypto._util import b64url_decode, b64url_encode, epoch_seconds, from_epoch_seconds
+from crypto._util import epoch_seconds, from_epoch_seconds
 from crypto.errors import CryptoError
+from crypto.jws import (
+    JWSError,
+    parse_compact,
+    sign_compact,
+    unverified_payload,
+    verified_by_key_set,
+)
 from crypto.keys import PublicKeyInfo, kid_for, public_key_bytes
 
 __all__ = [
@@ -82,10 +87,6 @@ class BatchReport:
     lines: list[dict[str, Any]]
 
 
-def _header(kid: str) -> bytes:
-    return orjson.dumps({"alg": "EdDSA", "kid": kid, "typ": REPORT_TYP})
-
-
 def sign_batch_report(
     *,
     issuer: str,
@@ -121,32 +122,16 @@ def sign_batch_report(
         "summary": dict(sorted(summary.items())),
         "lines": [dict(line) for line in lines],
     }
-    signing_input = (
-        b64url_encode(_header(kid)) + "." + b64url_encode(orjson.dumps(payload))
-    ).encode("ascii")
-    return signing_input.decode("ascii") + "." + b64url_encode(private_key.sign(signing_input))
-
-
-def _json_part(text: str) -> Any:
-    try:
-        return orjson.loads(b64url_decode(text))
-    except (ValueError, orjson.JSONDecodeError):
-        raise BatchReportError(BatchReportReason.MALFORMED) from None
-
-
-def _parts(jws: Any) -> list[str]:
-    if not isinstance(jws, str) or len(jws) > MAX_JWS_CHARS:
-        raise BatchReportError(BatchReportReason.MALFORMED)
-    parts = jws.strip().split(".")
-    if len(parts) != 3:
-        raise BatchReportError(BatchReportReason.MALFORMED)
-    return parts
+    return sign_compact(typ=REPORT_TYP, kid=kid, payload=payload, private_key=private_key)
 
 
 def read_report_payload(jws: str) -> dict[str, Any]:
     """The payload of a report this service signed and stored (no signature check: for
     rendering its own stored reports, never for a report received from elsewhere)."""
-    payload = _json_part(_parts(jws)[1])
+    try:
+        payload = unverified_payload(jws, max_chars=MAX_JWS_CHARS)
+    except JWSError:
+        raise BatchReportError(BatchReportReason.MALFORMED) from None
     if not isinstance(payload, dict):
         raise BatchReportError(BatchReportReason.MALFORMED)
     return payload
@@ -220,27 +205,12 @@ def verify_batch_report(jws: str, keys: Iterable[PublicKeyInfo]) -> BatchReport:
     """Check a report JWS: structure, key, signature, then the key's window at ``iat`` and
     the payload's shape (line numbers increasing, ``lineCount`` and ``summary`` matching
     the lines). Raises BatchReportError with the reason."""
-    parts = _parts(jws)
-    header = _json_part(parts[0])
-    if (
-        not isinstance(header, dict)
-        or set(header) != {"alg", "kid", "typ"}
-        or header["alg"] != "EdDSA"
-        or header["typ"] != REPORT_TYP
-        or not isinstance(header["kid"], str)
-    ):
-        raise BatchReportError(BatchReportReason.MALFORMED)
-    kid = header["kid"]
-    candidates = [k for k in keys if k.kid == kid]
-    if not candidates:
-        raise BatchReportError(BatchReportReason.UNKNOWN_KEY)
     try:
-        Ed25519PublicKey.from_public_bytes(candidates[0].public_key).verify(
-            b64url_decode(parts[2]), f"{parts[0]}.{parts[1]}".encode("ascii")
-        )
-    except (InvalidSignature, ValueError, UnicodeEncodeError):
-        raise BatchReportError(BatchReportReason.BAD_SIGNATURE) from None
-    report = _payload(_json_part(parts[1]))
+        token = parse_compact(jws, typ=REPORT_TYP, max_chars=MAX_JWS_CHARS)
+        candidates, payload = verified_by_key_set(token, keys)
+    except JWSError as exc:
+        raise BatchReportError(BatchReportReason(exc.fault.value)) from None
+    report = _payload(payload)
     if not all(k.window.covers(report.issued_at) for k in candidates):
         raise BatchReportError(BatchReportReason.KEY_WINDOW)
-    return BatchReport(**{**report.__dict__, "kid": kid})
+    return BatchReport(**{**report.__dict__, "kid": token.kid})

@@ -21,12 +21,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import orjson
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from crypto._util import b64url_decode, b64url_encode, epoch_seconds, from_epoch_seconds
 from crypto.errors import CryptoError, JWKSError
+from crypto.jws import JWSError, parse_compact, sign_compact, verified_payload
 from crypto.keys import PublicKeyInfo, jwks, kid_for, parse_jwks, public_key_bytes
 
 __all__ = [
@@ -125,10 +124,6 @@ class KeyList:
         return jwks(self.keys)
 
 
-def _header(kid: str) -> bytes:
-    return orjson.dumps({"alg": "EdDSA", "kid": kid, "typ": KEY_LIST_TYP})
-
-
 def sign_key_list(
     *,
     issuer: str,
@@ -147,17 +142,7 @@ def sign_key_list(
         "exp": iat + int(valid_for.total_seconds()),
         "keys": jwks(keys, not_before=KEY_LIST_NOT_BEFORE),
     }
-    signing_input = (
-        b64url_encode(_header(kid)) + "." + b64url_encode(orjson.dumps(payload))
-    ).encode("ascii")
-    return signing_input.decode("ascii") + "." + b64url_encode(private_key.sign(signing_input))
-
-
-def _json_part(text: str) -> Any:
-    try:
-        return orjson.loads(b64url_decode(text))
-    except (ValueError, orjson.JSONDecodeError):
-        raise KeyListError(KeyListReason.MALFORMED) from None
+    return sign_compact(typ=KEY_LIST_TYP, kid=kid, payload=payload, private_key=private_key)
 
 
 def _int(payload: Mapping[str, Any], name: str) -> int:
@@ -172,29 +157,13 @@ def verify_key_list(jws: str, root: TrustRoot, *, now: datetime) -> KeyList:
     ``iat ≤ now < exp``.  A list past ``exp`` raises KeyListError(EXPIRED): the verifier
     must fetch it again, it never makes a certificate valid.
     """
-    if not isinstance(jws, str) or len(jws) > MAX_JWS_CHARS:
-        raise KeyListError(KeyListReason.MALFORMED)
-    parts = jws.strip().split(".")
-    if len(parts) != 3:
-        raise KeyListError(KeyListReason.MALFORMED)
-    header = _json_part(parts[0])
-    if (
-        not isinstance(header, dict)
-        or set(header) != {"alg", "kid", "typ"}
-        or header["alg"] != "EdDSA"
-        or header["typ"] != KEY_LIST_TYP
-        or not isinstance(header["kid"], str)
-    ):
-        raise KeyListError(KeyListReason.MALFORMED)
-    if header["kid"] != root.kid:
-        raise KeyListError(KeyListReason.WRONG_ROOT)
     try:
-        Ed25519PublicKey.from_public_bytes(root.public_key).verify(
-            b64url_decode(parts[2]), f"{parts[0]}.{parts[1]}".encode("ascii")
-        )
-    except (InvalidSignature, ValueError, UnicodeEncodeError):
-        raise KeyListError(KeyListReason.BAD_SIGNATURE) from None
-    payload = _json_part(parts[1])
+        token = parse_compact(jws, typ=KEY_LIST_TYP, max_chars=MAX_JWS_CHARS)
+        if token.kid != root.kid:
+            raise KeyListError(KeyListReason.WRONG_ROOT)
+        payload = verified_payload(token, root.public_key)
+    except JWSError as exc:
+        raise KeyListError(KeyListReason(exc.fault.value)) from None
     if not isinstance(payload, dict):
         raise KeyListError(KeyListReason.MALFORMED)
     iat, exp = _int(payload, "iat"), _int(payload, "exp")

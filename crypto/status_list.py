@@ -23,13 +23,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import orjson
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from crypto._util import b64url_decode, b64url_encode, epoch_seconds, from_epoch_seconds
 from crypto.canonical import MAX_STATUS_LIST_ID, STATUS_LIST_ENTRIES
 from crypto.errors import CryptoError
+from crypto.jws import JWSError, parse_compact, sign_compact, verified_by_key_set
 from crypto.keys import PublicKeyInfo, kid_for, public_key_bytes
 
 __all__ = [
@@ -146,10 +145,6 @@ class StatusList:
         return EntryStatus(value)
 
 
-def _header(kid: str) -> bytes:
-    return orjson.dumps({"alg": "EdDSA", "kid": kid, "typ": STATUS_LIST_TYP})
-
-
 def sign_status_list(
     *,
     issuer: str,
@@ -177,18 +172,7 @@ def sign_status_list(
         "statusMessages": STATUS_MESSAGES,
         "encodedList": _encode_list(build_bitstring(entries)),
     }
-    signing_input = (
-        b64url_encode(_header(kid)) + "." + b64url_encode(orjson.dumps(payload))
-    ).encode("ascii")
-    signature = private_key.sign(signing_input)
-    return signing_input.decode("ascii") + "." + b64url_encode(signature)
-
-
-def _json_part(text: str) -> Any:
-    try:
-        return orjson.loads(b64url_decode(text))
-    except (ValueError, orjson.JSONDecodeError):
-        raise StatusListError(StatusListReason.MALFORMED) from None
+    return sign_compact(typ=STATUS_LIST_TYP, kid=kid, payload=payload, private_key=private_key)
 
 
 def _int(payload: Mapping[str, Any], name: str) -> int:
@@ -209,32 +193,11 @@ def verify_status_list(
     list id (when given) and ``iat ≤ now < exp``.  A list past ``exp`` raises
     StatusListError(EXPIRED): it must be fetched again, never used.
     """
-    if not isinstance(jws, str) or len(jws) > MAX_JWS_CHARS:
-        raise StatusListError(StatusListReason.MALFORMED)
-    parts = jws.strip().split(".")
-    if len(parts) != 3:
-        raise StatusListError(StatusListReason.MALFORMED)
-    header = _json_part(parts[0])
-    if (
-        not isinstance(header, dict)
-        or set(header) != {"alg", "kid", "typ"}
-        or header["alg"] != "EdDSA"
-        or header["typ"] != STATUS_LIST_TYP
-        or not isinstance(header["kid"], str)
-    ):
-        raise StatusListError(StatusListReason.MALFORMED)
-    kid = header["kid"]
-    candidates = [k for k in keys if k.kid == kid]
-    if not candidates:
-        raise StatusListError(StatusListReason.UNKNOWN_KEY)
     try:
-        signature = b64url_decode(parts[2])
-        Ed25519PublicKey.from_public_bytes(candidates[0].public_key).verify(
-            signature, f"{parts[0]}.{parts[1]}".encode("ascii")
-        )
-    except (InvalidSignature, ValueError, UnicodeEncodeError):
-        raise StatusListError(StatusListReason.BAD_SIGNATURE) from None
-    payload = _json_part(parts[1])
+        token = parse_compact(jws, typ=STATUS_LIST_TYP, max_chars=MAX_JWS_CHARS)
+        candidates, payload = verified_by_key_set(token, keys)
+    except JWSError as exc:
+        raise StatusListError(StatusListReason(exc.fault.value)) from None
     if not isinstance(payload, dict):
         raise StatusListError(StatusListReason.MALFORMED)
     iat, exp, found_id = _int(payload, "iat"), _int(payload, "exp"), _int(payload, "listId")
@@ -261,6 +224,6 @@ def verify_status_list(
         issuer=issuer,
         issued_at=issued_at,
         valid_until=valid_until,
-        kid=kid,
+        kid=token.kid,
         bitstring=bitstring,
     )

@@ -4,7 +4,7 @@ For the reviewers of the batch's authority and administrators (401 without a log
 for other roles, 404 for another authority's batch or one that does not exist, 409 while
 it is still being made). Authentication is the GraphQL endpoint's (bearer token or session
 cookie); the route only reads, so a cookie needs no CSRF token. The file is streamed from
-the blob store as an attachment and never cached.
+the blob store as an attachment and never cached (``graphql_api.batch_downloads``).
 """
 
 from __future__ import annotations
@@ -15,24 +15,15 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from graphql_api.collection_routes import content_disposition, refusal
-from schema.errors import DomainError, InvalidState, NotAuthenticated, NotFound
-from schema.http_edge.auth import resolve_auth
+from graphql_api.batch_downloads import attachment_headers, batch_download
+from schema.actor import Actor
+from schema.errors import NotFound
 from schema.services.document_batches import batch_result
-from schema.storage import BlobNotFound
 
 if TYPE_CHECKING:
     from schema.http_edge.deps import Deps
 
 __all__ = ["batch_path", "document_batch_routes"]
-
-_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "Content-Security-Policy": "default-src 'none'; sandbox",
-    "Cross-Origin-Resource-Policy": "same-origin",
-    "Cache-Control": "no-store",
-}
 
 
 def batch_path(batch_id: str) -> str:
@@ -41,24 +32,17 @@ def batch_path(batch_id: str) -> str:
 
 
 def document_batch_routes(deps: Deps) -> list[BaseRoute]:
-    async def download(request: Request) -> Response:
-        auth = await resolve_auth(request, now=deps.clock())
-        if auth.actor is None:
-            return refusal(NotAuthenticated())
-        batch_id = request.path_params["batch_id"]
-        try:
-            result = await batch_result(actor=auth.actor, batch_id=batch_id, store=deps.store)
-        except BlobNotFound:
-            return refusal(NotFound("批量文件不存在", code="DOCUMENT_BATCH_FILE_MISSING"), 404)
-        except InvalidState as exc:  # not finished yet
-            return refusal(exc, 409)
-        except DomainError as exc:
-            return refusal(exc)
-        disposition = content_disposition(f"证书文件-{batch_id}.zip", result.filename)
+    async def send_zip(request: Request, actor: Actor, batch_id: str) -> Response:
+        result = await batch_result(actor=actor, batch_id=batch_id, store=deps.store)
         return FileResponse(
             result.path,
             media_type="application/zip",
-            headers={**_HEADERS, "Content-Disposition": disposition, "ETag": f'"{result.sha256}"'},
+            headers=attachment_headers(f"证书文件-{batch_id}.zip", result.filename, result.sha256),
         )
 
+    download = batch_download(
+        deps,
+        send_zip,
+        missing=NotFound("批量文件不存在", code="DOCUMENT_BATCH_FILE_MISSING"),
+    )
     return [Route("/document-batches/{batch_id}.zip", download, name="document_batch_zip")]

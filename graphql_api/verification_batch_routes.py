@@ -8,7 +8,7 @@
 401 without a login, 403 for any role but an employer's, 404 for another account's batch or
 one that does not exist, 409 while it is still being answered. Authentication is the GraphQL
 endpoint's (bearer token or session cookie); the routes only read, so a cookie needs no CSRF
-token. Attachments, never cached.
+token. Attachments, never cached (``graphql_api.batch_downloads``).
 """
 
 from __future__ import annotations
@@ -20,24 +20,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from graphql_api.collection_routes import content_disposition, refusal
-from schema.errors import DomainError, InvalidState, NotAuthenticated, NotFound
-from schema.http_edge.auth import resolve_auth
+from graphql_api.batch_downloads import attachment_headers, batch_download
+from schema.actor import Actor
+from schema.errors import NotFound
 from schema.services.verification_batches import report_csv, verification_report
-from schema.storage import BlobNotFound
 
 if TYPE_CHECKING:
     from schema.http_edge.deps import Deps
 
 __all__ = ["report_path", "verification_batch_routes"]
 
-_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "Content-Security-Policy": "default-src 'none'; sandbox",
-    "Cross-Origin-Resource-Policy": "same-origin",
-    "Cache-Control": "no-store",
-}
 _MEDIA = {"jwt": "application/jwt", "csv": "text/csv; charset=utf-8"}
 
 
@@ -47,37 +39,30 @@ def report_path(batch_id: str, extension: str = "jwt") -> str:
 
 
 def verification_batch_routes(deps: Deps) -> list[BaseRoute]:
-    async def download(request: Request) -> Response:
-        auth = await resolve_auth(request, now=deps.clock())
-        if auth.actor is None:
-            return refusal(NotAuthenticated())
-        batch_id = request.path_params["batch_id"]
+    async def send_report(request: Request, actor: Actor, batch_id: str) -> Response:
         extension = request.path_params["extension"]
         if extension not in _MEDIA:
-            return refusal(NotFound("文件不存在", code="NOT_FOUND"), 404)
-        try:
-            report = await verification_report(
-                actor=auth.actor, batch_id=batch_id, store=deps.store
-            )
-        except BlobNotFound:
-            return refusal(NotFound("核验报告文件不存在", code="VERIFICATION_REPORT_MISSING"), 404)
-        except InvalidState as exc:  # not finished yet
-            return refusal(exc, 409)
-        except DomainError as exc:
-            return refusal(exc)
+            raise NotFound("文件不存在", code="NOT_FOUND")
+        report = await verification_report(actor=actor, batch_id=batch_id, store=deps.store)
         if extension == "csv":
             body = await asyncio.to_thread(report_csv, report.jws)
         else:
             body = report.jws.encode("ascii")
-        disposition = content_disposition(
-            f"批量核验报告-{batch_id}.{extension}", f"ecert-report-{batch_id}.{extension}"
-        )
         return Response(
             body,
             media_type=_MEDIA[extension],
-            headers={**_HEADERS, "Content-Disposition": disposition, "ETag": f'"{report.sha256}"'},
+            headers=attachment_headers(
+                f"批量核验报告-{batch_id}.{extension}",
+                f"ecert-report-{batch_id}.{extension}",
+                report.sha256,
+            ),
         )
 
+    download = batch_download(
+        deps,
+        send_report,
+        missing=NotFound("核验报告文件不存在", code="VERIFICATION_REPORT_MISSING"),
+    )
     return [
         Route(
             "/verification-batches/{batch_id}/report.{extension}",
