@@ -69,6 +69,12 @@ _ID_MAX = 32  # the columns' sizes: longer input cannot match
 _SHOWN_PER_ERROR = 10  # offending entries named in one message
 _UNSAFE_NAME = re.compile(r"[^0-9A-Za-z._-]+")
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+_AUDIT = leased_jobs.BatchAudit(
+    done=AuditAction.DOCUMENT_BATCH_FINISHED,
+    failed=AuditAction.DOCUMENT_BATCH_FAILED,
+    entity_type="document_batch",
+    shown={"sha256": "result_sha256", "size": "result_size"},
+)
 
 
 @dataclass(frozen=True)
@@ -271,17 +277,6 @@ async def claimable_batches(*, now: datetime) -> list[str]:
     return await leased_jobs.claimable(DocumentBatch, now=now)
 
 
-async def _progress(
-    batch: DocumentBatch, owner: str, done: int, now: datetime, lease: timedelta
-) -> None:
-    renewed = await DocumentBatch.filter(id=batch.id, lease_owner=owner).update(
-        done_count=done, lease_until=now + lease
-    )
-    if not renewed:
-        raise leased_jobs.LeaseLost(batch.public_id)
-    batch.done_count = done
-
-
 def _entry_name(cert: Certificate, used: set[str]) -> str:
     stem = _UNSAFE_NAME.sub("_", cert.number).strip("._") or cert.cert_id[:8]
     name = f"{stem}-v{cert.version}.pdf"
@@ -341,35 +336,10 @@ async def _write_zip(
             # Every few certificates, and often enough that the lease never runs out.
             due = done % PROGRESS_EVERY == 0 or now - renewed >= lease / 3
             if due and done < len(certs):
-                await _progress(batch, owner, done, now, lease)
+                await leased_jobs.progress(batch, owner, done=done, now=now, lease=lease)
                 renewed = now
         info = zipfile.ZipInfo(MANIFEST_NAME, date_time=stamp)
         archive.writestr(info, manifest.getvalue().encode("utf-8-sig"))
-
-
-async def _finish(
-    batch: DocumentBatch,
-    owner: str,
-    *,
-    now: datetime,
-    status: BatchStatus,
-    values: dict[str, object],
-) -> bool:
-    audit = leased_jobs.JobAudit(
-        done=AuditAction.DOCUMENT_BATCH_FINISHED,
-        failed=AuditAction.DOCUMENT_BATCH_FAILED,
-        entity_type="document_batch",
-        after={
-            "total": batch.total,
-            "attempts": batch.attempts,
-            "sha256": values.get("result_sha256"),
-            "size": values.get("result_size"),
-            "error": values.get("error"),
-        },
-    )
-    return await leased_jobs.release(
-        batch, owner, now=now, status=status, values=values, audit=audit
-    )
 
 
 async def run_document_batch(
@@ -391,12 +361,8 @@ async def run_document_batch(
         return None
     if batch.attempts > MAX_ATTEMPTS:  # its workers died each time (killed, out of memory)
         error = "DOCUMENT_BATCH_TOO_MANY_ATTEMPTS: 批量任务多次中断，已停止"
-        await _finish(
-            batch,
-            owner,
-            now=clock(),
-            status=BatchStatus.FAILED,
-            values={"error": error, "finished_at": clock()},
+        await leased_jobs.fail_attempt(
+            batch, owner, error, clock=clock, max_attempts=MAX_ATTEMPTS, audit=_AUDIT
         )
         return batch
     fd, name = tempfile.mkstemp(prefix="ecert-batch-", suffix=".zip")
@@ -411,19 +377,15 @@ async def run_document_batch(
         return None
     except Exception as exc:
         _log.exception("document batch %s: attempt %s failed", batch.public_id, batch.attempts)
-        failed = batch.attempts >= MAX_ATTEMPTS
-        done = await _finish(
-            batch,
-            owner,
-            now=clock(),
-            status=BatchStatus.FAILED if failed else BatchStatus.QUEUED,
-            values={"error": leased_jobs.short_error(exc), "finished_at": clock() if failed else None},
+        error = leased_jobs.short_error(exc)
+        done = await leased_jobs.fail_attempt(
+            batch, owner, error, clock=clock, max_attempts=MAX_ATTEMPTS, audit=_AUDIT
         )
         return batch if done else None
     finally:
         await asyncio.to_thread(path.unlink, True)
     now = clock()
-    done = await _finish(
+    done = await leased_jobs.finish(
         batch,
         owner,
         now=now,
@@ -435,5 +397,6 @@ async def run_document_batch(
             "error": None,
             "finished_at": now,
         },
+        audit=_AUDIT,
     )
     return batch if done else None

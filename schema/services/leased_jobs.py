@@ -1,18 +1,24 @@
 """Jobs a worker runs under a lease on their row: an authority's document batch
-(``document_batches``) and a key re-issue job (``key_reissue``).
+(``document_batches``), an employer's verification batch (``verification_batches``) and a key
+re-issue job (``key_reissue``).
 
-Both tables have the same job columns (``public_id``, ``status`` as ``BatchStatus``,
+Their tables have the same job columns (``public_id``, ``status`` as ``BatchStatus``,
 ``lease_owner``, ``lease_until``, ``attempts``, ``error``, ``started_at``, ``finished_at``).
 A worker claims a job with one conditional UPDATE — queued, or running under a lease that ran
 out — so two workers never hold it at once; the job's own steps renew the lease and commit only
 while it is held; ``release`` ends a run (done, failed, or queued again after a failed attempt)
 in one transaction with its audit record. A worker whose lease was taken over stops with
 :class:`LeaseLost` and commits nothing more.
+
+The batches (a ``total`` of items, ``done_count`` of them done) share more: ``progress``
+commits the count with the renewed lease, ``finish`` ends a run with the audit record a
+:class:`BatchAudit` describes, and ``fail_attempt`` ends a failed attempt (queued again, or
+failed at the last attempt).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar, cast
@@ -25,7 +31,18 @@ from schema.enums import AuditAction
 from schema.models import BatchStatus
 from schema.services.audit import write_audit
 
-__all__ = ["JobAudit", "LeaseLost", "claim", "claimable", "release", "short_error"]
+__all__ = [
+    "BatchAudit",
+    "JobAudit",
+    "LeaseLost",
+    "claim",
+    "claimable",
+    "fail_attempt",
+    "finish",
+    "progress",
+    "release",
+    "short_error",
+]
 
 _M = TypeVar("_M", bound=Model)
 _ERROR_MAX = 500
@@ -114,6 +131,82 @@ async def release(
             )
     await job.refresh_from_db()
     return True
+
+
+async def progress(job: Model, owner: str, *, done: int, now: datetime, lease: timedelta) -> None:
+    """Commit a batch's progress: ``done`` items, with the lease renewed from ``now``, in one
+    UPDATE that holds only while the lease is this worker's (:class:`LeaseLost` otherwise,
+    nothing written). ``job.done_count`` follows."""
+    model = type(job)
+    renewed = await model.filter(id=job.pk, lease_owner=owner).update(
+        done_count=done, lease_until=now + lease
+    )
+    if not renewed:
+        raise LeaseLost(getattr(job, "public_id"))  # noqa: B009 (any job model)
+    setattr(job, "done_count", done)  # noqa: B010 (any batch model)
+
+
+@dataclass(frozen=True)
+class BatchAudit:
+    """The audit record of a batch's finished run: the batch's total and attempts, the
+    values the run wrote that ``shown`` names (audit key → column) and its error."""
+
+    done: AuditAction
+    failed: AuditAction
+    entity_type: str
+    shown: Mapping[str, str]
+
+    def of(self, job: Model, values: Mapping[str, Any]) -> JobAudit:
+        """The record of ``job`` ending with ``values`` written."""
+        after = {
+            "total": getattr(job, "total"),  # noqa: B009 (any batch model)
+            "attempts": getattr(job, "attempts"),  # noqa: B009 (any batch model)
+            **{key: values.get(column) for key, column in self.shown.items()},
+            "error": values.get("error"),
+        }
+        return JobAudit(
+            done=self.done, failed=self.failed, entity_type=self.entity_type, after=after
+        )
+
+
+async def finish(
+    job: Model,
+    owner: str,
+    *,
+    now: datetime,
+    status: BatchStatus,
+    values: Mapping[str, Any],
+    audit: BatchAudit,
+) -> bool:
+    """End this run of a batch as :func:`release` does, with the audit record ``audit``
+    makes of ``values``; ``False`` (nothing written) when the lease is no longer this
+    worker's."""
+    return await release(
+        job, owner, now=now, status=status, values=values, audit=audit.of(job, values)
+    )
+
+
+async def fail_attempt(
+    job: Model,
+    owner: str,
+    error: str,
+    *,
+    clock: Callable[[], datetime],
+    max_attempts: int,
+    audit: BatchAudit,
+) -> bool:
+    """End a failed attempt of a batch with ``error``: queued again, or, from its
+    ``max_attempts``-th attempt on, ``FAILED`` and finished (``clock`` is read for the audit
+    time, then for ``finished_at``). ``False`` as for :func:`finish`."""
+    last = getattr(job, "attempts") >= max_attempts  # noqa: B009 (any batch model)
+    return await finish(
+        job,
+        owner,
+        now=clock(),
+        status=BatchStatus.FAILED if last else BatchStatus.QUEUED,
+        values={"error": error, "finished_at": clock() if last else None},
+        audit=audit,
+    )
 
 
 def short_error(exc: BaseException) -> str:

@@ -105,6 +105,12 @@ CSV_HEADERS = (
     "指定日期状态代码",
 )
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+_AUDIT = leased_jobs.BatchAudit(
+    done=AuditAction.VERIFICATION_BATCH_FINISHED,
+    failed=AuditAction.VERIFICATION_BATCH_FAILED,
+    entity_type="verification_batch",
+    shown={"sha256": "report_sha256", "kid": "report_kid", "summary": "summary"},
+)
 _FROM_VERDICT = {
     VerificationState.VALID: BatchLineState.VALID,
     VerificationState.REVOKED: BatchLineState.REVOKED,
@@ -410,17 +416,6 @@ async def _answer_chunk(lines: Sequence[dict[str, Any]], ctx: _Context) -> list[
     return answers
 
 
-async def _progress(
-    batch: VerificationBatch, owner: str, done: int, now: datetime, lease: timedelta
-) -> None:
-    renewed = await VerificationBatch.filter(id=batch.id, lease_owner=owner).update(
-        done_count=done, lease_until=now + lease
-    )
-    if not renewed:
-        raise leased_jobs.LeaseLost(batch.public_id)
-    batch.done_count = done
-
-
 async def _answer_all(
     batch: VerificationBatch,
     owner: str,
@@ -433,34 +428,8 @@ async def _answer_all(
     for start in range(0, len(lines), PROGRESS_EVERY):
         answers += await _answer_chunk(lines[start : start + PROGRESS_EVERY], ctx)
         if len(answers) < len(lines):
-            await _progress(batch, owner, len(answers), clock(), lease)
+            await leased_jobs.progress(batch, owner, done=len(answers), now=clock(), lease=lease)
     return answers
-
-
-async def _finish(
-    batch: VerificationBatch,
-    owner: str,
-    *,
-    now: datetime,
-    status: BatchStatus,
-    values: dict[str, object],
-) -> bool:
-    audit = leased_jobs.JobAudit(
-        done=AuditAction.VERIFICATION_BATCH_FINISHED,
-        failed=AuditAction.VERIFICATION_BATCH_FAILED,
-        entity_type="verification_batch",
-        after={
-            "total": batch.total,
-            "attempts": batch.attempts,
-            "sha256": values.get("report_sha256"),
-            "kid": values.get("report_kid"),
-            "summary": values.get("summary"),
-            "error": values.get("error"),
-        },
-    )
-    return await leased_jobs.release(
-        batch, owner, now=now, status=status, values=values, audit=audit
-    )
 
 
 async def _sign(
@@ -503,12 +472,8 @@ async def run_verification_batch(
         return None
     if batch.attempts > MAX_ATTEMPTS:  # its workers died each time
         error = "VERIFICATION_BATCH_TOO_MANY_ATTEMPTS: 批量核验多次中断，已停止"
-        await _finish(
-            batch,
-            owner,
-            now=clock(),
-            status=BatchStatus.FAILED,
-            values={"error": error, "finished_at": clock()},
+        await leased_jobs.fail_attempt(
+            batch, owner, error, clock=clock, max_attempts=MAX_ATTEMPTS, audit=_AUDIT
         )
         return batch
     try:
@@ -526,23 +491,16 @@ async def run_verification_batch(
         return None
     except Exception as exc:
         _log.exception("verification batch %s: attempt %s failed", batch.public_id, batch.attempts)
-        failed = batch.attempts >= MAX_ATTEMPTS
-        done = await _finish(
-            batch,
-            owner,
-            now=clock(),
-            status=BatchStatus.FAILED if failed else BatchStatus.QUEUED,
-            values={
-                "error": leased_jobs.short_error(exc),
-                "finished_at": clock() if failed else None,
-            },
+        error = leased_jobs.short_error(exc)
+        done = await leased_jobs.fail_attempt(
+            batch, owner, error, clock=clock, max_attempts=MAX_ATTEMPTS, audit=_AUDIT
         )
         return batch if done else None
     summary: dict[str, int] = {}
     for answer in answers:
         summary[answer["state"]] = summary.get(answer["state"], 0) + 1
     now = clock()
-    done = await _finish(
+    done = await leased_jobs.finish(
         batch,
         owner,
         now=now,
@@ -558,5 +516,6 @@ async def run_verification_batch(
             # The lines (names as typed) are kept only until answered: the report echoes them.
             "lines": [],
         },
+        audit=_AUDIT,
     )
     return batch if done else None
