@@ -29,8 +29,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
-import procrastinate
-
 from schema.http_edge.deps import utc_now
 from schema.http_edge.settings import Settings
 from schema.models import BatchStatus, DocumentBatch, VerificationBatch
@@ -44,6 +42,8 @@ from schema.services.verification_batches import (
 )
 
 if TYPE_CHECKING:
+    import procrastinate
+
     from schema.services.certificate_documents import DocumentRenderer
     from schema.services.issuance import Issuer
     from schema.storage import BlobStore
@@ -156,6 +156,15 @@ class JobDispatcher(Protocol):
 # --------------------------------------------------------------------------- PostgreSQL
 
 
+def _already_enqueued() -> type[Exception]:
+    """procrastinate's refusal of a second job under one queueing lock. procrastinate (and
+    psycopg under it) is imported at the first job a process defers or runs, not with the
+    web app (issue 10, idle memory)."""
+    from procrastinate.exceptions import AlreadyEnqueued
+
+    return AlreadyEnqueued
+
+
 def _conninfo(database_url: str) -> str:
     for prefix in ("postgres://", "asyncpg://", "psycopg://"):
         if database_url.startswith(prefix):
@@ -176,7 +185,7 @@ def _check_lock(batch_id: str) -> str:
 
 
 async def _defer_check(app: procrastinate.App, batch_id: str, **options: Any) -> bool:
-    with contextlib.suppress(procrastinate.exceptions.AlreadyEnqueued):
+    with contextlib.suppress(_already_enqueued()):
         await app.configure_task(
             CHECK_TASK, queueing_lock=_check_lock(batch_id), **options
         ).defer_async(batch_id=batch_id)
@@ -185,7 +194,7 @@ async def _defer_check(app: procrastinate.App, batch_id: str, **options: Any) ->
 
 
 async def _defer_reissue(app: procrastinate.App, job_id: str, **options: Any) -> bool:
-    with contextlib.suppress(procrastinate.exceptions.AlreadyEnqueued):
+    with contextlib.suppress(_already_enqueued()):
         await app.configure_task(
             REISSUE_TASK, queueing_lock=_reissue_lock(job_id), **options
         ).defer_async(job_id=job_id)
@@ -204,6 +213,8 @@ def queue_app(
     (and ``batches``) the app can run the tasks (a worker); without them it only defers
     them (the web process)."""
     now = clock or utc_now
+    import procrastinate
+
     app = procrastinate.App(
         connector=procrastinate.PsycopgConnector(conninfo=_conninfo(settings.database_url))
     )
@@ -225,7 +236,7 @@ def queue_app(
             raise RuntimeError("this process only defers document batches")
         batch = await batches.run(batch_id, owner=owner, clock=now)
         if batch is not None and batch.status is BatchStatus.QUEUED:  # failed: again later
-            with contextlib.suppress(procrastinate.exceptions.AlreadyEnqueued):
+            with contextlib.suppress(_already_enqueued()):
                 await app.configure_task(
                     BATCH_TASK,
                     queueing_lock=_batch_lock(batch_id),
@@ -270,11 +281,11 @@ async def sweep_stalled(app: procrastinate.App, now: datetime) -> list[str]:
             await app.job_manager.retry_job(job)
     requeued = []
     for job_id in await claimable_jobs(now=now):
-        with contextlib.suppress(procrastinate.exceptions.AlreadyEnqueued):
+        with contextlib.suppress(_already_enqueued()):
             await app.configure_task(RUN_TASK, queueing_lock=job_id).defer_async(job_id=job_id)
             requeued.append(job_id)
     for batch_id in await claimable_batches(now=now):
-        with contextlib.suppress(procrastinate.exceptions.AlreadyEnqueued):
+        with contextlib.suppress(_already_enqueued()):
             await app.configure_task(BATCH_TASK, queueing_lock=_batch_lock(batch_id)).defer_async(
                 batch_id=batch_id
             )
@@ -307,12 +318,12 @@ class QueueDispatcher:
 
     async def enqueue(self, job_id: str) -> None:
         app = await self._opened()
-        with contextlib.suppress(procrastinate.exceptions.AlreadyEnqueued):
+        with contextlib.suppress(_already_enqueued()):
             await app.configure_task(RUN_TASK, queueing_lock=job_id).defer_async(job_id=job_id)
 
     async def enqueue_batch(self, batch_id: str) -> None:
         app = await self._opened()
-        with contextlib.suppress(procrastinate.exceptions.AlreadyEnqueued):
+        with contextlib.suppress(_already_enqueued()):
             await app.configure_task(BATCH_TASK, queueing_lock=_batch_lock(batch_id)).defer_async(
                 batch_id=batch_id
             )

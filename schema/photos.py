@@ -18,10 +18,16 @@ import io
 import warnings
 from dataclasses import dataclass
 from enum import StrEnum
-
-from PIL import Image, ImageCms, ImageOps
+from typing import TYPE_CHECKING
 
 from schema.errors import DomainError
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+# Pillow is imported by the functions that read a photo, not with the module: the web
+# process imports this module for its refusal messages, and a worker that never receives
+# an upload does not carry Pillow (issue 10, idle memory).
 
 __all__ = [
     "PHOTO_RULES_ZH",
@@ -141,6 +147,8 @@ def normalize_photo(data: bytes, *, limits: PhotoLimits = _DEFAULT_LIMITS) -> No
     else:
         raise PhotoRejected(PhotoErrorCode.FORMAT, "仅支持JPG或PNG格式的照片")
 
+    from PIL import Image, ImageOps
+
     image = _decode(data, original_format, limits)
     try:
         width, height = image.size
@@ -164,6 +172,8 @@ def normalize_photo(data: bytes, *, limits: PhotoLimits = _DEFAULT_LIMITS) -> No
 
 def _decode(data: bytes, original_format: str, limits: PhotoLimits) -> Image.Image:
     """Open (header only), bound the dimensions, then decode and apply EXIF orientation."""
+    from PIL import Image, ImageOps
+
     bomb = PhotoRejected(PhotoErrorCode.BOMB, "照片像素数量异常，无法处理，请上传正常的证件照")
     corrupt = PhotoRejected(
         PhotoErrorCode.CORRUPT, "无法识别照片内容，文件可能已损坏，请重新导出后上传"
@@ -208,6 +218,8 @@ def _decode(data: bytes, original_format: str, limits: PhotoLimits) -> Image.Ima
 
 
 def _bomb_threshold(limits: PhotoLimits) -> int:
+    from PIL import Image
+
     pillow_limit = Image.MAX_IMAGE_PIXELS
     if pillow_limit is None:
         return limits.bomb_pixels
@@ -249,6 +261,8 @@ def _check_oriented_dimensions(width: int, height: int, limits: PhotoLimits) -> 
 
 def _to_srgb_rgb(image: Image.Image) -> Image.Image:
     """Colour-manage to sRGB if an ICC profile is embedded; flatten alpha onto white."""
+    from PIL import Image, ImageCms
+
     icc = image.info.get("icc_profile")
     if image.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N"):  # 16-bit greyscale PNG
         image = image.convert("I").point(lambda v: v * (1 / 257)).convert("L")
