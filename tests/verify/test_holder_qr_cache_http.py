@@ -89,9 +89,23 @@ async def _cached_download(server: ApiClient, deps: Deps) -> tuple[str, dict[str
     cert = await issue_yubei_certificate(deps, await make_people(deps))
     auth = {"Authorization": f"Bearer {(await server.login(ID_MALE_1985)).token}"}
     path = f"/certificates/{cert.cert_id}/qr.png"
-    for _ in range(2):  # the first draws the images; the second's row is complete
+    cache = _cache(server)
+    before = cache.generation
+    # The first download draws the images and stores their hashes in the certificate row:
+    # its own notification follows asynchronously and would empty (or refuse) a row kept
+    # before it arrives. Wait for it, then download until the complete row is kept.
+    assert (await server.http.get(path, headers=auth)).status_code == 200
+    for _ in range(250):
+        if cache.generation != before:
+            break
+        await asyncio.sleep(0.02)
+    assert cache.generation != before, "drawing the images sent no notification"
+    for _ in range(50):
         assert (await server.http.get(path, headers=auth)).status_code == 200
-    assert len(_cache(server)) == 1, "the complete row was not kept"
+        if len(cache) == 1:
+            break
+        await asyncio.sleep(0.1)
+    assert len(cache) == 1, "the complete row was not kept"
     return path, auth, cert.cert_id
 
 
