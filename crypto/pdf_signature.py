@@ -127,6 +127,22 @@ class PdfSignatureReport:
     signed_at: datetime | None
     problem: str | None
 
+    @classmethod
+    def absent(cls, problem: str | None) -> PdfSignatureReport:
+        """A report of no signature checked: every flag false, ``problem`` as given."""
+        return cls(
+            present=False,
+            intact=False,
+            valid=False,
+            trusted=False,
+            covers_whole_document=False,
+            timestamped=False,
+            signer_name=None,
+            authority_code=None,
+            signed_at=None,
+            problem=problem,
+        )
+
     @property
     def ok(self) -> bool:
         """True iff the seal is present, intact, valid, trusted and covers the whole file."""
@@ -266,18 +282,7 @@ def seal_pdf(
     return result
 
 
-_NOTHING = PdfSignatureReport(
-    present=False,
-    intact=False,
-    valid=False,
-    trusted=False,
-    covers_whole_document=False,
-    timestamped=False,
-    signer_name=None,
-    authority_code=None,
-    signed_at=None,
-    problem=None,
-)
+_NOTHING = PdfSignatureReport.absent(None)
 
 
 def _name_part(certificate: asn1_x509.Certificate, part: str) -> str | None:

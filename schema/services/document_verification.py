@@ -180,18 +180,7 @@ def _inspect(pdf: bytes, roots: list[bytes]) -> _Inspected:
 def _not_checked() -> PdfSignatureReport:
     from crypto.pdf_signature import PdfSignatureReport
 
-    return PdfSignatureReport(
-        present=False,
-        intact=False,
-        valid=False,
-        trusted=False,
-        covers_whole_document=False,
-        timestamped=False,
-        signer_name=None,
-        authority_code=None,
-        signed_at=None,
-        problem="not_checked",
-    )
+    return PdfSignatureReport.absent("not_checked")
 
 
 def _seal_finding(report: PdfSignatureReport) -> DocumentFinding | None:
