@@ -34,7 +34,16 @@ from bench.harness.dataset import (
 from bench.harness.graphql_client import GraphQLClient, staff_totp_code
 from bench.harness.measure import Load, Outcome, measure_pair
 from bench.harness.queries import MY_CERTIFICATES, REFERENCE
-from bench.harness.servers import HOST, Server, install_cleanup, start_server, stop_all
+from bench.harness.servers import (
+    HOST,
+    Server,
+    install_cleanup,
+    machine_busy_seconds,
+    postgres_cpu_seconds,
+    start_server,
+    stop_all,
+    tree_cpu_seconds,
+)
 from bench.harness.wrk import (
     ensure_wrk,
     fixed_get_script,
@@ -353,6 +362,7 @@ def _approvals(b: _Backend, ecert: Server) -> None:
         try:
             secret = dataset.reviewer_totp_secret[b.backend]
             client.login(dataset.reviewer_id_number, dataset.password, staff_totp_code(secret))
+            usage = _CpuUsage.start(ecert)
             for n in range(run.config.rounds):
                 batch, pending = pending[:per_round], pending[per_round:]
                 started = time.perf_counter()
@@ -361,9 +371,60 @@ def _approvals(b: _Backend, ecert: Server) -> None:
                 rate = len(batch) / (time.perf_counter() - started)
                 outcome.rates.append(rate)
                 print(f"  round {n + 1} ecert    {rate:9,.1f} approvals/s", flush=True)
+            shares = usage.shares()
         finally:
             client.close()
-        outcome.note = f"{per_round} approvals per round, one after another, each a new certificate"
+        outcome.note = (
+            f"{per_round} approvals per round, one after another, each a new certificate; "
+            f"an absolute rate, so other work on the machine lowers it: {shares}"
+        )
+
+
+@dataclass
+class _CpuUsage:
+    """Who used the machine's CPUs during a scenario measured without a baseline."""
+
+    ecert: Server
+    wall: float
+    busy: float
+    server: float
+    postgres: float
+    client: float
+
+    @classmethod
+    def start(cls, ecert: Server) -> _CpuUsage:
+        return cls(ecert, *cls._now(ecert))
+
+    @staticmethod
+    def _now(ecert: Server) -> tuple[float, float, float, float, float]:
+        own = os.times()
+        return (
+            time.perf_counter(),
+            machine_busy_seconds(),
+            tree_cpu_seconds(ecert.process.pid),
+            postgres_cpu_seconds(),
+            own.user + own.system,
+        )
+
+    def shares(self) -> str:
+        """Each share in % of one core over the scenario's wall time."""
+        wall, busy, server, postgres, client = (
+            b - a
+            for a, b in zip(
+                (self.wall, self.busy, self.server, self.postgres, self.client),
+                self._now(self.ecert),
+                strict=True,
+            )
+        )
+        other = max(busy - server - postgres - client, 0.0)
+
+        def pct(x: float) -> str:
+            return f"{100 * x / wall:.0f}%"
+
+        return (
+            f"ecert {pct(server)} of a core, PostgreSQL {pct(postgres)}, the client "
+            f"{pct(client)}, everything else {pct(other)}"
+        )
 
 
 def _run_backend(run: BenchRun, backend: str, run_dir: Path, wrk: str) -> None:

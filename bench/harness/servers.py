@@ -60,6 +60,47 @@ def tree_rss_mib(pid: int, *, peak: bool = False) -> float:
     return total / 1024
 
 
+def _cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) used so far by one process (0 once it is gone)."""
+    with contextlib.suppress(OSError, IndexError, ValueError):
+        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+    return 0.0
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU time used so far by a process and its descendants."""
+    total, stack = 0.0, [pid]
+    while stack:
+        current = stack.pop()
+        total += _cpu_seconds(current)
+        stack.extend(_children(current))
+    return total
+
+
+def machine_busy_seconds() -> float:
+    """CPU time the whole machine has spent busy (all cores, idle and iowait left out)."""
+    with open("/proc/stat", encoding="ascii") as f:
+        values = [int(v) for v in f.readline().split()[1:]]
+    busy = sum(values[:8]) - values[3] - values[4]  # up to steal; minus idle, iowait
+    return busy / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_cpu_seconds() -> float:
+    """CPU time used so far by the machine's running PostgreSQL processes."""
+    total = 0.0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            with open(f"/proc/{entry}/comm", encoding="utf-8", errors="replace") as f:
+                if f.read().strip() != "postgres":
+                    continue
+            total += _cpu_seconds(int(entry))
+    return total
+
+
 def _is_multiprocessing_helper(pid: int) -> bool:
     with contextlib.suppress(OSError), open(f"/proc/{pid}/cmdline", "rb") as f:
         return b"resource_tracker" in f.read()
