@@ -24,15 +24,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from schema.enums import Role
 from schema.errors import DomainError, Forbidden, InvalidState, NotAuthenticated, NotFound
 from schema.http_edge.auth import request_token, resolve_auth
 from schema.models import DocumentKind
-from schema.services.certificate_documents import (
-    DocumentUnavailable,
-    holder_document,
-    staff_document,
-)
+from schema.services.certificate_documents import DocumentUnavailable, account_document
 from schema.services.credentials import holder_credential, published_did_document_body
 from schema.services.document_seal import SealNotConfigured, root_certificate_pem
 from schema.services.holder_certificates import holder_qr_for_session
@@ -122,9 +117,8 @@ def holder_qr_routes(deps: Deps) -> list[BaseRoute]:
         auth = await resolve_auth(request, now=deps.clock())
         if auth.actor is None:
             return _refusal(NotAuthenticated())
-        use_case = holder_document if auth.actor.role is Role.APPLICANT else staff_document
         try:
-            found = await use_case(
+            found = await account_document(
                 actor=auth.actor,
                 cert_id=request.path_params["cert_id"],
                 kind=kind,

@@ -8,7 +8,8 @@ copy is never served again. The PDF is sealed (PAdES B-T) under the issuing auth
 certificate (``schema.services.document_seal``).
 
 Who may have a file: the holder (``holder_document``), a reviewer of the certificate's
-authority or an administrator (``staff_document``), and the operator at the command line
+authority or an administrator (``staff_document``) — ``account_document`` picks between the
+two by the signed-in account's role — and the operator at the command line
 (``operator_document``). Anyone else's request looks exactly like a missing certificate.
 """
 
@@ -27,6 +28,7 @@ from schema import documents
 from schema.access import holder_account, is_holder_of, is_reviewer_of, require_holder
 from schema.actor import Actor
 from schema.documents.model import CertificateDocument
+from schema.enums import Role
 from schema.errors import DomainError, NotFound
 from schema.models import Certificate, CertificateFile, CertificateStatus, DocumentKind
 from schema.reference.catalog import Catalog
@@ -38,6 +40,7 @@ __all__ = [
     "DocumentFile",
     "DocumentRenderer",
     "DocumentUnavailable",
+    "account_document",
     "document_of",
     "holder_document",
     "operator_document",
@@ -227,6 +230,16 @@ async def staff_document(
     if not is_reviewer_of(actor, cert.authority_code):
         raise _not_found()
     return await renderer.file_for(cert, kind)
+
+
+async def account_document(
+    *, actor: Actor, cert_id: str, kind: DocumentKind, renderer: DocumentRenderer
+) -> DocumentFile:
+    """A file for the signed-in account, whoever it is: an applicant gets their own
+    certificate's (``holder_document``), staff one of their authority's
+    (``staff_document``). The download routes call this one use case."""
+    use_case = holder_document if actor.role is Role.APPLICANT else staff_document
+    return await use_case(actor=actor, cert_id=cert_id, kind=kind, renderer=renderer)
 
 
 async def operator_document(

@@ -206,3 +206,22 @@ async def test_without_the_hierarchy_the_pdf_is_refused_and_nothing_is_stored(db
         )  # fmt: skip
     assert await CertificateFile.filter(certificate_id=cert.id).count() == 0
 
+
+
+async def test_the_download_route_use_case_picks_the_holder_or_staff_rule_by_role(
+    db, deps
+) -> None:
+    people = await make_people(deps)
+    cert = await issue_yubei_certificate(deps, people)
+    other_reviewer = (
+        await make_staff(
+            deps, role=Role.REVIEWER, id_number=OTHER_REVIEWER_ID, authority_code="500101",
+            mobile="13900002222",
+        )
+    ).account
+    args = {"cert_id": cert.cert_id, "kind": DocumentKind.QR_LABEL, "renderer": deps.documents}
+    holders = await certificate_documents.account_document(actor=people.applicant, **args)
+    reviewers = await certificate_documents.account_document(actor=people.reviewer, **args)
+    assert holders.sha256 == reviewers.sha256, "the holder and the authority get the same file"
+    with pytest.raises(NotFound):
+        await certificate_documents.account_document(actor=actor_of(other_reviewer), **args)
