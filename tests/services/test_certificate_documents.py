@@ -207,7 +207,6 @@ async def test_without_the_hierarchy_the_pdf_is_refused_and_nothing_is_stored(db
     assert await CertificateFile.filter(certificate_id=cert.id).count() == 0
 
 
-
 async def test_the_download_route_use_case_picks_the_holder_or_staff_rule_by_role(
     db, deps
 ) -> None:
