@@ -33,7 +33,14 @@ from schema.enums import AuditAction
 from schema.models import AuditRecord
 from schema.services.bulk_write import allocate_ids, insert_rows, is_postgres
 
-__all__ = ["ChainHead", "append_audit_rows", "read_head", "write_audit"]
+__all__ = [
+    "AuditEntry",
+    "ChainHead",
+    "append_audit_rows",
+    "read_head",
+    "write_audit",
+    "write_audits",
+]
 
 _log = logging.getLogger("ecert.audit")
 
@@ -97,19 +104,22 @@ async def _lock_head(conn: BaseDBAsyncClient) -> ChainHead:
     return head
 
 
-async def _lock_head_for_one(conn: BaseDBAsyncClient) -> tuple[ChainHead, int]:
-    """The locked head and a fresh record id: on PostgreSQL in one round trip (the lock is
-    held from here to commit, so every statement saved here shortens everyone's wait)."""
+async def _lock_head_with_ids(conn: BaseDBAsyncClient, count: int) -> tuple[ChainHead, list[int]]:
+    """The locked head and ``count`` fresh record ids: on PostgreSQL in one round trip (the
+    lock is held from here to commit, so every statement saved here shortens everyone's
+    wait)."""
     if is_postgres(conn):
         rows = await conn.execute_query_dict(
-            "SELECT seq, hash, nextval(pg_get_serial_sequence('audit_record', 'id')) AS next_id "
-            "FROM audit_chain_head WHERE id = 1 FOR UPDATE"
+            "SELECT seq, hash, ARRAY(SELECT nextval(pg_get_serial_sequence('audit_record', 'id'))"
+            " FROM generate_series(1, $1::int)) AS ids FROM audit_chain_head WHERE id = 1"
+            " FOR UPDATE",
+            [count],
         )
         if rows:
-            return ChainHead(int(rows[0]["seq"]), str(rows[0]["hash"])), int(rows[0]["next_id"])
+            head = ChainHead(int(rows[0]["seq"]), str(rows[0]["hash"]))
+            return head, [int(i) for i in rows[0]["ids"]]
     head = await _lock_head(conn)
-    (record_id,) = await allocate_ids(conn, "audit_record", 1)
-    return head, record_id
+    return head, await allocate_ids(conn, "audit_record", count)
 
 
 async def _move_head(conn: BaseDBAsyncClient, head: ChainHead) -> None:
@@ -152,6 +162,35 @@ def _link(values: Mapping[str, Any], *, id: int, seq: int, prev_hash: str) -> Ch
     )
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AuditEntry:
+    """One record for ``write_audits`` (the arguments of ``write_audit``)."""
+
+    actor: Actor | None
+    action: AuditAction
+    entity_type: str
+    entity_id: str | int
+    now: datetime
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
+    note: str | None = None
+    request_id: str | None = None
+
+    def values(self) -> dict[str, Any]:
+        return {
+            "at": self.now,
+            "actor_id": self.actor.account_id if self.actor else None,
+            "actor_role": self.actor.role if self.actor else None,
+            "action": self.action.value,
+            "entity_type": self.entity_type,
+            "entity_id": str(self.entity_id),
+            "before": self.before,
+            "after": self.after,
+            "note": self.note,
+            "request_id": self.request_id,
+        }
+
+
 async def write_audit(
     *,
     actor: Actor | None,
@@ -165,32 +204,52 @@ async def write_audit(
     request_id: str | None = None,
     using_db: BaseDBAsyncClient | None = None,
 ) -> AuditRecord:
-    values: dict[str, Any] = {
-        "at": now,
-        "actor_id": actor.account_id if actor else None,
-        "actor_role": actor.role if actor else None,
-        "action": action.value,
-        "entity_type": entity_type,
-        "entity_id": str(entity_id),
-        "before": before,
-        "after": after,
-        "note": note,
-        "request_id": request_id,
-    }
-    async with _transaction(using_db) as conn:
-        head, record_id = await _lock_head_for_one(conn)
-        link = _link(values, id=record_id, seq=head.seq + 1, prev_hash=head.hash)
-        digest = record_hash(link)
-        record = await AuditRecord.create(
-            id=record_id,
-            seq=link.seq,
-            prev_hash=link.prev_hash,
-            hash=digest,
-            using_db=conn,
-            **values,
-        )
-        await _move_head(conn, ChainHead(link.seq, digest))
+    entry = AuditEntry(
+        actor=actor,
+        action=action,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        now=now,
+        before=before,
+        after=after,
+        note=note,
+        request_id=request_id,
+    )
+    (record,) = await _append(entry, using_db=using_db)
     return record
+
+
+async def write_audits(
+    entries: Sequence[AuditEntry], *, using_db: BaseDBAsyncClient | None = None
+) -> None:
+    """Append ``entries`` to the chain in this order, under one head lock: the head read
+    with the record ids, one insert of all the records, the head moved (three statements
+    whatever the number of entries)."""
+    if entries:
+        await _append(*entries, using_db=using_db)
+
+
+async def _append(*entries: AuditEntry, using_db: BaseDBAsyncClient | None) -> list[AuditRecord]:
+    """The records written (as saved objects only when there is one: ``bulk_create``
+    does not mark its objects saved)."""
+    async with _transaction(using_db) as conn:
+        head, ids = await _lock_head_with_ids(conn, len(entries))
+        records: list[AuditRecord] = []
+        seq, prev = head.seq, head.hash
+        for record_id, entry in zip(ids, entries, strict=True):
+            values = entry.values()
+            seq += 1
+            digest = record_hash(_link(values, id=record_id, seq=seq, prev_hash=prev))
+            records.append(
+                AuditRecord(id=record_id, seq=seq, prev_hash=prev, hash=digest, **values)
+            )
+            prev = digest
+        if len(records) == 1:
+            await records[0].save(using_db=conn, force_create=True)
+        else:
+            await AuditRecord.bulk_create(records, using_db=conn)
+        await _move_head(conn, ChainHead(seq, prev))
+    return records
 
 
 async def append_audit_rows(
@@ -200,8 +259,7 @@ async def append_audit_rows(
     ``conn``'s transaction, chained in the given order under the head lock."""
     if not rows:
         return
-    head = await _lock_head(conn)
-    ids = await allocate_ids(conn, "audit_record", len(rows))
+    head, ids = await _lock_head_with_ids(conn, len(rows))
     chained: list[tuple[Any, ...]] = []
     seq, prev = head.seq, head.hash
     for record_id, row in zip(ids, rows, strict=True):

@@ -21,7 +21,7 @@ from schema.errors import InvalidState, NotFound
 from schema.models import Certificate, Registration, RegistrationStatus
 from schema.reference.catalog import Catalog
 from schema.rules.title_system import TITLE_SYSTEM_FROM_YEAR
-from schema.services.audit import write_audit
+from schema.services.audit import AuditEntry, write_audit, write_audits
 from schema.services.bulk_write import is_postgres
 from schema.services.issuance import CertificateContent, Issuer, provenance_for
 from schema.services.keys import get_by_key
@@ -191,25 +191,33 @@ async def approve_registration(
         reg.return_reason_code = None
         reg.return_note = None
         await reg.save(using_db=conn, update_fields=_DECISION_FIELDS)
-        await write_audit(
-            actor=actor,
-            action=AuditAction.REGISTRATION_APPROVED
-            if status is RegistrationStatus.SUBMITTED
-            else AuditAction.PHOTO_APPROVED,
-            entity_type="registration",
-            entity_id=reg.public_id,
-            now=now,
-            before=before,
-            after={**snapshot(reg), "certificate": cert.cert_id, "number": number},
-            using_db=conn,
-        )
-        await write_audit(
-            actor=actor,
-            action=AuditAction.CERTIFICATE_ISSUED,
-            entity_type="certificate",
-            entity_id=cert.cert_id,
-            now=now,
-            after={"number": number, "version": 1, "kid": cert.kid, "registration": reg.public_id},
+        await write_audits(
+            [
+                AuditEntry(
+                    actor=actor,
+                    action=AuditAction.REGISTRATION_APPROVED
+                    if status is RegistrationStatus.SUBMITTED
+                    else AuditAction.PHOTO_APPROVED,
+                    entity_type="registration",
+                    entity_id=reg.public_id,
+                    now=now,
+                    before=before,
+                    after={**snapshot(reg), "certificate": cert.cert_id, "number": number},
+                ),
+                AuditEntry(
+                    actor=actor,
+                    action=AuditAction.CERTIFICATE_ISSUED,
+                    entity_type="certificate",
+                    entity_id=cert.cert_id,
+                    now=now,
+                    after={
+                        "number": number,
+                        "version": 1,
+                        "kid": cert.kid,
+                        "registration": reg.public_id,
+                    },
+                ),
+            ],
             using_db=conn,
         )
     return cert

@@ -9,8 +9,10 @@ from tortoise.transactions import in_transaction
 from schema.audit_chain import GENESIS
 from schema.enums import AuditAction
 from schema.models import AuditChainHead, AuditRecord
-from schema.services.audit import ChainHead, write_audit
+from schema.services.audit import AuditEntry, ChainHead, write_audit, write_audits
 from schema.services.audit_verify import verify_chain
+from schema.services.reference import current_catalog
+from schema.services.review import approve_registration
 from tests.support.audit_chain import (
     CONTENT_COLUMNS,
     rehash_from,
@@ -42,6 +44,53 @@ async def test_use_cases_append_one_unbroken_chain(db, deps):
     await fill_and_submit(deps, people.applicant, title=YUBEI_TITLE)
     records = await _assert_unbroken()
     assert {"registration.submitted", "account.registered"} <= {r.action for r in records}
+
+
+async def test_an_approval_appends_its_two_records_in_one_write_in_order(db, deps):
+    people = await make_people(deps)
+    registration = await fill_and_submit(deps, people.applicant, title=YUBEI_TITLE)
+    cert = await approve_registration(
+        actor=people.reviewer,
+        registration_id=registration.public_id,
+        issuer=deps.issuer,
+        catalog=await current_catalog(),
+        now=NOW,
+    )
+    records = await _assert_unbroken()
+    approved, issued = records[-2:]
+    assert (approved.action, approved.entity_id) == (
+        "registration.approved",
+        registration.public_id,
+    )
+    assert (issued.action, issued.entity_id) == ("certificate.issued", cert.cert_id)
+    assert issued.id > approved.id and issued.after == {
+        "number": cert.number,
+        "version": 1,
+        "kid": cert.kid,
+        "registration": registration.public_id,
+    }
+
+
+async def test_several_entries_written_at_once_chain_like_single_writes(db):
+    (first,) = await write_records(1)
+    entries = [
+        AuditEntry(
+            actor=None,
+            action=AuditAction.REGISTRATION_IMPORTED,
+            entity_type="registration",
+            entity_id=f"batch{i}",
+            now=NOW,
+            after={"row": i, "holder": "李四", "score": 1.0},
+        )
+        for i in range(3)
+    ]
+    await write_audits(entries)
+    await write_audits([])  # nothing to write: no statement, no record
+    records = await _assert_unbroken()
+    start = await seq_of(first)
+    assert [(r.seq, r.entity_id) for r in records[-4:]] == [(start, first.entity_id)] + [
+        (start + 1 + i, f"batch{i}") for i in range(3)
+    ]
 
 
 async def test_a_rolled_back_transaction_leaves_no_gap(db):
