@@ -30,6 +30,9 @@ _DEFERRED = (
     # QR drawing and sizing (holder downloads, approvals, staff TOTP enrolment, a
     # registration's fit):
     "segno",
+    # XLSX uploads, and job reads in a child process:
+    "python_calamine",
+    "multiprocessing",
 )
 
 _PROBE = """
