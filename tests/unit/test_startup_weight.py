@@ -40,6 +40,9 @@ _DEFERRED_MODULES = (
     # the SQLite backend (loaded when a SQLite database opens) and `ecert migrate`:
     "sqlite3",
     "tortoise.migrations",
+    # the document sealing hierarchy (a PDF sealed, `ecert ca init`):
+    "crypto.document_ca",
+    "cryptography.x509",
 )
 
 _PROBE = """
