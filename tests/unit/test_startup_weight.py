@@ -33,6 +33,8 @@ _DEFERRED = (
     # XLSX uploads, and job reads in a child process:
     "python_calamine",
     "multiprocessing",
+    # /metrics (only with ECERT_METRICS_TOKEN):
+    "prometheus_client",
 )
 # Modules (not whole packages) that only some paths need: the web app on PostgreSQL, which
 # the benchmark measures, never loads them at start-up.
