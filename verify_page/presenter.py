@@ -12,13 +12,15 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta, timezone
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 from schema.enums import VerificationState
 from schema.services.verification import PublicCertificate, VerificationOutcome
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 __all__ = [
     "BEIJING",
@@ -99,6 +101,10 @@ def _rows(cert: PublicCertificate) -> list[_Row]:
 
 @lru_cache(maxsize=1)
 def _env() -> Environment:
+    """The template environment, made at the first page rendered; jinja2 itself (about
+    2 MiB) is imported then too, not with the web app, which JSON clients use alone."""
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
+
     env = Environment(
         loader=FileSystemLoader(_HERE / "templates"),
         autoescape=select_autoescape(default=True, default_for_string=True),

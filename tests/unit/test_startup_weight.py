@@ -35,6 +35,8 @@ _DEFERRED = (
     "multiprocessing",
     # /metrics (only with ECERT_METRICS_TOKEN):
     "prometheus_client",
+    # the verification page's HTML (its first page rendered):
+    "jinja2",
 )
 # Modules (not whole packages) that only some paths need: the web app on PostgreSQL, which
 # the benchmark measures, never loads them at start-up.
@@ -97,3 +99,14 @@ def test_qr_codes_are_still_drawn_and_sized_on_first_use() -> None:
         1,
     )
     assert "segno" in _loaded_after(code)
+
+
+def test_the_verification_page_still_renders_on_first_use() -> None:
+    code = _PROBE.replace(
+        "print(",
+        "from verify_page.presenter import render_lookup\n"
+        "assert '<html' in render_lookup(message=None)\n"
+        "print(",
+        1,
+    )
+    assert "jinja2" in _loaded_after(code)
