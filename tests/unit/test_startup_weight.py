@@ -47,6 +47,9 @@ _DEFERRED_MODULES = (
     # the document sealing hierarchy (a PDF sealed, `ecert ca init`):
     "crypto.document_ca",
     "cryptography.x509",
+    # the collection file readers (a file uploaded or a job read):
+    "schema.collection.files",
+    "schema.services.collection_reader",
 )
 
 _PROBE = """
