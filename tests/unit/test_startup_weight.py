@@ -33,6 +33,9 @@ _DEFERRED = (
     # XLSX uploads, and job reads in a child process:
     "python_calamine",
     "multiprocessing",
+    # password hashing (the first login or password set):
+    "argon2",
+    "_argon2_cffi_bindings",
     # /metrics (only with ECERT_METRICS_TOKEN):
     "prometheus_client",
     # the verification page's HTML (its first page rendered):
