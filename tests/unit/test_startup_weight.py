@@ -94,6 +94,19 @@ def test_the_renderers_still_load_on_first_use() -> None:
     assert {"fpdf", "fontTools"} <= loaded, "schema.documents did not load its renderers"
 
 
+def test_the_web_app_builds_one_graphql_schema() -> None:
+    """graphql_api.root.schema (introspection on, for `ecert export-schema` and the tests)
+    is built at first access, not beside the app's own."""
+    code = _PROBE.replace(
+        "print(",
+        "from graphql_api.root import build_schema\n"
+        "assert build_schema.cache_info().currsize == 1, build_schema.cache_info()\n"
+        "print(",
+        1,
+    )
+    assert "graphql_api.root" in _loaded_after(code)
+
+
 def test_qr_codes_are_still_drawn_and_sized_on_first_use() -> None:
     code = _PROBE.replace(
         "print(",
