@@ -19,15 +19,18 @@ import hashlib
 import io
 import re
 from collections.abc import Mapping
-from typing import cast
-
-import segno
-from segno import consts as _segno_consts
+from typing import TYPE_CHECKING, cast
 
 from crypto._util import b32decode_nopad, b32encode_nopad
 from crypto.canonical import CERT_ID_BYTES, CertificateClaims
 from crypto.errors import QRTooLargeError, UrlFormatError
 from crypto.signing import MAX_COSE_BYTES, CoseSign1, cose_sign1_length, parse_cose_sign1
+
+if TYPE_CHECKING:
+    import segno
+
+# segno (about 2 MiB with its writers) is imported where a symbol is drawn or sized, not
+# with this module: the verification page parses URLs here on every scan and never draws.
 
 __all__ = [
     "MAX_BASE_URL_LENGTH",
@@ -144,13 +147,13 @@ def verification_url_length(base_url_length: int, claims: CertificateClaims) -> 
     return base_url_length + len(_PATH_MARKER) + 26 + 1 + payload_chars
 
 
-# Data bits per (version, error level), from segno's tables (untyped there).
-_CAPACITY_BITS = cast("Mapping[int, Mapping[int, int]]", _segno_consts.SYMBOL_CAPACITY)
-
-
 def qr_version_for_length(length: int) -> int | None:
     """Smallest QR version (level M) holding an alphanumeric segment of ``length``
     characters, or None when none does -- the version :func:`make_qr` chooses."""
+    from segno import consts as _segno_consts
+
+    # Data bits per (version, error level), from segno's tables (untyped there).
+    capacity_bits = cast("Mapping[int, Mapping[int, int]]", _segno_consts.SYMBOL_CAPACITY)
     mode = _segno_consts.MODE_ALPHANUMERIC
     for version in range(1, 41):
         if version < 10:
@@ -161,7 +164,7 @@ def qr_version_for_length(length: int) -> int | None:
             span = _segno_consts.VERSION_RANGE_27_40
         bits = 4 + _segno_consts.CHAR_COUNT_INDICATOR_LENGTH[mode][span]
         bits += 11 * (length // 2) + 6 * (length % 2)
-        if bits <= _CAPACITY_BITS[version][_segno_consts.ERROR_LEVEL_M]:
+        if bits <= capacity_bits[version][_segno_consts.ERROR_LEVEL_M]:
             return version
     return None
 
@@ -178,6 +181,8 @@ def make_qr(url: str) -> segno.QRCode:
     (it never grows the symbol for it), so the version is the one level M
     needs.  Raises QRTooLargeError above :data:`MAX_QR_VERSION`.
     """
+    import segno
+
     try:
         code = segno.make_qr(url, error=QR_ERROR_LEVEL, mode="alphanumeric", boost_error=True)
     except segno.DataOverflowError:

@@ -9,7 +9,6 @@ import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -69,12 +68,14 @@ def _request_limit(settings: Settings) -> RequestLimit | None:
     return limit
 
 
-def _metrics_route(settings: Settings, metrics: Metrics) -> list[Route]:
+def _metrics_route(settings: Settings, metrics: Metrics | None) -> list[Route]:
     """``/metrics`` for a scraper holding ``ECERT_METRICS_TOKEN`` (``Authorization: Bearer``);
-    without a configured token the route does not exist (404)."""
+    without a configured token the route does not exist (404), and no metrics are kept."""
     token = settings.metrics_token
-    if token is None:
+    if token is None or metrics is None:
         return []
+    from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
     expected = token.reveal()
 
     async def _metrics(request: Request) -> Response:
@@ -154,7 +155,7 @@ async def _settle_heap() -> None:
 def build_app(settings: Settings, *, deps: Deps | None = None, manage_db: bool = True) -> Starlette:
     """The ASGI app. ``manage_db=False`` when the caller (a test) already opened the database."""
     deps = deps or build_deps(settings)
-    metrics = Metrics()
+    metrics = Metrics() if settings.metrics_token is not None else None
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

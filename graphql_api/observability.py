@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = [
@@ -101,9 +100,15 @@ def configure_logging(level: str = "INFO") -> None:
 
 
 class Metrics:
-    """Prometheus metrics in a registry of the app's own (tests build many apps)."""
+    """Prometheus metrics in a registry of the app's own (tests build many apps).
+
+    Built only when ``/metrics`` is served (``ECERT_METRICS_TOKEN`` set): without a scraper
+    nothing could read them, and prometheus_client (with the ``http.server``, ``wsgiref`` and
+    ``urllib.request`` its exposition module imports) is not loaded at all."""
 
     def __init__(self) -> None:
+        from prometheus_client import CollectorRegistry, Counter, Histogram
+
         self.registry = CollectorRegistry()
         self.requests = Counter(
             "ecert_http_requests_total",
@@ -139,23 +144,27 @@ class RequestContextMiddleware:
 
     Pure ASGI and lean (it runs on every request, the verification page's included): one
     pass over the request headers, the labelled metric children kept in a dict instead of
-    being looked up through ``labels()`` each time."""
+    being looked up through ``labels()`` each time. ``metrics`` None: none recorded (no
+    ``/metrics`` route to read them)."""
 
-    def __init__(self, app: ASGIApp, *, metrics: Metrics) -> None:
+    def __init__(self, app: ASGIApp, *, metrics: Metrics | None) -> None:
         self.app = app
         self.metrics = metrics
         self._counters: dict[tuple[str, str, int], Any] = {}
         self._histograms: dict[str, Any] = {}
 
     def _record(self, method: str, route: str, status: int, elapsed: float) -> None:
+        metrics = self.metrics
+        if metrics is None:
+            return
         counter = self._counters.get((method, route, status))
         if counter is None:
-            counter = self.metrics.requests.labels(method, route, str(status))
+            counter = metrics.requests.labels(method, route, str(status))
             self._counters[(method, route, status)] = counter
         counter.inc()
         histogram = self._histograms.get(route)
         if histogram is None:
-            histogram = self._histograms[route] = self.metrics.latency.labels(route)
+            histogram = self._histograms[route] = metrics.latency.labels(route)
         histogram.observe(elapsed)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -54,6 +54,8 @@ if TYPE_CHECKING:
 
 __all__ = ["build_schema", "schema"]
 
+schema: strawberry.Schema  # made at first access: see __getattr__ at the end
+
 # The order of these tuples is the order of the root fields in the published SDL
 # (schema.graphql): a use case's queries for different audiences are separate classes so
 # each can keep its published place beside the same audience's other fields.
@@ -140,4 +142,11 @@ def build_schema(
     )
 
 
-schema = build_schema()
+def __getattr__(name: str) -> strawberry.Schema:
+    """``schema``: the schema with the default limits and introspection on, as ``ecert
+    export-schema`` and the tests use it. Built at first access (PEP 562), not at import:
+    the web app builds its own (``build_schema`` with its settings, introspection off in
+    production), and a second full schema kept beside it only cost memory."""
+    if name == "schema":
+        return build_schema()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

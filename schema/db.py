@@ -6,14 +6,12 @@ import asyncio
 import contextlib
 import os
 import socket
-import sqlite3
 import ssl
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from tortoise import Tortoise
-from tortoise.migrations.api import migrate as _migrate
 
 from schema.pii import PiiProtector
 from schema.pii_migration import migration_keys
@@ -151,6 +149,8 @@ def _one_line(text: str) -> str:
 
 def explain_database_error(exc: BaseException, url: str) -> DatabaseUnavailable:
     """The driver's exception (asyncpg, sqlite3, Tortoise's wrappers) as one plain line."""
+    import sqlite3  # here, not at module level: the web app on PostgreSQL never loads it
+
     import asyncpg
 
     where = describe_database(url)
@@ -240,6 +240,10 @@ async def migrate(
     a connection that cannot be opened and its connection lock stays taken, so the next
     statement would wait forever (an unopenable SQLite path made ``ecert migrate`` hang).
     """
+    # Tortoise's migration engine (its schema editors for every dialect) is loaded by
+    # `ecert migrate` only, not by the web app.
+    from tortoise.migrations.api import migrate as _migrate
+
     await open_db(database_url)
     await close_db()
     try:

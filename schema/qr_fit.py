@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
+from functools import cache
 from typing import Any
 
 from crypto.canonical import (
@@ -49,14 +50,14 @@ _PLACEHOLDER_VERSION = 65535
 _PLACEHOLDER_STATUS = StatusIndex(list_id=MAX_STATUS_LIST_ID, index=STATUS_LIST_ENTRIES - 1)
 
 
+@cache
 def _capacity() -> int:
+    """Alphanumeric characters the largest allowed QR code holds; worked out at the first
+    check (from segno's tables, which the web app otherwise does not load at start-up)."""
     length = 0
     while (qr_version_for_length(length + 1) or MAX_QR_VERSION + 1) <= MAX_QR_VERSION:
         length += 1
     return length
-
-
-_CAPACITY = _capacity()
 
 
 def _text(values: Mapping[str, Any], column: str) -> str:
@@ -100,7 +101,7 @@ def qr_overflow(
         format_version=FORMAT_VERSION_STATUS,
         status_index=_PLACEHOLDER_STATUS,
     )
-    return max(0, _url_length(MAX_BASE_URL_LENGTH, claims) - _CAPACITY)
+    return max(0, _url_length(MAX_BASE_URL_LENGTH, claims) - _capacity())
 
 
 def qr_fit_problem(

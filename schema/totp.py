@@ -16,7 +16,6 @@ import hmac
 from datetime import datetime
 
 import pyotp
-import segno
 
 from schema.pii import PiiProtector
 
@@ -37,7 +36,6 @@ ISSUER = "ecert"
 STEP_SECONDS = 30
 VALID_WINDOW = 1
 DIGITS = 6
-
 
 
 class TotpSealer:
@@ -100,4 +98,6 @@ def provisioning_uri(secret: str, *, account_name: str) -> str:
 
 def qr_svg(uri: str) -> str:
     """The provisioning URI as an SVG QR code (scanned from the screen)."""
+    import segno  # only staff enrolment draws this; not loaded with the web app
+
     return str(segno.make(uri, error="m").svg_inline(scale=4))

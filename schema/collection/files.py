@@ -27,9 +27,7 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from pathlib import Path
 from types import TracebackType
-from typing import Literal, Protocol, Self, TypeGuard
-
-from python_calamine import CalamineError, CalamineSheet, CalamineWorkbook, SheetVisibleEnum
+from typing import TYPE_CHECKING, Literal, Protocol, Self, TypeGuard
 
 from schema.collection.columns import (
     COLUMNS_BY_FIELD,
@@ -40,6 +38,12 @@ from schema.collection.columns import (
     normalize_header,
 )
 from schema.rules.iso7064 import has_valid_mod11_2
+
+if TYPE_CHECKING:
+    from python_calamine import CalamineSheet, CalamineWorkbook
+
+# python_calamine (a 1.5 MiB Rust extension) is imported where a workbook is opened: the web
+# app imports this module with the GraphQL schema, and only an XLSX upload reads one.
 
 __all__ = [
     "CellNote",
@@ -367,6 +371,8 @@ class _XlsxSource:
             yield self._offset + index + 1, cells
 
     def close(self) -> None:
+        from python_calamine import CalamineError
+
         try:
             self.workbook.close()
         except CalamineError:  # already closed
@@ -660,6 +666,8 @@ def _check_xlsx_package(path: Path, limits: FileLimits) -> None:
 
 def _open_xlsx(path: Path, limits: FileLimits) -> tuple[_XlsxSource, _Header | None]:
     """The first visible worksheet whose header names 姓名 or 公民身份号码 (else the first)."""
+    from python_calamine import CalamineError, CalamineWorkbook, SheetVisibleEnum
+
     _check_xlsx_package(path, limits)
     try:
         workbook = CalamineWorkbook.from_path(str(path))

@@ -17,20 +17,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from tortoise.expressions import F, Q
 
 from schema.actor import Actor
-from schema.collection import (
-    REQUIRED_FIELDS,
-    FileNote,
-    FileRefused,
-    PhotoArchive,
-    ReportLine,
-    TemplateKind,
-    open_collection_file,
-)
+from schema.collection.report_files import ReportLine
+from schema.collection.templates import REQUIRED_FIELDS, TemplateKind
 from schema.enums import AuditAction, Role
 from schema.errors import Forbidden, InvalidInput, NotFound
 from schema.models import ImportIssue, ImportJob, ImportKind, ImportOutcome, ImportStatus
@@ -38,13 +31,20 @@ from schema.pii import PiiProtector
 from schema.reference.catalog import Catalog
 from schema.services.audit import write_audit
 from schema.services.collection_load import ChunkContext, LeaseLost, write_chunk
-from schema.services.collection_reader import ReaderSpec, RowReader, open_reader
 from schema.services.collection_rows import LABELS
 from schema.services.issuance import Issuer
 from schema.services.keys import get_by_key
 from schema.services.paging import Page, keyset_page
 from schema.services.reference import catalog_documents
 from schema.storage import BlobStore
+
+if TYPE_CHECKING:
+    from schema.collection.files import FileNote
+    from schema.services.collection_reader import RowReader
+
+# The file readers (schema.collection.files with csv, zipfile and python_calamine; the photo
+# archive; schema.services.collection_reader) are imported where a file is checked or a job
+# read: the web app imports this module with its GraphQL schema.
 
 __all__ = [
     "Collector",
@@ -122,6 +122,8 @@ async def _put(store: BlobStore, source: Path | bytes) -> str:
 
 
 def _check_file(path: Path, file_name: str, kind: ImportKind) -> None:
+    from schema.collection.files import FileRefused, open_collection_file
+
     try:
         source = open_collection_file(path, filename=file_name)
     except FileRefused as exc:
@@ -139,6 +141,9 @@ def _check_file(path: Path, file_name: str, kind: ImportKind) -> None:
 
 
 def _check_photos(path: Path) -> None:
+    from schema.collection.files import FileRefused
+    from schema.collection.photo_archive import PhotoArchive
+
     try:
         PhotoArchive.open(path).close()
     except FileRefused as exc:
@@ -338,6 +343,9 @@ async def run_import_job(
             ),
         )
         return job
+    from schema.collection.files import FileRefused, open_collection_file
+    from schema.services.collection_reader import ReaderSpec, open_reader
+
     store = collector.store
     try:
         source = await asyncio.to_thread(

@@ -12,9 +12,8 @@ the catalog is fixed for the job's lifetime in that case.
 from __future__ import annotations
 
 import asyncio
-import multiprocessing
 from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from itertools import islice
@@ -202,9 +201,11 @@ async def open_reader(
             return rows.next_chunk(fixed)
 
         return RowReader(executor, next_chunk, rows.notes, rows.close)
-    process = ProcessPoolExecutor(
-        max_workers=1, mp_context=multiprocessing.get_context("spawn")
-    )
+    # multiprocessing is loaded by the first job read in a child process, not at start-up.
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    process = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
     loop = asyncio.get_running_loop()
     try:
         await loop.run_in_executor(process, _child_open, spec, await documents())

@@ -18,26 +18,23 @@ import asyncio
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from crypto.document_ca import (
-    CaCredential,
-    DocumentCaError,
-    UnlockedCredential,
-    certificate_fields,
-    create_root,
-    issue_signing_certificate,
-    issue_timestamp_certificate,
-    unlock,
-)
 from schema.actor import Actor
 from schema.enums import AuditAction, Role
 from schema.errors import DomainError, Forbidden, InvalidState
 from schema.models import CredentialRole, DocumentCredential
 from schema.reference.catalog import Catalog
 from schema.services.audit import write_audit
+
+if TYPE_CHECKING:
+    from crypto.document_ca import CaCredential, UnlockedCredential
+
+# crypto.document_ca (with cryptography's X.509 layer, about 1.4 MiB) is imported where a
+# credential is created, read or unlocked: a PDF sealed or `ecert ca init`, not at start-up.
 
 __all__ = [
     "CaInitResult",
@@ -72,6 +69,8 @@ class CaInitResult:
 
 
 def _credential(row: DocumentCredential) -> CaCredential:
+    from crypto.document_ca import CaCredential
+
     return CaCredential(
         certificate_pem=row.certificate_pem.encode("ascii"),
         encrypted_key_pem=row.encrypted_key_pem.encode("ascii"),
@@ -79,6 +78,8 @@ def _credential(row: DocumentCredential) -> CaCredential:
 
 
 def _row_values(cred: CaCredential) -> dict[str, object]:
+    from crypto.document_ca import certificate_fields
+
     fields = certificate_fields(cred.certificate_pem)
     return {
         "subject": (fields.common_name or "")[:200],
@@ -91,6 +92,8 @@ def _row_values(cred: CaCredential) -> dict[str, object]:
 
 
 def _open(cred: CaCredential, passphrase: bytes) -> UnlockedCredential:
+    from crypto.document_ca import DocumentCaError, unlock
+
     try:
         return unlock(cred, passphrase)
     except DocumentCaError as exc:
@@ -109,6 +112,12 @@ async def init_document_ca(
     for every authority of the catalog, or only those in ``authority_codes``."""
     if actor.role not in (Role.SIGNER, Role.ADMIN):
         raise Forbidden("只有签章管理员可以管理证书文件签章证书")
+    from crypto.document_ca import (
+        create_root,
+        issue_signing_certificate,
+        issue_timestamp_certificate,
+    )
+
     async with in_transaction() as conn:
         rows = await DocumentCredential.filter(retired_at=None).using_db(conn)
         root_row = next((r for r in rows if r.role is CredentialRole.ROOT), None)

@@ -35,14 +35,18 @@ use case reads its own uncommitted writes as before.
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tortoise import Tortoise
 from tortoise.backends.base.client import BaseDBAsyncClient
+
+if TYPE_CHECKING:
+    import sqlite3
+
+# sqlite3 is imported by the SQLite branches only: on PostgreSQL it is never loaded.
 
 __all__ = ["close_readers", "fetch_rows", "stored_instant"]
 
@@ -104,6 +108,8 @@ def _sqlite_reader(client: BaseDBAsyncClient) -> sqlite3.Connection | None:
         return cached[1]
     if cached is not None:
         cached[1].close()
+    import sqlite3
+
     reader = sqlite3.connect(filename, isolation_level=None, check_same_thread=False, timeout=0)
     reader.row_factory = sqlite3.Row
     reader.execute("PRAGMA query_only = ON")
@@ -142,6 +148,8 @@ async def fetch_rows(template: str, values: Sequence[Any]) -> list[dict[str, Any
                 rows = await pool.fetch(statement, *values)
             return [dict(row) for row in rows]
     elif kind == _SQLITE_CLIENT:
+        import sqlite3  # loaded already by the ORM's SQLite client: a dictionary look-up
+
         reader = _sqlite_reader(connection)
         if reader is not None:
             try:

@@ -14,7 +14,7 @@ from graphql_api.root import build_schema
 from schema.http_edge.client import forwarded_client, parse_networks
 from schema.http_edge.request_limit import TokenBucketLimiter
 from schema.http_edge.settings import SettingsError, load_settings
-from schema.passwords import hash_password, verify_password
+from schema.passwords import DUMMY_HASH, hash_password, needs_rehash, verify_password
 from tests.support.settings import test_environ
 
 PROXIES = parse_networks(["10.0.0.0/8", "192.168.1.5"])
@@ -200,6 +200,16 @@ async def test_password_hashing_leaves_the_event_loop_free() -> None:
     assert order == ["other ran", "hash done"]
     assert await verify_password(digest, "pw-0")
     assert not await verify_password(digest, "pw-1")
+
+
+async def test_the_dummy_hash_costs_what_a_real_one_does() -> None:
+    """The hash verified for an unknown account is written in the source: it must keep the
+    hasher's parameters (else an unknown ID number would answer faster), and it is a real
+    hash of its dummy password."""
+    assert not needs_rehash(DUMMY_HASH)
+    assert not needs_rehash(await hash_password("pw-0"))
+    assert await verify_password(DUMMY_HASH, "ecert-dummy-password-for-timing")
+    assert not await verify_password(DUMMY_HASH, "pw-0")
 
 
 async def test_the_limits_keep_strawberrys_validation_cache_working() -> None:
