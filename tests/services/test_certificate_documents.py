@@ -47,6 +47,17 @@ async def _check(pdf: bytes, root: bytes):
     return await asyncio.to_thread(check_pdf_signature, pdf, trusted_roots=[root])
 
 
+async def _reviewer_of_another_authority(deps):
+    staff = await make_staff(
+        deps,
+        role=Role.REVIEWER,
+        id_number=OTHER_REVIEWER_ID,
+        authority_code="500101",
+        mobile="13900002222",
+    )
+    return staff.account
+
+
 def _pdf_text(pdf: bytes) -> str:
     require_tool("pdftotext")
     return subprocess.run(
@@ -173,12 +184,7 @@ async def test_only_the_holder_and_the_authority_have_a_file(db, deps) -> None:
     await _init_ca(deps)
     people = await make_people(deps)
     cert = await issue_yubei_certificate(deps, people)
-    other_reviewer = (
-        await make_staff(
-            deps, role=Role.REVIEWER, id_number=OTHER_REVIEWER_ID, authority_code="500101",
-            mobile="13900002222",
-        )
-    ).account
+    other_reviewer = await _reviewer_of_another_authority(deps)
     with pytest.raises(NotFound):
         await staff_document(
             actor=actor_of(other_reviewer), cert_id=cert.cert_id, kind=DocumentKind.PDF,
@@ -212,12 +218,7 @@ async def test_the_download_route_use_case_picks_the_holder_or_staff_rule_by_rol
 ) -> None:
     people = await make_people(deps)
     cert = await issue_yubei_certificate(deps, people)
-    other_reviewer = (
-        await make_staff(
-            deps, role=Role.REVIEWER, id_number=OTHER_REVIEWER_ID, authority_code="500101",
-            mobile="13900002222",
-        )
-    ).account
+    other_reviewer = await _reviewer_of_another_authority(deps)
     args = {"cert_id": cert.cert_id, "kind": DocumentKind.QR_LABEL, "renderer": deps.documents}
     holders = await certificate_documents.account_document(actor=people.applicant, **args)
     reviewers = await certificate_documents.account_document(actor=people.reviewer, **args)

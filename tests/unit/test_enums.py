@@ -11,7 +11,7 @@ import ast
 import inspect
 import re
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from enum import Enum
 from pathlib import Path
 
@@ -251,37 +251,15 @@ def test_graphql_label_fields_read_schema_enums() -> None:
 @pytest.mark.usefixtures("relabelled")
 def test_verify_page_and_report_read_schema_enums() -> None:
     from schema.collection import ReportLine, report_csv
-    from schema.services.verification import PublicCertificate, VerificationOutcome
+    from schema.services.verification import VerificationOutcome
+    from tests.support.public_certificates import sample_public_certificate
     from verify_page.presenter import render_outcome, to_json
 
     outcome = VerificationOutcome(state=VerificationState.UNVERIFIABLE, checked_at=NOW)
     assert to_json(outcome)["stateLabel"] == "标签UNVERIFIABLE"
     assert "标签UNVERIFIABLE" in render_outcome(outcome)
 
-    cert = PublicCertificate(
-        cert_id="C1",
-        version=1,
-        number="0113000001",
-        holder_name="张三",
-        holder_id_masked="5001**********0238",
-        has_photo=False,
-        title_name="工程师",
-        level_code="ZHONG",
-        level_name="中级",
-        series_code="05",
-        series_name="工程技术",
-        specialty="土木",
-        authority_code="A",
-        authority_name="审批机关",
-        review_body="评委会",
-        obtained_on=date(2019, 1, 1),
-        issued_on=date(2019, 2, 1),
-        provenance=Provenance.PAPER.value,
-        provenance_label=Provenance.label_of(Provenance.PAPER.value),
-        kid="k1",
-        signed_at=NOW,
-        check_code="ABCD",
-    )
+    cert = sample_public_certificate(signed_at=NOW, has_photo=False, check_code="ABCD")
     valid = VerificationOutcome(state=VerificationState.VALID, checked_at=NOW, certificate=cert)
     page = render_outcome(valid)
     assert "标签VALID" in page and "标签PAPER" in page

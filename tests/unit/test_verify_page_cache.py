@@ -4,39 +4,17 @@ afresh, and the stylesheet every page inlines is kept once, not once per cached 
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 import pytest
 
-from schema.enums import Provenance, VerificationState
-from schema.services.verification import PublicCertificate, VerificationOutcome
+from schema.enums import VerificationState
+from schema.services.verification import VerificationOutcome
+from tests.support.public_certificates import sample_public_certificate
 from verify_page import presenter
 
 NOW = datetime(2026, 12, 2, 3, 4, 5, tzinfo=UTC)
-CERT = PublicCertificate(
-    cert_id="C1",
-    version=1,
-    number="0113000001",
-    holder_name="张三",
-    holder_id_masked="5001**********0238",
-    has_photo=True,
-    title_name="工程师",
-    level_code="ZHONG",
-    level_name="中级",
-    series_code="05",
-    series_name="工程技术",
-    specialty="土木",
-    authority_code="A",
-    authority_name="审批机关",
-    review_body="评委会",
-    obtained_on=date(2019, 1, 1),
-    issued_on=date(2019, 2, 1),
-    provenance=Provenance.PAPER.value,
-    provenance_label=Provenance.label_of(Provenance.PAPER.value),
-    kid="k1",
-    signed_at=NOW,
-    check_code="ABCD-EFGH",
-)
+CERT = sample_public_certificate(signed_at=NOW)
 
 
 @pytest.mark.parametrize("state", list(VerificationState))
