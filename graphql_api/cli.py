@@ -19,7 +19,9 @@ import getpass
 import json
 import os
 import secrets
+import signal
 import sys
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -910,18 +912,43 @@ def _explain(exc: BaseException) -> tuple[str, int] | None:
     return None
 
 
+# How long the clean-up after Ctrl-C may take before the process ends anyway.
+_INTERRUPT_GRACE_SECONDS = 5.0
+
+
+def _exit_interrupted() -> NoReturn:
+    print("ecert: interrupted", file=sys.stderr, flush=True)
+    # Not a normal exit: a thread stuck in a driver call must not keep us alive.
+    with contextlib.suppress(Exception):
+        sys.stdout.flush()
+    os._exit(130)
+
+
+def _on_interrupt(signum: int, frame: object) -> None:
+    """Ctrl-C: KeyboardInterrupt where the command stands, so its clean-up (``finally``
+    blocks, cancelled tasks) runs; and a watchdog that ends the process if that clean-up
+    waits on something that never answers. asyncio.run's own handler would only cancel the
+    main task, and a cancellation swallowed on the way (a driver's connect to a wedged
+    database) left ``ecert migrate`` waiting out its 15 s connect timeout after one
+    Ctrl-C. Commands that handle the signal themselves (``ecert import``, ``serve``,
+    ``worker``) install their own handlers over this one."""
+    watchdog = threading.Timer(_INTERRUPT_GRACE_SECONDS, _exit_interrupted)
+    watchdog.daemon = True
+    watchdog.start()
+    raise KeyboardInterrupt
+
+
 def _guarded(func: Callable[[argparse.Namespace], int | None]) -> Callable[..., int]:
     """Run a command; known failures become one line and exit status 2 (see module doc)."""
 
     def run(args: argparse.Namespace) -> int:
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, _on_interrupt)
         try:
             _preflight(args)
             return int(func(args) or 0)
         except KeyboardInterrupt:
-            print("ecert: interrupted", file=sys.stderr, flush=True)
-            # Not a normal exit: a thread stuck in a driver call must not keep us alive.
-            sys.stdout.flush()
-            os._exit(130)
+            _exit_interrupted()
         except Exception as exc:
             known = _explain(exc)
             if known is not None:

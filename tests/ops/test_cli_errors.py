@@ -225,8 +225,55 @@ def test_ctrl_c_ends_a_command_waiting_on_the_database(
         _, stderr = proc.communicate(timeout=10)
     except subprocess.TimeoutExpired:
         proc.kill()
-        pytest.fail("ecert migrate survived Ctrl-C")
+        _, stderr = proc.communicate()  # and the pipes are closed
+        pytest.fail(f"ecert migrate survived Ctrl-C; it wrote: {stderr!r}")
     assert proc.returncode == 130 and stderr.splitlines() == ["ecert: interrupted"]
+
+
+# A command whose clean-up never ends: the task swallows its cancellation and waits on.
+_STUCK_COMMAND = """
+import asyncio, signal, sys
+from graphql_api import cli
+
+async def stuck():
+    while True:
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            print("cancelled", flush=True)
+
+def command(args):
+    asyncio.run(stuck())
+
+signal.signal(signal.SIGINT, cli._on_interrupt)
+try:
+    command(None)
+except KeyboardInterrupt:
+    cli._exit_interrupted()
+"""
+
+
+def test_one_ctrl_c_ends_a_command_even_when_its_clean_up_hangs() -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _STUCK_COMMAND],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    time.sleep(2)  # the event loop is running
+    started = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    try:
+        stdout, stderr = proc.communicate(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        pytest.fail("one Ctrl-C did not end a command whose clean-up hangs")
+    assert proc.returncode == 130, stderr
+    assert stdout.splitlines()[:1] == ["cancelled"], "the clean-up was given its chance"
+    assert stderr.splitlines() == ["ecert: interrupted"]
+    assert time.monotonic() - started < 12
 
 
 def test_migrate_on_a_good_database_still_works(tmp_path: Path) -> None:
