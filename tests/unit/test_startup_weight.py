@@ -86,46 +86,39 @@ def test_importing_the_web_app_leaves_the_other_deferred_modules_unloaded() -> N
     assert not early, f"imported with the web app, though it does not need them: {early}"
 
 
+def _loaded_after_first_use(*lines: str) -> set[str]:
+    """The modules loaded once the app is built and ``lines`` have run after it."""
+    return _loaded_after(_PROBE.replace("print(", "\n".join((*lines, "print(")), 1))
+
+
 def test_the_renderers_still_load_on_first_use() -> None:
-    code = _PROBE.replace(
-        "print(", "from schema import documents\ndocuments.render_card_png\nprint(", 1
-    )
-    loaded = _loaded_after(code)
+    loaded = _loaded_after_first_use("from schema import documents", "documents.render_card_png")
     assert {"fpdf", "fontTools"} <= loaded, "schema.documents did not load its renderers"
 
 
 def test_the_web_app_builds_one_graphql_schema() -> None:
     """graphql_api.root.schema (introspection on, for `ecert export-schema` and the tests)
     is built at first access, not beside the app's own."""
-    code = _PROBE.replace(
-        "print(",
-        "from graphql_api.root import build_schema\n"
-        "assert build_schema.cache_info().currsize == 1, build_schema.cache_info()\n"
-        "print(",
-        1,
+    loaded = _loaded_after_first_use(
+        "from graphql_api.root import build_schema",
+        "assert build_schema.cache_info().currsize == 1, build_schema.cache_info()",
     )
-    assert "graphql_api.root" in _loaded_after(code)
+    assert "graphql_api.root" in loaded
 
 
 def test_qr_codes_are_still_drawn_and_sized_on_first_use() -> None:
-    code = _PROBE.replace(
-        "print(",
-        "from crypto.qr import qr_png\n"
-        "from schema.qr_fit import _capacity\n"
-        "assert qr_png('HTTPS://V.EXAMPLE/V/ABC').startswith(b'\\x89PNG')\n"
-        "assert _capacity() > 0\n"
-        "print(",
-        1,
+    loaded = _loaded_after_first_use(
+        "from crypto.qr import qr_png",
+        "from schema.qr_fit import _capacity",
+        "assert qr_png('HTTPS://V.EXAMPLE/V/ABC').startswith(b'\\x89PNG')",
+        "assert _capacity() > 0",
     )
-    assert "segno" in _loaded_after(code)
+    assert "segno" in loaded
 
 
 def test_the_verification_page_still_renders_on_first_use() -> None:
-    code = _PROBE.replace(
-        "print(",
-        "from verify_page.presenter import render_lookup\n"
-        "assert '<html' in render_lookup(message=None)\n"
-        "print(",
-        1,
+    loaded = _loaded_after_first_use(
+        "from verify_page.presenter import render_lookup",
+        "assert '<html' in render_lookup(message=None)",
     )
-    assert "jinja2" in _loaded_after(code)
+    assert "jinja2" in loaded
